@@ -1,0 +1,96 @@
+package data
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/rng"
+)
+
+// QuadraticNoise generates the targets ε_1 … ε_M of the quadratic problem of Section 3.1, L_i(θ) = ½‖θ − ε_i‖²:
+// M vectors of dimension dim whose coordinates are i.i.d. N(0, σ²), drawn in order (example by example, coordinate
+// by coordinate) as σ·Normal() from rng.New(seed). The data set has no inputs. Values are float64.
+func QuadraticNoise(examples, dim int, sigma float64, seed uint64) (*Dataset, error) {
+	if examples <= 0 || dim <= 0 {
+		return nil, fmt.Errorf("quadratic noise: need positive examples and dimension, got %d and %d", examples, dim)
+	}
+	if !(sigma > 0) || math.IsInf(sigma, 0) {
+		return nil, fmt.Errorf("quadratic noise: σ must be positive and finite, got %g", sigma)
+	}
+	r := rng.New(seed)
+	eps := make([]float64, examples*dim)
+	for i := range eps {
+		eps[i] = sigma * r.Normal()
+	}
+	return &Dataset{Name: "quadratic-noise", Targets: tensors.FromFlatDataAndDimensions(eps, examples, dim)}, nil
+}
+
+// TeacherRegression describes the synthetic regression problem of the regression-mlp figure: a student network
+// learns a fixed random "teacher" network from noisy samples.
+//
+// The generator, all draws from one rng.Source seeded with Seed, in this order:
+//
+//  1. teacher weights W ∈ R^{Hidden×Dim} with entries N(0, 1/Dim), then v ∈ R^{Hidden} with entries N(0, 1/Hidden);
+//  2. for each of the Train then Test examples: x ∈ R^Dim with entries N(0, 1), then one noise draw ξ ~ N(0, 1),
+//     and the target y = v · tanh(W x) + Noise · ξ.
+//
+// Inputs have shape [M, Dim], targets [M, 1], float64.
+type TeacherRegression struct {
+	// Dim is the input dimension.
+	Dim int
+	// Hidden is the teacher's hidden width.
+	Hidden int
+	// Noise is the standard deviation of the label noise.
+	Noise float64
+	// Train and Test are the numbers of training and test examples.
+	Train, Test int
+	// Seed seeds the generator.
+	Seed uint64
+}
+
+// Generate draws the training and test sets.
+func (c TeacherRegression) Generate() (train, test *Dataset, err error) {
+	if c.Dim <= 0 || c.Hidden <= 0 || c.Train <= 0 || c.Test <= 0 {
+		return nil, nil, fmt.Errorf("teacher regression: Dim, Hidden, Train and Test must be positive, got %+v", c)
+	}
+	if c.Noise < 0 || math.IsNaN(c.Noise) {
+		return nil, nil, fmt.Errorf("teacher regression: noise must be non-negative, got %g", c.Noise)
+	}
+	r := rng.New(c.Seed)
+	w := make([]float64, c.Hidden*c.Dim)
+	for i := range w {
+		w[i] = r.Normal() / math.Sqrt(float64(c.Dim))
+	}
+	v := make([]float64, c.Hidden)
+	for i := range v {
+		v[i] = r.Normal() / math.Sqrt(float64(c.Hidden))
+	}
+	draw := func(m int, name string) *Dataset {
+		xs := make([]float64, m*c.Dim)
+		ys := make([]float64, m)
+		for i := range m {
+			x := xs[i*c.Dim : (i+1)*c.Dim]
+			for j := range x {
+				x[j] = r.Normal()
+			}
+			y := 0.0
+			for k := range c.Hidden {
+				a := 0.0
+				for j, xj := range x {
+					a += w[k*c.Dim+j] * xj
+				}
+				y += v[k] * math.Tanh(a)
+			}
+			ys[i] = y + c.Noise*r.Normal()
+		}
+		return &Dataset{
+			Name:    name,
+			Inputs:  tensors.FromFlatDataAndDimensions(xs, m, c.Dim),
+			Targets: tensors.FromFlatDataAndDimensions(ys, m, 1),
+		}
+	}
+	train = draw(c.Train, "teacher-regression/train")
+	test = draw(c.Test, "teacher-regression/test")
+	return train, test, nil
+}

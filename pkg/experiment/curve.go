@@ -1,0 +1,71 @@
+package experiment
+
+import (
+	"math"
+)
+
+// Curve is one order's iterates and losses for one seed, at the evaluated steps.
+type Curve struct {
+	// Order is the name of the composition order.
+	Order string
+	// Seed is the run seed.
+	Seed uint64
+	// Steps are the evaluated steps, increasing.
+	Steps []int
+	// Iterates[k] is the flat parameter vector θ at Steps[k], when Spec.KeepIterates is set.
+	Iterates [][]float64
+	// TrainLoss[k] and TestLoss[k] are the mean losses at Steps[k], when Spec.Losses is set (TestLoss only for
+	// problems with test data).
+	TrainLoss, TestLoss []float64
+}
+
+// Coordinate returns coordinate i of the iterates, one value per evaluated step.
+func (c *Curve) Coordinate(i int) []float64 {
+	out := make([]float64, len(c.Iterates))
+	for k, theta := range c.Iterates {
+		out[k] = theta[i]
+	}
+	return out
+}
+
+// StepSizes returns ‖θ_{s_{k+1}} − θ_{s_k}‖ between consecutive evaluated steps s_k (so ‖θ_{n+1} − θ_n‖ when
+// every step is evaluated), with the step s_{k+1} each belongs to.
+func (c *Curve) StepSizes() (steps []int, sizes []float64) {
+	for k := 1; k < len(c.Iterates); k++ {
+		d := 0.0
+		for i, v := range c.Iterates[k] {
+			diff := v - c.Iterates[k-1][i]
+			d += diff * diff
+		}
+		steps = append(steps, c.Steps[k])
+		sizes = append(sizes, math.Sqrt(d))
+	}
+	return steps, sizes
+}
+
+// Result holds the curves of an experiment.
+type Result struct {
+	// Curves holds one curve per order and seed, orders in the spec's order, seeds in the spec's order.
+	Curves []*Curve
+}
+
+// Curve returns the curve of an order and seed, or nil.
+func (r *Result) Curve(order string, seed uint64) *Curve {
+	for _, c := range r.Curves {
+		if c.Order == order && c.Seed == seed {
+			return c
+		}
+	}
+	return nil
+}
+
+// Order returns the curves of one order, in seed order.
+func (r *Result) Order(order string) []*Curve {
+	var cs []*Curve
+	for _, c := range r.Curves {
+		if c.Order == order {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}

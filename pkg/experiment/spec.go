@@ -1,0 +1,125 @@
+// Package experiment runs composition orders side by side: for each seed it draws θ_0 and the batch history,
+// asks each order for its plan of replays, runs all replays as replicas in lockstep on a replay.Engine, and
+// returns one curve per order and seed, evaluated on a schedule.
+package experiment
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// Spec is everything that determines the results of an experiment.
+type Spec struct {
+	// Problem is the data, model and loss.
+	Problem *problem.Problem
+	// Rule is the optimizer step of each update map.
+	Rule update.Rule
+	// Orders are the composition orders to compare.
+	Orders []order.Order
+	// Seeds are the run seeds. Seed s draws θ_0 from rng.Derive(s, "init") and the batch history from
+	// rng.Derive(s, "batches").
+	Seeds []uint64
+	// Steps is the number of update maps n of each run.
+	Steps int
+	// BatchSize is the number of examples per batch (ignored for full-batch sampling).
+	BatchSize int
+	// Sampling is how batches are drawn; empty means data.Shuffled.
+	Sampling data.Sampling
+	// Schedule picks the evaluated steps; nil means every step.
+	Schedule schedule.Schedule
+	// DType is dtypes.Float32 (the default when zero) or dtypes.Float64.
+	DType dtypes.DType
+
+	// KeepIterates keeps θ at every evaluated step in the curves.
+	KeepIterates bool
+	// Losses evaluates the mean training loss (and test loss, where the problem has test data) at every
+	// evaluated step.
+	Losses bool
+	// Replicas caps the number of replays run in lockstep in one graph; 0 chooses from the backend and model size.
+	Replicas int
+	// Progress receives progress lines during long runs; nil is silent.
+	Progress io.Writer
+}
+
+// sampler returns the batch sampler of the spec.
+func (s *Spec) sampler() data.Sampler {
+	mode := s.Sampling
+	if mode == "" {
+		mode = data.Shuffled
+	}
+	return data.Sampler{Examples: s.Problem.Train.Len(), BatchSize: s.BatchSize, Mode: mode}
+}
+
+// dtype returns the dtype, defaulting to float32.
+func (s *Spec) dtype() dtypes.DType {
+	if s.DType == dtypes.InvalidDType {
+		return dtypes.Float32
+	}
+	return s.DType
+}
+
+// Validate checks the spec and says what is wrong and how to fix it.
+func (s *Spec) Validate() error {
+	if s.Problem == nil {
+		return fmt.Errorf("experiment: no problem given")
+	}
+	if err := s.Problem.Validate(); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	if s.Rule == nil {
+		return fmt.Errorf("experiment: no update rule given (e.g. update.SGD{LearningRate: 0.1})")
+	}
+	if err := s.Rule.Validate(); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	if len(s.Orders) == 0 {
+		return fmt.Errorf("experiment: no composition orders given (e.g. order.Forward{}, order.Backward{})")
+	}
+	seen := map[string]bool{}
+	for _, o := range s.Orders {
+		if seen[o.Name()] {
+			return fmt.Errorf("experiment: order %q is listed twice", o.Name())
+		}
+		seen[o.Name()] = true
+	}
+	if len(s.Seeds) == 0 {
+		return fmt.Errorf("experiment: no seeds given")
+	}
+	if s.Steps <= 0 {
+		return fmt.Errorf("experiment: the number of steps must be positive, got %d", s.Steps)
+	}
+	if err := s.sampler().Validate(); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	if dt := s.dtype(); dt != dtypes.Float32 && dt != dtypes.Float64 {
+		return fmt.Errorf("experiment: dtype must be float32 or float64, got %s", dt)
+	}
+	if s.Replicas < 0 {
+		return fmt.Errorf("experiment: replicas must be 0 (automatic) or positive, got %d", s.Replicas)
+	}
+	if _, err := s.evaluated(); err != nil {
+		return fmt.Errorf("experiment: %w", err)
+	}
+	return nil
+}
+
+// evaluated returns the evaluated steps.
+func (s *Spec) evaluated() ([]int, error) {
+	sched := s.Schedule
+	if sched == nil {
+		sched = schedule.Every(1)
+	}
+	return sched.Steps(s.Steps)
+}
+
+// seedInit and seedBatches derive the two streams of a run seed.
+func seedInit(seed uint64) uint64    { return rng.Derive(seed, "init") }
+func seedBatches(seed uint64) uint64 { return rng.Derive(seed, "batches") }

@@ -1,0 +1,171 @@
+// Package replay runs update maps on replicas in lockstep. An Engine compiles, for one problem, rule and dtype,
+// the graph of one update map applied to R independent replicas at once: every parameter (and every piece of
+// optimizer state) carries a leading replica axis, each replica gathers its own batch by index from training data
+// that lives on the device, and each gets exactly its own gradient, because the objective differentiated is the
+// sum over replicas of each replica's mean batch loss. A replica can sit a step out (it is then left unchanged),
+// which lets replays of different lengths share one group.
+package replay
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// Engine compiles and runs update maps and loss evaluations of one problem and rule, for groups of replicas.
+type Engine struct {
+	backend compute.Backend
+	problem *problem.Problem
+	rule    update.Rule
+	dtype   dtypes.DType
+	params  []models.Param
+
+	train, test *deviceData
+	step        *Exec // params, state, count, data, indices, active → params, state, count
+	loss        *Exec // params, data, indices → mean loss per replica
+}
+
+// deviceData is a data set converted to the engine's dtype, uploaded once.
+type deviceData struct {
+	inputs, targets *tensors.Tensor // inputs may be nil
+	len             int
+}
+
+// New compiles nothing yet (graphs compile on first use, once per group size) but checks the problem and rule,
+// and places the data on the device in the given dtype (Float32 or Float64).
+func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dtypes.DType) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := rule.Validate(); err != nil {
+		return nil, err
+	}
+	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
+		return nil, fmt.Errorf("replay: dtype must be float32 or float64, got %s", dtype)
+	}
+	e := &Engine{backend: backend, problem: p, rule: rule, dtype: dtype, params: p.Model.Params()}
+	var err error
+	if e.train, err = e.upload(p.Train); err != nil {
+		return nil, err
+	}
+	if p.Test != nil {
+		if e.test, err = e.upload(p.Test); err != nil {
+			return nil, err
+		}
+	}
+	e.step, err = NewExec(backend, e.stepGraph)
+	if err != nil {
+		return nil, err
+	}
+	e.step.SetMaxCache(-1)
+	e.loss, err = NewExec(backend, e.lossGraph)
+	if err != nil {
+		return nil, err
+	}
+	e.loss.SetMaxCache(-1)
+	return e, nil
+}
+
+// Problem returns the engine's problem.
+func (e *Engine) Problem() *problem.Problem { return e.problem }
+
+// DType returns the dtype of parameters and data.
+func (e *Engine) DType() dtypes.DType { return e.dtype }
+
+// Backend returns the backend the engine runs on.
+func (e *Engine) Backend() compute.Backend { return e.backend }
+
+// upload converts a data set's floating-point tensors to the engine dtype and places them on the device.
+func (e *Engine) upload(d *data.Dataset) (*deviceData, error) {
+	dd := &deviceData{len: d.Len()}
+	var err error
+	if d.Inputs != nil {
+		if dd.inputs, err = e.toDevice(d.Inputs); err != nil {
+			return nil, err
+		}
+	}
+	if dd.targets, err = e.toDevice(d.Targets); err != nil {
+		return nil, err
+	}
+	return dd, nil
+}
+
+func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
+	if !t.DType().IsFloat() || t.DType() == e.dtype {
+		if err := t.MaterializeOnDevice(e.backend, false, 0); err != nil {
+			return nil, fmt.Errorf("replay: placing data on the device: %w", err)
+		}
+		return t, nil
+	}
+	return ExecOnce(e.backend, func(x *Node) *Node { return ConvertDType(x, e.dtype) }, t)
+}
+
+// numState is the number of state tensors of a group: the rule's state for every parameter.
+func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }
+
+// stepGraph builds one update map for a group:
+// inputs = params…, state…, count, [data inputs], data targets, indices [R, B], active [R];
+// outputs = params…, state…, count.
+func (e *Engine) stepGraph(in []*Node) []*Node {
+	np, ns := len(e.params), e.numState()
+	params, state, count := in[:np], in[np:np+ns], in[np+ns]
+	rest := in[np+ns+1:]
+	var x, y *Node
+	if e.train.inputs != nil {
+		x, rest = rest[0], rest[1:]
+	}
+	y, indices, active := rest[0], rest[1], rest[2]
+
+	at := InsertAxes(indices, -1) // [R, B, 1]
+	if x != nil {
+		x = Gather(x, at)
+	}
+	y = Gather(y, at)
+	losses := e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
+	grads := Gradient(ReduceAllSum(losses), params...)
+
+	newCount := Add(count, ConvertDType(active, e.dtype))
+	out := make([]*Node, 0, len(in))
+	newState := make([]*Node, 0, ns)
+	k := e.rule.StateSize()
+	for i, p := range params {
+		np, st := e.rule.Apply(p, grads[i], state[i*k:(i+1)*k], newCount)
+		out = append(out, Where(active, np, p))
+		for j, s := range st {
+			newState = append(newState, Where(active, s, state[i*k+j]))
+		}
+	}
+	out = append(out, newState...)
+	return append(out, newCount)
+}
+
+// lossGraph builds the mean loss of each replica over the examples at the given indices:
+// inputs = params…, [data inputs], data targets, indices [C]; output = mean loss [R].
+func (e *Engine) lossGraph(in []*Node) *Node {
+	np := len(e.params)
+	params, rest := in[:np], in[np:]
+	var x *Node
+	if len(rest) == 3 {
+		x, rest = rest[0], rest[1:]
+	}
+	y, indices := rest[0], rest[1]
+	at := InsertAxes(indices, -1)
+	if x != nil {
+		x = InsertAxes(Gather(x, at), 0) // [1, C, ...]: the same examples for every replica
+	}
+	y = InsertAxes(Gather(y, at), 0)
+	return e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
+}
+
+// shape returns the shape of parameter i for a group of r replicas.
+func (e *Engine) shape(i, r int) shapes.Shape {
+	return shapes.Make(e.dtype, append([]int{r}, e.params[i].Dims...)...)
+}

@@ -1,0 +1,32 @@
+// Package update defines update maps: one optimizer step on one batch, T_i(θ) = θ − h ∇L_{B_i}(θ) for SGD.
+//
+// A Rule is the optimizer part of an update map: it turns the gradient of the batch loss into new parameters, and
+// may carry state (momentum, Adam moments) from one map to the next. Rules build graphs for replicas: every
+// tensor carries a leading replica axis, and replicas never mix.
+//
+// revsgd writes its rules itself instead of using GoMLX's optimizers, whose updates are bound to model.Store
+// variables and share one global step counter: a replay needs the rule's state reset to fresh at will, replicated
+// per replica, and frozen for replicas that are idle in a lockstep group. The SGD rule is tested to give the same
+// numbers as GoMLX's optimizer.StochasticGradientDescent().WithDecay(false).
+package update
+
+import (
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// Rule is the optimizer step inside an update map.
+type Rule interface {
+	// Name identifies the rule, e.g. "sgd".
+	Name() string
+	// Hyper returns the rule's hyper-parameters by name, for configurations and labels.
+	Hyper() map[string]float64
+	// Validate checks the hyper-parameters and says how to fix them.
+	Validate() error
+	// StateSize is the number of state tensors the rule keeps per parameter tensor, each of the parameter's shape.
+	// Fresh state is all zeros.
+	StateSize() int
+	// Apply builds one step for one parameter tensor: theta and grad have shape [R, ...], state holds StateSize()
+	// tensors of that shape, and count [R] (the dtype of theta) is the number of steps each replica has taken,
+	// this one included. It returns the new parameter and state. Graph-building code: it panics on error.
+	Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node)
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Sets up everything revsgd needs on a fresh Debian machine: Jupyter (Debian packages), GoNB with goimports and gopls
+# at pinned versions, and the GoNB kernel registration. Idempotent: a second run only checks.
+#
+# Usage: scripts/setup.sh
+set -euo pipefail
+
+# Pinned versions. The Dockerfile and go.mod use the same ones (a test checks that they agree).
+GONB_VERSION=v0.11.4
+GOIMPORTS_VERSION=v0.52.0   # golang.org/x/tools
+GOPLS_VERSION=v0.23.0       # v0.24 needs Go 1.27
+GO_MIN_VERSION=1.26
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if ! command -v go >/dev/null; then
+  say "Go is not installed. Install Go ${GO_MIN_VERSION} or newer (see README), then run this script again."
+  exit 1
+fi
+
+# Debian's Jupyter: the notebook server, nbconvert (headless execution) and the kernel machinery.
+debs=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-core python3-ipykernel)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# GoNB and its tools. The module proxy serves exact versions only, so GoNB is installed from a scratch module.
+gobin=$(go env GOPATH)/bin
+installed_version() { go version -m "$1" 2>/dev/null | awk '$1=="mod"{print $3; exit}'; }
+if [[ $(installed_version "$gobin/gonb") != "$GONB_VERSION" ]]; then
+  say "installing GoNB $GONB_VERSION"
+  scratch=$(mktemp -d)
+  (cd "$scratch" && go mod init gonb-install >/dev/null 2>&1 &&
+    go get "github.com/janpfeifer/gonb@$GONB_VERSION" >/dev/null 2>&1 &&
+    go install github.com/janpfeifer/gonb)
+  rm -rf "$scratch"
+fi
+if [[ $(installed_version "$gobin/goimports") != "$GOIMPORTS_VERSION" ]]; then
+  say "installing goimports $GOIMPORTS_VERSION"
+  go install "golang.org/x/tools/cmd/goimports@$GOIMPORTS_VERSION"
+fi
+if [[ $(installed_version "$gobin/gopls") != "$GOPLS_VERSION" ]]; then
+  say "installing gopls $GOPLS_VERSION"
+  go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
+fi
+
+# Kernel registration (gonb --install writes the kernel spec for the current user).
+if ! jupyter kernelspec list 2>/dev/null | grep -qw gonb; then
+  say "registering the GoNB kernel"
+  gonb --install >/dev/null
+fi
+
+# The library's own dependencies, so that notebooks compile offline afterwards.
+(cd "$here" && go mod download)
+
+say "ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, $(jupyter nbconvert --version 2>/dev/null | sed 's/^/nbconvert /')"
