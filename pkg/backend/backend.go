@@ -50,13 +50,23 @@ type Choice struct {
 	Reason string
 }
 
-// Name returns the short name of the chosen backend ("go" or "xla").
-func (c Choice) Name() string { return c.Backend.Name() }
+// Name returns the short name of the chosen backend: "go" or "xla".
+func (c Choice) Name() string {
+	if IsGo(c.Backend) {
+		return GoName
+	}
+	return XLAName
+}
+
+// IsGo reports whether b is the pure-Go backend (whose Name is "Go Backend" in GoMLX).
+func IsGo(b compute.Backend) bool {
+	return strings.HasPrefix(strings.ToLower(b.Name()), GoName)
+}
 
 // String is the one line New prints.
 func (c Choice) String() string {
 	line := fmt.Sprintf("revsgd: backend %s (%s)", c.Config, c.Reason)
-	if c.Backend.Name() == GoName {
+	if c.Name() == GoName {
 		line += "; " + HowToGetXLA
 	}
 	return line
@@ -106,6 +116,10 @@ func choose(config string, lookup func(string) (string, bool)) (Choice, error) {
 // fromConfig builds the backend named by an explicit configuration string.
 func fromConfig(config string) (Choice, error) {
 	name, options, _ := strings.Cut(config, ":")
+	if isXLA(name) && !xlaCompiledIn {
+		return Choice{}, fmt.Errorf("%s=%q: this binary was built with -tags noxla; rebuild without it (cgo needed) "+
+			"to use XLA, or set %s=go", EnvVar, config, EnvVar)
+	}
 	if !slices.Contains(compute.List(), name) {
 		return Choice{}, fmt.Errorf("%s=%q names an unknown backend %q: this binary has %s; set %s=go for the "+
 			"pure-Go backend, or %s=xla for XLA", EnvVar, config, name, strings.Join(Compiled(), ", "), EnvVar, EnvVar)

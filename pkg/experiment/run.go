@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
@@ -128,9 +129,9 @@ func (r *runner) replicas(n int) int {
 
 // AutoReplicas is the default lockstep group size for a backend and a model of numParams parameters: enough
 // replicas to amortise the cost of launching a step, few enough to keep a group's parameters small.
-func AutoReplicas(backend compute.Backend, numParams int) int {
+func AutoReplicas(b compute.Backend, numParams int) int {
 	budget, most := 1<<22, 1024 // parameters per group on a CPU
-	if backend.Name() != "go" {
+	if !backend.IsGo(b) {
 		budget, most = 1<<26, 4096
 	}
 	return max(8, min(most, budget/max(numParams, 1)))

@@ -1,0 +1,98 @@
+package backend
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+func lookupFrom(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestUnknownBackendIsAnErrorNotAPanic(t *testing.T) {
+	_, err := choose("tpu-magic", lookupFrom(map[string]string{EnvVar: "tpu-magic"}))
+	if err == nil {
+		t.Fatal("no error for an unknown backend")
+	}
+	for _, want := range []string{`unknown backend "tpu-magic"`, "go", EnvVar + "=go"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestExplicitGoBackend(t *testing.T) {
+	c, err := choose("go", lookupFrom(map[string]string{EnvVar: "go"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name() != GoName || !strings.Contains(c.Reason, EnvVar) {
+		t.Errorf("got %+v", c)
+	}
+}
+
+// Without GOMLX_BACKEND the choice falls back to the pure-Go backend when no PJRT plugin is installed, and says
+// how to get XLA. (Where a plugin is installed it must pick XLA instead.)
+func TestDefaultChoiceNeverCrashes(t *testing.T) {
+	c, err := choose("", lookupFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := c.String()
+	switch c.Name() {
+	case GoName:
+		if !strings.Contains(line, "install-xla") {
+			t.Errorf("the go backend's line %q does not say how to get XLA", line)
+		}
+	case XLAName:
+		if !xlaCompiledIn {
+			t.Error("XLA chosen in a noxla build")
+		}
+	default:
+		t.Errorf("unexpected backend %q", c.Name())
+	}
+}
+
+// Asking for XLA where no plugin is installed fails with advice, and downloads nothing.
+func TestExplicitXLAWithoutPluginGivesAdvice(t *testing.T) {
+	if xlaCompiledIn {
+		if c, err := newXLA(""); err == nil {
+			c.Finalize()
+			t.Skip("a PJRT plugin is installed on this machine; the no-plugin path cannot be exercised here")
+		}
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home) // a download would land here
+	_, err := choose("xla", lookupFrom(map[string]string{EnvVar: "xla"}))
+	if err == nil {
+		t.Fatal("no error for XLA without a plugin")
+	}
+	want := "install-xla"
+	if !xlaCompiledIn {
+		want = "-tags noxla"
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say how to install XLA", err)
+	}
+	if entries, _ := os.ReadDir(home); len(entries) != 0 {
+		t.Errorf("something was written to $HOME: %v", entries)
+	}
+}
+
+func TestNewAnnouncesOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	old := Announce
+	Announce = &buf
+	defer func() { Announce = old }()
+	t.Setenv(EnvVar, "go")
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Backend.Finalize()
+	if out := buf.String(); strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "revsgd: backend go") {
+		t.Errorf("announcement %q is not one line naming the backend", out)
+	}
+}

@@ -1,0 +1,231 @@
+package replay
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+func regression(t *testing.T) *problem.Problem {
+	t.Helper()
+	p, err := problem.Regression{
+		Data:   data.TeacherRegression{Dim: 3, Hidden: 4, Noise: 0.1, Train: 24, Test: 8, Seed: 2},
+		Hidden: []int{5, 4}, Activation: models.TanhActivation,
+	}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func engine(t *testing.T, p *problem.Problem, rule update.Rule) *Engine {
+	t.Helper()
+	e, err := New(backendtest.Go(t), p, rule, dtypes.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func all(n int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return idx
+}
+
+// With a batch that is the whole training set, one update map is T(θ) = θ − h ∇L(θ) with L the full training
+// loss, which Group.Loss evaluates independently of the step graph: the step must match central finite
+// differences of that loss. In float64 with ε = 1e-6 the difference quotient has truncation error O(ε²·L''') ≈
+// 1e-12 and rounding error ≈ 1e-16/ε = 1e-10, so 1e-7 relative to the gradient's size is a safe bound.
+func TestUpdateMapMatchesFiniteDifferences(t *testing.T) {
+	p := regression(t)
+	const h = 0.3
+	e := engine(t, p, update.SGD{LearningRate: h})
+	theta := p.Model.Init(rng.New(1))
+	g, _ := e.NewGroup([][]float64{theta})
+	if err := g.Step(all(p.Train.Len()), []bool{true}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := g.Thetas()
+
+	lossAt := func(th []float64) float64 {
+		gg, _ := e.NewGroup([][]float64{th})
+		defer gg.Close()
+		l, err := gg.Loss(TrainData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l[0]
+	}
+	src := rng.New(99)
+	for dir := range 4 {
+		v := make([]float64, len(theta))
+		for i := range v {
+			v[i] = src.Normal()
+		}
+		const eps = 1e-6
+		plus, minus := make([]float64, len(theta)), make([]float64, len(theta))
+		for i := range theta {
+			plus[i], minus[i] = theta[i]+eps*v[i], theta[i]-eps*v[i]
+		}
+		fd := (lossAt(plus) - lossAt(minus)) / (2 * eps)
+		step := 0.0 // ∇L·v from the update: (θ − T(θ))·v / h
+		for i := range theta {
+			step += (theta[i] - after[0][i]) / h * v[i]
+		}
+		if math.Abs(step-fd) > 1e-7*max(1, math.Abs(fd)) {
+			t.Errorf("direction %d: ∇L·v = %.10g from the update map, %.10g by finite differences", dir, step, fd)
+		}
+	}
+}
+
+// Our SGD rule gives the same numbers as GoMLX's own optimizer with the decay switched off, applied to the same
+// model through GoMLX's variable store.
+func TestSGDMatchesGoMLXOptimizerWithoutDecay(t *testing.T) {
+	p := regression(t)
+	const h, steps = 0.05, 5
+	e := engine(t, p, update.SGD{LearningRate: h})
+	theta := p.Model.Init(rng.New(3))
+	batch := []int32{0, 5, 7, 11}
+
+	g, _ := e.NewGroup([][]float64{theta})
+	for range steps {
+		if err := g.Step(batch, []bool{true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ours, _ := g.Thetas()
+
+	store := model.NewStore()
+	scope := store.RootScope()
+	offset := 0
+	var vars []*model.Variable
+	for _, prm := range p.Model.Params() {
+		vals := theta[offset : offset+prm.Size()]
+		offset += prm.Size()
+		v, err := scope.CreateVariable(fmt.Sprintf("p%d", len(vars)), tensors.FromFlatDataAndDimensions(vals, append([]int{1}, prm.Dims...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars = append(vars, v)
+	}
+	opt := optimizer.StochasticGradientDescent().WithDecay(false).WithLearningRate(h)
+	exec, err := model.NewExec(backendtest.Go(t), store, func(scope *model.Scope, x, y *Node) *Node {
+		params := make([]*Node, len(vars))
+		for i, v := range vars {
+			params[i] = v.NodeValue(x.Graph())
+		}
+		loss := ReduceAllSum(p.Loss.Mean(p.Model.Apply(params, InsertAxes(x, 0)), InsertAxes(y, 0)))
+		opt.UpdateGraph(scope, x.Graph(), loss)
+		return loss
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := tensors.MustCopyFlatData[float64](p.Train.Inputs)
+	ys := tensors.MustCopyFlatData[float64](p.Train.Targets)
+	var bx, by []float64
+	for _, i := range batch {
+		bx = append(bx, xs[int(i)*3:int(i)*3+3]...)
+		by = append(by, ys[i])
+	}
+	for range steps {
+		if _, err := exec.Exec(tensors.FromFlatDataAndDimensions(bx, len(batch), 3), tensors.FromFlatDataAndDimensions(by, len(batch), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var theirs []float64
+	for _, v := range vars {
+		theirs = append(theirs, tensors.MustCopyFlatData[float64](v.MustValue())...)
+	}
+	for i := range theirs {
+		if math.Abs(theirs[i]-ours[0][i]) > 1e-14 {
+			t.Fatalf("parameter %d after %d steps: ours %.17g, GoMLX SGD %.17g", i, steps, ours[0][i], theirs[i])
+		}
+	}
+}
+
+// Replicas never mix: each replica of a group follows exactly the path it would follow alone, whatever the group
+// size and whichever replicas sit steps out.
+func TestReplicasAreIndependent(t *testing.T) {
+	p := regression(t)
+	e := engine(t, p, update.SGD{LearningRate: 0.1})
+	const r, steps, b = 6, 7, 3
+	src := rng.New(5)
+	starts := make([][]float64, r)
+	batches := make([][]int32, steps)
+	for i := range starts {
+		starts[i] = p.Model.Init(src)
+	}
+	for s := range batches {
+		for range r * b {
+			batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
+		}
+	}
+	// Replica i is idle for its first i%3 steps: mixed replay lengths.
+	activeAt := func(i, s int) bool { return s >= i%3 }
+
+	g, _ := e.NewGroup(starts)
+	for s := range steps {
+		active := make([]bool, r)
+		for i := range active {
+			active[i] = activeAt(i, s)
+		}
+		if err := g.Step(batches[s], active); err != nil {
+			t.Fatal(err)
+		}
+	}
+	together, _ := g.Thetas()
+
+	for i := range r {
+		alone, _ := e.NewGroup([][]float64{starts[i]})
+		for s := range steps {
+			if activeAt(i, s) {
+				if err := alone.Step(batches[s][i*b:(i+1)*b], []bool{true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		th, _ := alone.Thetas()
+		for k := range th[0] {
+			if math.Abs(th[0][k]-together[i][k]) > 1e-15*max(1, math.Abs(th[0][k])) {
+				t.Fatalf("replica %d, parameter %d: %.17g in a group of %d, %.17g alone", i, k, together[i][k], r, th[0][k])
+			}
+		}
+	}
+}
+
+func TestGroupErrors(t *testing.T) {
+	p := regression(t)
+	e := engine(t, p, update.SGD{LearningRate: 0.1})
+	if _, err := e.NewGroup(nil); err == nil {
+		t.Error("empty group accepted")
+	}
+	if _, err := e.NewGroup([][]float64{{1, 2}}); err == nil {
+		t.Error("wrong parameter count accepted")
+	}
+	g, _ := e.NewGroup([][]float64{p.Model.Init(rng.New(1))})
+	if err := g.Step([]int32{0, 99}, []bool{true}); err == nil {
+		t.Error("out-of-range example index accepted")
+	}
+	if err := g.Step([]int32{0}, []bool{true, false}); err == nil {
+		t.Error("wrong number of active flags accepted")
+	}
+	if _, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 0.1}, dtypes.Int32); err == nil {
+		t.Error("int32 parameters accepted")
+	}
+}
