@@ -11,9 +11,9 @@ const progressEvery = 5 * time.Second
 
 // progress prints at most one line every progressEvery: update maps applied, their rate and the time left.
 type progress struct {
-	w           io.Writer
+	w              io.Writer
 	total, applied int
-	start, last time.Time
+	start, last    time.Time
 }
 
 func newProgress(w io.Writer, total int) *progress {

@@ -49,7 +49,7 @@ func all(n int) []int32 {
 
 // With a batch that is the whole training set, one update map is T(θ) = θ − h ∇L(θ) with L the full training
 // loss, which Group.Loss evaluates independently of the step graph: the step must match central finite
-// differences of that loss. In float64 with ε = 1e-6 the difference quotient has truncation error O(ε²·L''') ≈
+// differences of that loss. In float64 with ε = 1e-6 the difference quotient has truncation error O(ε²·L”') ≈
 // 1e-12 and rounding error ≈ 1e-16/ε = 1e-10, so 1e-7 relative to the gradient's size is a safe bound.
 func TestUpdateMapMatchesFiniteDifferences(t *testing.T) {
 	p := regression(t)
