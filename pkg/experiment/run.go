@@ -29,6 +29,7 @@ type runner struct {
 	engine    *replay.Engine
 	histories []*data.History
 	known     map[point][]float64 // iterates needed as starting points
+	starts    map[point]bool      // the iterates some replay starts from
 	curves    map[[2]int]*Curve   // by (order, seed)
 	progress  *progress
 }
@@ -44,7 +45,8 @@ func Run(ctx context.Context, backend compute.Backend, spec *Spec) (*Result, err
 		return nil, err
 	}
 	evaluated, _ := spec.evaluated()
-	r := &runner{spec: spec, engine: engine, known: map[point][]float64{}, curves: map[[2]int]*Curve{}}
+	r := &runner{spec: spec, engine: engine, known: map[point][]float64{}, starts: map[point]bool{},
+		curves: map[[2]int]*Curve{}}
 
 	sampler := spec.sampler()
 	for si, seed := range spec.Seeds {
@@ -69,6 +71,7 @@ func Run(ctx context.Context, backend compute.Backend, spec *Spec) (*Result, err
 			r.curves[[2]int{oi, si}] = &Curve{Order: o.Name(), Seed: seed}
 			for _, rp := range plan {
 				pending = append(pending, task{order: oi, seed: si, replay: rp})
+				r.starts[point{oi, si, rp.From}] = true
 			}
 		}
 	}
@@ -198,34 +201,53 @@ func (r *runner) collectReports(group *replay.Group, tasks []task, offsets []int
 	if len(dues) == 0 {
 		return nil
 	}
-	thetas, err := group.Thetas()
+	slots := make([]int, len(dues))
+	for i, d := range dues {
+		slots[i] = d.slot
+	}
+	reached, err := group.Select(slots)
 	if err != nil {
 		return err
 	}
+	defer reached.Close()
+	var thetas [][]float64
+	needTheta := r.spec.KeepIterates
+	for _, d := range dues {
+		t := tasks[d.slot]
+		needTheta = needTheta || r.starts[point{t.order, t.seed, d.step}]
+	}
+	if needTheta {
+		if thetas, err = reached.Thetas(); err != nil {
+			return err
+		}
+	}
 	var train, test []float64
 	if r.spec.Losses {
-		if train, err = group.Loss(replay.TrainData); err != nil {
+		if train, err = reached.Loss(replay.TrainData); err != nil {
 			return err
 		}
 		if r.spec.Problem.Test != nil {
-			if test, err = group.Loss(replay.TestData); err != nil {
+			if test, err = reached.Loss(replay.TestData); err != nil {
 				return err
 			}
 		}
 	}
-	for _, d := range dues {
+	for i, d := range dues {
 		t := tasks[d.slot]
-		r.known[point{t.order, t.seed, d.step}] = thetas[d.slot]
+		p := point{t.order, t.seed, d.step}
+		if r.starts[p] {
+			r.known[p] = thetas[i]
+		}
 		c := r.curves[[2]int{t.order, t.seed}]
 		c.Steps = append(c.Steps, d.step)
 		if r.spec.KeepIterates {
-			c.Iterates = append(c.Iterates, thetas[d.slot])
+			c.Iterates = append(c.Iterates, thetas[i])
 		}
 		if train != nil {
-			c.TrainLoss = append(c.TrainLoss, train[d.slot])
+			c.TrainLoss = append(c.TrainLoss, train[i])
 		}
 		if test != nil {
-			c.TestLoss = append(c.TestLoss, test[d.slot])
+			c.TestLoss = append(c.TestLoss, test[i])
 		}
 	}
 	return nil

@@ -31,6 +31,7 @@ type Engine struct {
 	train, test *deviceData
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	loss        *Exec // params, data, indices → mean loss per replica
+	pick        *Exec // params, slots → the params of the listed replicas
 }
 
 // deviceData is a data set converted to the engine's dtype, uploaded once.
@@ -71,6 +72,18 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 		return nil, err
 	}
 	e.loss.SetMaxCache(-1)
+	e.pick, err = NewExec(backend, func(in []*Node) []*Node {
+		slots := InsertAxes(in[len(in)-1], -1)
+		out := make([]*Node, len(in)-1)
+		for i, p := range in[:len(in)-1] {
+			out[i] = Gather(p, slots)
+		}
+		return out
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.pick.SetMaxCache(-1)
 	return e, nil
 }
 

@@ -14,6 +14,7 @@ type Group struct {
 	e     *Engine
 	size  int
 	carry []*tensors.Tensor // params…, state…, count: what one step maps to the next
+	view  bool              // a Select of all replicas: shares carry, owns nothing
 }
 
 // NewGroup starts a group with one replica per starting point; each start is a flat parameter vector (see
@@ -103,6 +104,36 @@ func (g *Group) Thetas() ([][]float64, error) {
 	return thetas, nil
 }
 
+// Select returns the parameters of the listed replicas as a new group of len(slots) replicas, for reading
+// (Thetas, Loss) without moving the whole group off the device. It has no optimizer state and must not be
+// stepped. Close it after use.
+func (g *Group) Select(slots []int) (*Group, error) {
+	identity := len(slots) == g.size
+	for i, s := range slots {
+		if s < 0 || s >= g.size {
+			return nil, fmt.Errorf("replay: replica %d of a group of %d", s, g.size)
+		}
+		identity = identity && s == i
+	}
+	np := len(g.e.params)
+	if identity {
+		return &Group{e: g.e, size: g.size, carry: g.carry[:np], view: true}, nil
+	}
+	idx := make([]int32, len(slots))
+	for i, s := range slots {
+		idx[i] = int32(s)
+	}
+	args := make([]any, 0, np+1)
+	for _, t := range g.carry[:np] {
+		args = append(args, t)
+	}
+	out, err := g.e.pick.Exec(append(args, tensors.FromFlatDataAndDimensions(idx, len(idx)))...)
+	if err != nil {
+		return nil, fmt.Errorf("replay: selecting replicas: %w", err)
+	}
+	return &Group{e: g.e, size: len(slots), carry: out}, nil
+}
+
 // Subset names the data a loss is evaluated on.
 type Subset string
 
@@ -162,6 +193,10 @@ func (g *Group) Loss(subset Subset) ([]float64, error) {
 
 // Close frees the group's device memory.
 func (g *Group) Close() {
+	if g.view {
+		g.carry = nil
+		return
+	}
 	for _, t := range g.carry {
 		t.FinalizeAll()
 	}

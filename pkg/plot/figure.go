@@ -1,0 +1,154 @@
+package plot
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Figure is a grid of panels, filled row by row, drawn and saved together.
+type Figure struct {
+	// Cols is the number of panels per row (1 if zero).
+	Cols int
+	// Panels are the panels in reading order.
+	Panels []*Panel
+	// PanelWidth and PanelHeight are each panel's size; zero means 12 cm × 8 cm.
+	PanelWidth, PanelHeight vg.Length
+}
+
+// NewFigure returns a figure of panels laid out in cols columns.
+func NewFigure(cols int, panels ...*Panel) *Figure { return &Figure{Cols: cols, Panels: panels} }
+
+func (f *Figure) layout() (rows, cols int, w, h vg.Length) {
+	cols = max(f.Cols, 1)
+	rows = (len(f.Panels) + cols - 1) / cols
+	pw, ph := f.PanelWidth, f.PanelHeight
+	if pw == 0 {
+		pw = 12 * vg.Centimeter
+	}
+	if ph == 0 {
+		ph = 8 * vg.Centimeter
+	}
+	return rows, cols, pw * vg.Length(cols), ph * vg.Length(rows)
+}
+
+func (f *Figure) draw(c draw.Canvas) {
+	rows, cols, _, _ := f.layout()
+	grid := make([][]*gplot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*gplot.Plot, cols)
+		for k := range cols {
+			if i := r*cols + k; i < len(f.Panels) {
+				grid[r][k] = f.Panels[i].p
+			}
+		}
+	}
+	canvases := gplot.Align(grid, tiles(rows, cols), c)
+	for r := range grid {
+		for k := range grid[r] {
+			if grid[r][k] != nil {
+				grid[r][k].Draw(canvases[r][k])
+			}
+		}
+	}
+}
+
+// PNG renders the figure at 150 dpi.
+func (f *Figure) PNG() ([]byte, error) {
+	if len(f.Panels) == 0 {
+		return nil, fmt.Errorf("plot: the figure has no panels")
+	}
+	_, _, w, h := f.layout()
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(150))
+	f.draw(draw.New(img))
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("plot: rendering PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// SVG renders the figure as SVG.
+func (f *Figure) SVG() ([]byte, error) {
+	if len(f.Panels) == 0 {
+		return nil, fmt.Errorf("plot: the figure has no panels")
+	}
+	_, _, w, h := f.layout()
+	c := vgsvg.New(w, h)
+	f.draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("plot: rendering SVG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Save writes dir/name.png and dir/name.svg, creating dir, and returns the two paths.
+func (f *Figure) Save(dir, name string) (pngPath, svgPath string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("plot: %w", err)
+	}
+	png, err := f.PNG()
+	if err != nil {
+		return "", "", err
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		return "", "", err
+	}
+	pngPath, svgPath = filepath.Join(dir, name+".png"), filepath.Join(dir, name+".svg")
+	if err := writeFileAtomic(pngPath, png); err != nil {
+		return "", "", err
+	}
+	if err := writeFileAtomic(svgPath, svg); err != nil {
+		return "", "", err
+	}
+	return pngPath, svgPath, nil
+}
+
+// Show displays the figure inline when running in a GoNB notebook (as a PNG image, which is kept when the
+// notebook is saved) and does nothing elsewhere.
+func (f *Figure) Show() error {
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	png, err := f.PNG()
+	if err != nil {
+		return err
+	}
+	gonbui.DisplayPNG(png)
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and renames it into place, so that a
+// reader never sees a half-written file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plot: writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plot: writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("plot: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
