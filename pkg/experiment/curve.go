@@ -45,6 +45,8 @@ func (c *Curve) StepSizes() (steps []int, sizes []float64) {
 
 // Result holds the curves of an experiment.
 type Result struct {
+	// Spec is the experiment that produced the curves.
+	Spec *Spec
 	// Curves holds one curve per order and seed, orders in the spec's order, seeds in the spec's order.
 	Curves []*Curve
 }

@@ -109,7 +109,7 @@ func Run(ctx context.Context, backend compute.Backend, spec *Spec) (*Result, err
 	}
 	r.progress.finish()
 
-	res := &Result{}
+	res := &Result{Spec: spec}
 	for oi := range spec.Orders {
 		for si := range spec.Seeds {
 			res.Curves = append(res.Curves, r.curves[[2]int{oi, si}])

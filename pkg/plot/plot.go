@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -36,8 +37,21 @@ func NewPanel(title, xLabel, yLabel string) *Panel {
 func (p *Panel) LogY() *Panel {
 	p.logY = true
 	p.p.Y.Scale = gplot.LogScale{}
-	p.p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
+	p.p.Y.Tick.Marker = logTicks{}
 	return p
+}
+
+// logTicks labels powers of ten compactly ("1e-05") and leaves the minor ticks unlabelled.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
+	ticks := gplot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 1, 64)
+		}
+	}
+	return ticks
 }
 
 // Color returns the colour used for a label: the composition orders have fixed colours (forward red, backward
@@ -59,13 +73,19 @@ func Color(label string) color.Color {
 	for _, c := range label {
 		h = h*31 + int(c)
 	}
-	return plotutilColors[(h%len(plotutilColors)+len(plotutilColors))%len(plotutilColors)]
+	return palette[(h%len(palette)+len(palette))%len(palette)]
 }
 
-var plotutilColors = []color.Color{
+var palette = []color.Color{
 	color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255},
 	color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
 	color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
+}
+
+// translucent returns c with the given opacity (0–255).
+func translucent(c color.Color, alpha uint8) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: alpha}
 }
 
 // xys builds plot points, dropping non-finite values and, on a log axis, non-positive ones.
@@ -135,8 +155,7 @@ func (p *Panel) Band(label string, x, mean, spread []float64) error {
 		if err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}
-		r, g, b, _ := Color(label).RGBA()
-		poly.Color = color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 60}
+		poly.Color = translucent(Color(label), 60)
 		poly.LineStyle.Width = 0
 		p.p.Add(poly)
 	}
@@ -159,8 +178,7 @@ func (p *Panel) Histogram(label string, values []float64, bins int) error {
 		return fmt.Errorf("plot: %w", err)
 	}
 	h.Normalize(1)
-	r, g, b, _ := Color(label).RGBA()
-	h.FillColor = color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 90}
+	h.FillColor = translucent(Color(label), 80)
 	h.LineStyle.Color = Color(label)
 	h.LineStyle.Width = vg.Points(0.6)
 	p.p.Add(h)

@@ -1,0 +1,113 @@
+// Command revsgd reproduces the figures of the figure catalogue and manages the XLA backend.
+//
+//	revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures and write DIR/ID.png, DIR/ID.svg, DIR/ID.md
+//	revsgd figures                                         list the figure ids
+//	revsgd backend                                         say which backend would run
+//	revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/figures"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "revsgd:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures, write DIR/ID.png, .svg and .md
+  revsgd figures                                         list the figure ids
+  revsgd backend                                         say which backend would run
+  revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "figure":
+		return figureCmd(args[1:])
+	case "figures":
+		fmt.Println(strings.Join(figures.IDs(), "\n"))
+		return nil
+	case "backend":
+		c, err := backend.New()
+		if err != nil {
+			return err
+		}
+		fmt.Println(c.Backend.Description())
+		return nil
+	case "install-xla":
+		fs := flag.NewFlagSet("install-xla", flag.ContinueOnError)
+		path := fs.String("path", "", "install directory (default ~/.local/lib)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return backend.InstallXLA(*path)
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func figureCmd(args []string) error {
+	fs := flag.NewFlagSet("figure", flag.ContinueOnError)
+	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
+	out := fs.String("out", "results/figures", "directory for the figure files")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	scale, err := figures.ParseScale(*scaleName)
+	if err != nil {
+		return err
+	}
+	ids := fs.Args()
+	if len(ids) == 0 {
+		return fmt.Errorf("name the figures to run (%s)", strings.Join(figures.IDs(), ", "))
+	}
+	var figs []figures.Figure
+	for _, id := range ids {
+		f, err := figures.New(id, scale)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, f)
+	}
+	choice, err := backend.New()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	for _, f := range figs {
+		start := time.Now()
+		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
+		o, err := f.Run(ctx, choice.Backend, os.Stdout)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.ID(), err)
+		}
+		png, svg, err := o.Figure.Save(*out, f.ID())
+		if err != nil {
+			return err
+		}
+		md := filepath.Join(*out, f.ID()+".md")
+		text := f.Settings() + "\n\n" + o.Summary
+		if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("%s: wrote %s, %s, %s in %s\n%s\n", f.ID(), png, svg, md, time.Since(start).Round(time.Millisecond), o.Summary)
+	}
+	return nil
+}

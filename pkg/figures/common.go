@@ -1,0 +1,35 @@
+package figures
+
+import (
+	"math"
+
+	"github.com/revsgd/revsgd/pkg/experiment"
+)
+
+// seedList returns the seeds 1..n.
+func seedList(n int) []uint64 {
+	s := make([]uint64, n)
+	for i := range s {
+		s[i] = uint64(i + 1)
+	}
+	return s
+}
+
+// stepsOf returns a curve's evaluated steps as plot coordinates.
+func stepsOf(c *experiment.Curve) []float64 { return floats(c.Steps) }
+
+func floats(xs []int) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func distance(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d += (a[i] - b[i]) * (a[i] - b[i])
+	}
+	return math.Sqrt(d)
+}

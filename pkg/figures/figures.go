@@ -1,0 +1,81 @@
+// Package figures reproduces the entries of the figure catalogue (shared/FIGURES.md): one file per figure holds
+// its settings at each scale, the experiments it runs and the panels it draws. Notebooks and the revsgd command
+// call New and Run; nothing about a figure lives anywhere else.
+package figures
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/plot"
+)
+
+// Scale selects the size of a figure's experiments.
+type Scale string
+
+const (
+	// Quick runs the same code path small enough for CI on two CPU cores with the pure-Go backend.
+	Quick Scale = "quick"
+	// Paper runs the settings of the paper (or of the catalogue where the paper's are unknown); meant for XLA on
+	// a GPU.
+	Paper Scale = "paper"
+)
+
+// ParseScale returns the scale with the given name.
+func ParseScale(name string) (Scale, error) {
+	switch s := Scale(strings.TrimSpace(name)); s {
+	case Quick, Paper:
+		return s, nil
+	}
+	return "", fmt.Errorf("figures: unknown scale %q; use %q (CI, a few minutes on a CPU) or %q (the paper's settings)",
+		name, Quick, Paper)
+}
+
+// Figure reproduces one catalogue entry at one scale.
+type Figure interface {
+	// ID is the catalogue id, also the notebook's name, e.g. "quadratic".
+	ID() string
+	// Settings describes, in Markdown, what is run at this scale.
+	Settings() string
+	// Run runs the experiments and draws the figure. Progress lines of long runs go to progress (nil: silent).
+	Run(ctx context.Context, backend compute.Backend, progress io.Writer) (*Outcome, error)
+}
+
+// Outcome is what a figure run produced.
+type Outcome struct {
+	// Figure is the drawn figure.
+	Figure *plot.Figure
+	// Summary reports the measured numbers next to the values theory predicts, in Markdown.
+	Summary string
+}
+
+var registry = map[string]func(Scale) Figure{
+	"quadratic":      func(s Scale) Figure { return quadraticSettings(s) },
+	"regression-mlp": func(s Scale) Figure { return regressionSettings(s) },
+}
+
+// IDs lists the figures this package reproduces.
+func IDs() []string {
+	ids := make([]string, 0, len(registry))
+	for id := range registry {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// New returns the figure with the given id at the given scale.
+func New(id string, scale Scale) (Figure, error) {
+	if _, err := ParseScale(string(scale)); err != nil {
+		return nil, err
+	}
+	mk, ok := registry[id]
+	if !ok {
+		return nil, fmt.Errorf("figures: unknown figure %q; known: %s", id, strings.Join(IDs(), ", "))
+	}
+	return mk(scale), nil
+}

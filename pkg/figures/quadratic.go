@@ -1,0 +1,174 @@
+package figures
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// Quadratic is the quadratic figure (Section 3.1): SGD on L_i(θ) = ½‖θ − ε_i‖², ε_i ~ N(0, σ² I), in one and
+// in Dim dimensions. Forward iterates keep oscillating; backward iterates settle on a point whose law across
+// seeds is the forward stationary law N(0, hσ²/(2−h)).
+type Quadratic struct {
+	Scale Scale
+	// H is the learning rate h.
+	H float64
+	// Sigma is the noise scale σ.
+	Sigma float64
+	// Start is every coordinate of θ_0.
+	Start float64
+	// Steps is the number of steps N of each run.
+	Steps int
+	// CurveSeeds is the number of seeds drawn as curves.
+	CurveSeeds int
+	// HistogramSeeds is the number of seeds whose θ_N fill the histograms.
+	HistogramSeeds int
+	// Dim is the dimension of the multi-dimensional panel.
+	Dim int
+	// Examples is the number of noise vectors ε_i batches are drawn from (batches of one, with replacement).
+	Examples int
+	// DataSeed seeds the noise.
+	DataSeed uint64
+}
+
+func quadraticSettings(s Scale) *Quadratic {
+	q := &Quadratic{Scale: s, H: 0.1, Sigma: 1, Start: 2, Steps: 200, CurveSeeds: 5, HistogramSeeds: 1000,
+		Dim: 10, Examples: 1 << 16, DataSeed: 2025}
+	if s == Paper {
+		q.HistogramSeeds = 10000
+	}
+	return q
+}
+
+// ID implements Figure.
+func (q *Quadratic) ID() string { return "quadratic" }
+
+// Settings implements Figure.
+func (q *Quadratic) Settings() string {
+	return fmt.Sprintf(`**quadratic** (Section 3.1) at scale %q: SGD with constant learning rate h = %g on
+L_i(θ) = ½‖θ − ε_i‖², ε_i ~ N(0, σ²I) with σ = %g, θ_0 = %g in every coordinate, batches of one noise vector
+drawn with replacement from %d draws, N = %d steps, float64.
+Curves: %d seeds in d = 1 and d = %d. Histograms: θ_N of %d seeds against the exact stationary law
+N(0, hσ²/(2−h)) = N(0, %.4f).`, q.Scale, q.H, q.Sigma, q.Start, q.Examples, q.Steps, q.CurveSeeds, q.Dim,
+		q.HistogramSeeds, analysis.QuadraticStationaryVariance(q.H, q.Sigma))
+}
+
+// meanTarget returns the mean noise vector ε̄ of the problem behind a result.
+func meanTarget(res *experiment.Result) ([]float64, error) {
+	eps, err := tensors.CopyFlatData[float64](res.Spec.Problem.Train.Targets)
+	if err != nil {
+		return nil, err
+	}
+	dim := res.Spec.Problem.Train.Targets.Shape().Dimensions[1]
+	mean := make([]float64, dim)
+	for i, v := range eps {
+		mean[i%dim] += v / float64(len(eps)/dim)
+	}
+	return mean, nil
+}
+
+func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule, progress io.Writer) (*experiment.Spec, error) {
+	p, err := problem.Quadratic{Dim: dim, Sigma: q.Sigma, Start: q.Start, Examples: q.Examples, Seed: q.DataSeed}.New()
+	if err != nil {
+		return nil, err
+	}
+	return &experiment.Spec{
+		Problem: p, Rule: update.SGD{LearningRate: q.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Seeds: seedList(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: sched,
+		DType: dtypes.Float64, KeepIterates: true, Progress: progress,
+	}, nil
+}
+
+// Run implements Figure.
+func (q *Quadratic) Run(ctx context.Context, backend compute.Backend, progress io.Writer) (*Outcome, error) {
+	run := func(dim, seeds int, sched schedule.Schedule) (*experiment.Result, error) {
+		spec, err := q.spec(dim, seeds, sched, progress)
+		if err != nil {
+			return nil, err
+		}
+		return experiment.Run(ctx, backend, spec)
+	}
+	curves1, err := run(1, q.CurveSeeds, schedule.Every(1))
+	if err != nil {
+		return nil, err
+	}
+	curvesD, err := run(q.Dim, q.CurveSeeds, schedule.Every(1))
+	if err != nil {
+		return nil, err
+	}
+	limits, err := run(1, q.HistogramSeeds, schedule.List{q.Steps})
+	if err != nil {
+		return nil, err
+	}
+
+	// ε̄, the mean of the noise vectors, minimises the full loss: the distance to it shows where iterates settle.
+	mean, err := meanTarget(curvesD)
+	if err != nil {
+		return nil, err
+	}
+	iterates := plot.NewPanel("iterates, d = 1", "step n", "θ_n")
+	steps := plot.NewPanel("step sizes, d = 1", "step n", "|θ_{n+1} − θ_n|").LogY()
+	norms := plot.NewPanel(fmt.Sprintf("distance to the minimum, d = %d", q.Dim), "step n", "‖θ_n − ε̄‖")
+	for _, name := range []string{"forward", "backward"} {
+		for _, c := range curves1.Order(name) {
+			if err := iterates.Line(name, stepsOf(c), c.Coordinate(0), 0.8); err != nil {
+				return nil, err
+			}
+			at, sizes := c.StepSizes()
+			if err := steps.Line(name, floats(at), sizes, 0.8); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range curvesD.Order(name) {
+			dist := make([]float64, len(c.Iterates))
+			for k, th := range c.Iterates {
+				dist[k] = distance(th, mean)
+			}
+			if err := norms.Line(name, stepsOf(c), dist, 0.8); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Reference slope: backward steps shrink like (1−h)^n.
+	ref := make([]float64, q.Steps)
+	xs := make([]float64, q.Steps)
+	for n := range ref {
+		xs[n] = float64(n + 1)
+		ref[n] = q.H * math.Pow(1-q.H, float64(n+1)) * (q.Start + q.Sigma)
+	}
+	if err := steps.Dashed("h(1−h)^n (θ_0+σ)", xs, ref); err != nil {
+		return nil, err
+	}
+
+	hist := plot.NewPanel(fmt.Sprintf("θ_%d over %d seeds, d = 1", q.Steps, q.HistogramSeeds), "θ", "density")
+	var summary strings.Builder
+	exact := analysis.QuadraticStationaryVariance(q.H, q.Sigma)
+	fmt.Fprintf(&summary, "| order | variance of θ_%d over %d seeds | exact hσ²/(2−h) |\n|---|---|---|\n", q.Steps, q.HistogramSeeds)
+	for _, name := range []string{"forward", "backward"} {
+		var last []float64
+		for _, c := range limits.Order(name) {
+			last = append(last, c.Iterates[0][0])
+		}
+		if err := hist.Histogram(name, last, 40); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&summary, "| %s | %.4f | %.4f |\n", name, analysis.Variance(last), exact)
+	}
+	hist.Function("exact", analysis.NormalDensity(0, exact))
+
+	return &Outcome{Figure: plot.NewFigure(2, iterates, steps, norms, hist), Summary: summary.String()}, nil
+}

@@ -1,0 +1,70 @@
+package replay
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// benchEngine is the regression-mlp figure's problem (MLP 8-32-32-1, batch 1, float32, h = 0.05).
+func benchEngine(b *testing.B) (*Engine, []float64, *data.History) {
+	p, err := problem.Regression{
+		Data:   data.TeacherRegression{Dim: 8, Hidden: 16, Noise: 0.1, Train: 256, Test: 1024, Seed: 2025},
+		Hidden: []int{32, 32}, Activation: models.TanhActivation,
+	}.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(backendtest.Go(b), p, update.SGD{LearningRate: 0.05}, dtypes.Float32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := data.Sampler{Examples: 256, BatchSize: 1, Mode: data.Shuffled}.History(1, 1400)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, p.Model.Init(rng.New(1)), h
+}
+
+// One forward SGD step of the regression MLP: one update map on one replica.
+func BenchmarkForwardStep(b *testing.B) {
+	e, theta, h := benchEngine(b)
+	g, _ := e.NewGroup([][]float64{theta})
+	defer g.Close()
+	active := []bool{true}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := g.Step(h.Batch(i%1400+1), active); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// One backward evaluation at step n: restart from θ_0 and apply T_n, …, T_1 on one replica.
+func BenchmarkBackwardEvaluation(b *testing.B) {
+	e, theta, h := benchEngine(b)
+	active := []bool{true}
+	for _, n := range []int{100, 1400} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for range b.N {
+				g, _ := e.NewGroup([][]float64{theta})
+				for k := n; k >= 1; k-- {
+					if err := g.Step(h.Batch(k), active); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := g.Thetas(); err != nil {
+					b.Fatal(err)
+				}
+				g.Close()
+			}
+		})
+	}
+}

@@ -1,0 +1,27 @@
+# Shared by the scripts: paths and the headless notebook runner. Source it; do not run it.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
+
+# run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
+# set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
+# cell fails the run.
+run_notebooks() {
+  local out=$1; shift
+  mkdir -p "$out"
+  local nb failed=0
+  for nb in "$@"; do
+    local name log start
+    name=$(basename "$nb")
+    log="$out/${name%.ipynb}.log"
+    start=$(date +%s)
+    if jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=3600 \
+        --output-dir "$out" "$nb" >"$log" 2>&1; then
+      echo "notebook $name executed in $(( $(date +%s) - start ))s"
+    else
+      echo "notebook $name FAILED (log: $log):"; tail -n 30 "$log"; failed=1
+    fi
+  done
+  python3 "$root/scripts/check-notebook.py" "$out"/*.ipynb || failed=1
+  return $failed
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: sets up what is missing (scripts/setup.sh), then runs go vet, the Go tests on the pure-Go
+# backend (also the cgo-free -tags noxla build), and every notebook headlessly at quick scale. Any failure fails.
+#
+# Usage: scripts/test.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$root"
+
+bash scripts/setup.sh
+export GOMLX_BACKEND=go   # tests and notebooks run on the pure-Go backend
+
+echo "== go vet"
+go vet ./...
+go vet -tags noxla ./...
+echo "== cgo-free build"
+CGO_ENABLED=0 go build -tags noxla ./...
+echo "== go test"
+go test -count=1 ./...
+echo "== notebooks at quick scale"
+export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
+run_notebooks "$root/results/test/notebooks" notebooks/*.ipynb
+echo "== all tests passed"
