@@ -54,11 +54,8 @@ if [[ $(installed_version "$gobin/gopls") != "$GOPLS_VERSION" ]]; then
   go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
 fi
 
-# Kernel registration (gonb --install writes the kernel spec for the current user).
-if ! jupyter kernelspec list 2>/dev/null | grep -qw gonb; then
-  say "registering the GoNB kernel"
-  gonb --install >/dev/null
-fi
+# Kernel registration: gonb --install (re)writes the kernel spec for the current user, pointing at this gonb.
+gonb --install >/dev/null 2>&1 || { say "gonb --install failed"; gonb --install; exit 1; }
 
 # The library's own dependencies, so that notebooks compile offline afterwards.
 (cd "$here" && go mod download)
