@@ -21,8 +21,9 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 
-# Debian's Jupyter: the notebook server, nbconvert (headless execution) and the kernel machinery.
-debs=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-core python3-ipykernel)
+# Debian's Jupyter: the notebook server, nbconvert (headless execution) and the kernel machinery;
+debs=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-core python3-ipykernel
+      python3-numpy python3-pandas)  # numpy and pandas: the run store is tested against them
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,179 @@
+// Package runs is the run store: every run of an experiment is saved as it goes, so that it can be resumed after
+// an interruption, reused instead of recomputed, re-plotted, and analysed later from Go or from Python.
+//
+// A run is one composition order for one seed, identified by its full configuration (Config). Its directory,
+// ROOT/PROBLEM/ORDER/seed-SEED-HASH (HASH: the first 12 hex digits of the SHA-256 of config.json), holds files
+// that other tools read directly:
+//
+//	config.json    the configuration: problem, model, data hashes, order, optimizer and hyper-parameters, seed,
+//	               steps, batch size, sampling, evaluated steps, dtype, backend, scale, library version
+//	metrics.csv    one row per completed evaluated step: step, then the metrics (pandas.read_csv reads it as is)
+//	batches.npy    int32 [steps, batch]: the example indices of batches B_1 … B_n (row n−1 is B_n)
+//	iterates.npy   [evaluated steps, parameters] in the run's dtype, row k = θ at the k-th evaluated step,
+//	               present when iterates are kept; rows of steps not yet completed are zeros
+//	starts/        θ at the steps replays restart from (intermittent resets, switch points), one .npy each
+//	checkpoints/   the state of interrupted chains (θ and optimizer state), [1 + state, parameters]
+//	record.json    the commit record: which steps are complete, the SHA-256 of every stored row and file
+//
+// All files are written atomically (write, sync, rename), except iterates.npy, whose rows are written in place
+// and become part of the run only when record.json, written atomically after them, lists them with their
+// checksum: a killed process never leaves a half-written file, or row, that is taken as complete. Opening a run
+// verifies every checksum and names the file of any mismatch. A lock file keeps two processes from writing the
+// same run.
+package runs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Config is the identity of a run: every setting that affects its results. Two runs share a directory exactly
+// when their configurations are equal.
+type Config struct {
+	// Library is the revsgd version.
+	Library string `json:"library"`
+	// Problem describes the data, model and loss.
+	Problem ProblemConfig `json:"problem"`
+	// Order is the composition order and its settings.
+	Order OrderConfig `json:"order"`
+	// Rule is the optimizer step and its hyper-parameters.
+	Rule RuleConfig `json:"rule"`
+	// Seed is the run seed (it draws θ_0 and the batches).
+	Seed uint64 `json:"seed"`
+	// Steps is the number of update maps n.
+	Steps int `json:"steps"`
+	// BatchSize is the number of examples per batch.
+	BatchSize int `json:"batch_size"`
+	// Sampling is how batches are drawn.
+	Sampling string `json:"sampling"`
+	// Evaluated lists the evaluated steps.
+	Evaluated []int `json:"evaluated"`
+	// DType is "float32" or "float64".
+	DType string `json:"dtype"`
+	// Backend names the compute backend.
+	Backend string `json:"backend"`
+	// Scale is the figure scale the run belongs to, if any.
+	Scale string `json:"scale,omitempty"`
+	// Metrics lists the metrics evaluated at each evaluated step, the columns of metrics.csv after "step".
+	Metrics []string `json:"metrics"`
+	// Iterates says whether θ is stored at every evaluated step.
+	Iterates bool `json:"iterates"`
+}
+
+// ProblemConfig identifies a problem by its parts and by the SHA-256 of its data.
+type ProblemConfig struct {
+	Name        string        `json:"name"`
+	Model       string        `json:"model"`
+	Params      []ParamConfig `json:"params"`
+	Loss        string        `json:"loss"`
+	TrainSHA256 string        `json:"train_sha256"`
+	TestSHA256  string        `json:"test_sha256,omitempty"`
+}
+
+// ParamConfig is one parameter tensor of the model.
+type ParamConfig struct {
+	Name string `json:"name"`
+	Dims []int  `json:"dims"`
+}
+
+// OrderConfig is a composition order and its settings (e.g. a window length).
+type OrderConfig struct {
+	Name     string         `json:"name"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// RuleConfig is an optimizer step rule and its hyper-parameters.
+type RuleConfig struct {
+	Name  string             `json:"name"`
+	Hyper map[string]float64 `json:"hyper"`
+}
+
+// NumParams is the length of the flat parameter vector.
+func (c *Config) NumParams() int {
+	n := 0
+	for _, p := range c.Problem.Params {
+		size := 1
+		for _, d := range p.Dims {
+			size *= d
+		}
+		n += size
+	}
+	return n
+}
+
+// encode returns the canonical JSON of the configuration (encoding/json sorts map keys).
+func (c *Config) encode() ([]byte, error) {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("runs: encoding the configuration: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Hash returns the SHA-256 of the canonical JSON, in hex.
+func (c *Config) Hash() (string, error) {
+	b, err := c.encode()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// validate checks what the store relies on.
+func (c *Config) validate() error {
+	switch {
+	case c.Problem.Name == "" || c.Order.Name == "":
+		return fmt.Errorf("runs: the configuration needs a problem and an order name")
+	case c.Steps <= 0 || c.BatchSize <= 0:
+		return fmt.Errorf("runs: the configuration needs positive steps and batch size")
+	case len(c.Evaluated) == 0:
+		return fmt.Errorf("runs: the configuration has no evaluated steps")
+	case c.DType != "float32" && c.DType != "float64":
+		return fmt.Errorf("runs: dtype must be float32 or float64, got %q", c.DType)
+	case c.NumParams() == 0:
+		return fmt.Errorf("runs: the model has no parameters")
+	}
+	for _, m := range c.Metrics {
+		if m == "" || m == "step" {
+			return fmt.Errorf("runs: bad metric name %q", m)
+		}
+	}
+	return nil
+}
+
+func (c *Config) npyDType() npyDType {
+	if c.DType == "float64" {
+		return npyFloat64
+	}
+	return npyFloat32
+}
+
+// dirName is the run's directory below the store root.
+func (c *Config) dirName(hash string) string {
+	return safeName(c.Problem.Name) + "/" + safeName(c.Order.Name) + "/seed-" + strconv.FormatUint(c.Seed, 10) + "-" + hash[:12]
+}
+
+// safeName keeps letters, digits, '-', '_' and '.', replacing anything else with '_'.
+func safeName(s string) string {
+	out := []byte(s)
+	for i, ch := range out {
+		ok := ch == '-' || ch == '_' || ch == '.' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+		if !ok {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}
+
+// DataHash returns the SHA-256 of raw data bytes, in hex, for ProblemConfig.
+func DataHash(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,439 @@
+package runs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Store is a directory of runs.
+type Store struct {
+	// Root is the directory the runs are stored under.
+	Root string
+}
+
+// Run is an open run: a directory being read and written by this process, which holds its lock.
+type Run struct {
+	dir       string
+	config    Config
+	hash      string
+	rec       *record
+	evalIndex map[int]int // evaluated step → row of iterates.npy
+	release   func()
+}
+
+// Checkpoint is the state of a chain of update maps interrupted after some of its maps: θ, the optimizer state
+// (StateSize vectors laid out like θ) and the optimizer's step count.
+type Checkpoint struct {
+	// Replay is the index of the replay in its order's plan; Step is the order's step reached, after After maps.
+	Replay, Step, After int
+	// Theta is θ; State the optimizer state vectors; Count the optimizer's step count.
+	Theta []float64
+	State [][]float64
+	Count float64
+}
+
+// Dir returns the run's directory.
+func (r *Run) Dir() string { return r.dir }
+
+// Config returns the run's configuration.
+func (r *Run) Config() Config { return r.config }
+
+// Open opens the run of a configuration, creating it if new, and takes its lock. batches is the batch history
+// (steps × batch size example indices): stored on creation, checked against the stored one otherwise. Every
+// stored file is verified; a damaged one is an error naming it.
+func (s *Store) Open(cfg Config, batches []int32) (*Run, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if len(batches) != cfg.Steps*cfg.BatchSize {
+		return nil, fmt.Errorf("runs: %d batch indices for %d steps of %d", len(batches), cfg.Steps, cfg.BatchSize)
+	}
+	body, err := cfg.encode()
+	if err != nil {
+		return nil, err
+	}
+	hash := checksum(body)
+	dir := filepath.Join(s.Root, cfg.dirName(hash))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	release, err := acquireLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{dir: dir, config: cfg, hash: hash, release: release, evalIndex: map[int]int{}}
+	for i, n := range cfg.Evaluated {
+		r.evalIndex[n] = i
+	}
+	if err := r.load(body, batches); err != nil {
+		release()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close releases the run's lock.
+func (r *Run) Close() {
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+}
+
+func (r *Run) path(name string) string { return filepath.Join(r.dir, name) }
+
+// load creates the run's files if they are missing and verifies them if they are present.
+func (r *Run) load(configJSON []byte, batches []int32) error {
+	cfgPath := r.path("config.json")
+	switch stored, err := os.ReadFile(cfgPath); {
+	case errors.Is(err, os.ErrNotExist):
+		if err := writeAtomic(cfgPath, configJSON); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("runs: %w", err)
+	case !bytes.Equal(stored, configJSON):
+		return fmt.Errorf("%s: differs from the configuration this run was opened with (edited or corrupted); "+
+			"delete the run directory to recompute it", cfgPath)
+	}
+
+	batchData := encode(npyHeader(npyInt32, []int{r.config.Steps, r.config.BatchSize}), npyInt32, int32s(batches))
+	batchPath := r.path("batches.npy")
+	switch stored, err := os.ReadFile(batchPath); {
+	case errors.Is(err, os.ErrNotExist):
+		if err := writeAtomic(batchPath, batchData); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("runs: %w", err)
+	case !bytes.Equal(stored, batchData):
+		if _, _, perr := readNpy(batchPath); perr != nil {
+			return perr
+		}
+		return fmt.Errorf("%s: the stored batch history differs from the one the sampler draws now (corrupted, or "+
+			"the sampler changed); delete the run directory to recompute it", batchPath)
+	}
+
+	recPath := r.path("record.json")
+	rec, err := readRecord(recPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		rec = &record{ConfigSHA256: r.hash, BatchesSHA256: checksum(batchData)}
+	case err != nil:
+		return err
+	case rec.ConfigSHA256 != r.hash || rec.BatchesSHA256 != checksum(batchData):
+		return fmt.Errorf("%s: belongs to another configuration or batch history; delete the run directory to "+
+			"recompute it", recPath)
+	}
+	r.rec = rec
+	if r.config.Iterates {
+		if err := r.prepareIterates(); err != nil {
+			return err
+		}
+	}
+	for _, f := range append(slices.Clone(rec.Starts), rec.Checkpoints...) {
+		raw, err := os.ReadFile(r.path(f.File))
+		if err != nil {
+			return fmt.Errorf("runs: %s is listed in %s but unreadable: %w", r.path(f.File), recPath, err)
+		}
+		if checksum(raw) != f.SHA256 {
+			return fmt.Errorf("%s: checksum mismatch (corrupted or truncated); delete the run directory to recompute it",
+				r.path(f.File))
+		}
+	}
+	// metrics.csv is derived from record.json: rewrite it if it is missing or lags behind (a kill between the two
+	// writes), refuse it if it disagrees.
+	want := r.metricsCSV()
+	got, err := os.ReadFile(r.path("metrics.csv"))
+	lagging := bytes.HasPrefix(want, got) && (len(got) == 0 || got[len(got)-1] == '\n')
+	if err == nil && !bytes.Equal(got, want) && !lagging {
+		return fmt.Errorf("%s: does not match the run's record %s (edited or corrupted); delete it to have it "+
+			"rewritten from the record", r.path("metrics.csv"), recPath)
+	}
+	if !bytes.Equal(got, want) {
+		return writeAtomic(r.path("metrics.csv"), want)
+	}
+	return nil
+}
+
+// prepareIterates creates iterates.npy (zeros) or checks its header, size and completed rows.
+func (r *Run) prepareIterates() error {
+	path := r.path("iterates.npy")
+	dtype, p := r.config.npyDType(), r.config.NumParams()
+	header := npyHeader(dtype, []int{len(r.config.Evaluated), p})
+	size := int64(len(header) + len(r.config.Evaluated)*p*dtype.size())
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		if len(r.rec.Completed) > 0 && r.rec.Completed[0].IterateSHA256 != "" {
+			return fmt.Errorf("%s: missing, but %s lists stored iterates; delete the run directory to recompute it",
+				path, r.path("record.json"))
+		}
+		tmp := path + ".new"
+		if err := os.WriteFile(tmp, header, 0o644); err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
+		if err := os.Truncate(tmp, size); err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
+		return os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	defer f.Close()
+	info, err := readNpyHeader(path, f)
+	if err != nil {
+		return err
+	}
+	if info.dtype != dtype || !slices.Equal(info.shape, []int{len(r.config.Evaluated), p}) {
+		return fmt.Errorf("%s: header says %s %v, the run needs %s [%d %d]", path, info.dtype, info.shape, dtype,
+			len(r.config.Evaluated), p)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != size {
+		return fmt.Errorf("%s: %d bytes, %d expected: the file is truncated or corrupted; delete the run directory "+
+			"to recompute it", path, st.Size(), size)
+	}
+	for _, e := range r.rec.Completed {
+		row, err := r.readRow(f, e.Step)
+		if err != nil {
+			return err
+		}
+		if checksum(row) != e.IterateSHA256 {
+			return fmt.Errorf("%s: the row of step %d fails its checksum (corrupted); delete the run directory to "+
+				"recompute it", path, e.Step)
+		}
+	}
+	return nil
+}
+
+func (r *Run) rowOffset(step int) (int64, int) {
+	dtype, p := r.config.npyDType(), r.config.NumParams()
+	header := len(npyHeader(dtype, []int{len(r.config.Evaluated), p}))
+	rowBytes := p * dtype.size()
+	return int64(header + r.evalIndex[step]*rowBytes), rowBytes
+}
+
+func (r *Run) readRow(f *os.File, step int) ([]byte, error) {
+	off, n := r.rowOffset(step)
+	row := make([]byte, n)
+	if _, err := f.ReadAt(row, off); err != nil {
+		return nil, fmt.Errorf("%s: reading the row of step %d: %w", f.Name(), step, err)
+	}
+	return row, nil
+}
+
+// Completed returns the entry of an evaluated step, if the run has completed it.
+func (r *Run) Completed(step int) (Entry, bool) { return r.rec.entry(step) }
+
+// NumCompleted returns how many evaluated steps are complete.
+func (r *Run) NumCompleted() int { return len(r.rec.Completed) }
+
+// Iterate reads θ at a completed evaluated step (runs that keep iterates).
+func (r *Run) Iterate(step int) ([]float64, error) {
+	e, ok := r.rec.entry(step)
+	if !ok || !r.config.Iterates {
+		return nil, fmt.Errorf("runs: %s has no stored iterate at step %d", r.dir, step)
+	}
+	f, err := os.Open(r.path("iterates.npy"))
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	defer f.Close()
+	row, err := r.readRow(f, step)
+	if err != nil {
+		return nil, err
+	}
+	if checksum(row) != e.IterateSHA256 {
+		return nil, fmt.Errorf("%s: the row of step %d fails its checksum (corrupted)", f.Name(), step)
+	}
+	return decode(row, r.config.npyDType()), nil
+}
+
+// Start returns the stored θ at a step replays start from, if stored.
+func (r *Run) Start(step int) ([]float64, bool, error) {
+	for _, s := range r.rec.Starts {
+		if s.Step == step {
+			_, v, err := readNpy(r.path(s.File))
+			return v, err == nil, err
+		}
+	}
+	return nil, false, nil
+}
+
+// Checkpoint returns the stored checkpoint of a replay, if any.
+func (r *Run) Checkpoint(replay int) (*Checkpoint, error) {
+	for _, c := range r.rec.Checkpoints {
+		if c.Replay != replay {
+			continue
+		}
+		info, v, err := readNpy(r.path(c.File))
+		if err != nil {
+			return nil, err
+		}
+		p := r.config.NumParams()
+		cp := &Checkpoint{Replay: replay, Step: c.Step, After: c.After, Count: c.Count, Theta: v[:p]}
+		for k := 1; k < info.shape[0]; k++ {
+			cp.State = append(cp.State, v[k*p:(k+1)*p])
+		}
+		return cp, nil
+	}
+	return nil, nil
+}
+
+// Report is what a replay reached at one of its reports, to be committed to the run.
+type Report struct {
+	// Step is the order's step of the iterate.
+	Step int
+	// Evaluated is set when Step is an evaluated step: Metrics are then recorded (and θ, if iterates are kept).
+	Evaluated bool
+	// Metrics holds the run's metrics at Step.
+	Metrics map[string]float64
+	// Theta is θ at Step, needed when iterates are kept or Start is set.
+	Theta []float64
+	// Start marks an iterate that other replays start from: θ is stored under starts/.
+	Start bool
+	// Checkpoint, when set, is stored as the replay's checkpoint (replacing the previous one).
+	Checkpoint *Checkpoint
+}
+
+// Commit stores a report: its files first, then the record that makes them part of the run, then metrics.csv.
+func (r *Run) Commit(rep Report) error {
+	rec := *r.rec
+	rec.Completed = slices.Clone(r.rec.Completed)
+	rec.Starts = slices.Clone(r.rec.Starts)
+	rec.Checkpoints = slices.Clone(r.rec.Checkpoints)
+	var stale []string
+	if rep.Evaluated {
+		if _, ok := r.evalIndex[rep.Step]; !ok {
+			return fmt.Errorf("runs: step %d is not an evaluated step of %s", rep.Step, r.dir)
+		}
+		e := Entry{Step: rep.Step, Metrics: map[string]float64{}}
+		for _, m := range r.config.Metrics {
+			v, ok := rep.Metrics[m]
+			if !ok {
+				return fmt.Errorf("runs: metric %q missing at step %d", m, rep.Step)
+			}
+			e.Metrics[m] = v
+		}
+		if r.config.Iterates {
+			sum, err := r.writeRow(rep.Step, rep.Theta)
+			if err != nil {
+				return err
+			}
+			e.IterateSHA256 = sum
+		}
+		rec.put(e)
+	}
+	if rep.Start {
+		name := fmt.Sprintf("starts/step-%d.npy", rep.Step)
+		sum, err := r.writeFile(name, []int{len(rep.Theta)}, rep.Theta)
+		if err != nil {
+			return err
+		}
+		rec.Starts = slices.DeleteFunc(rec.Starts, func(s storedFile) bool { return s.Step == rep.Step })
+		rec.Starts = append(rec.Starts, storedFile{Step: rep.Step, File: name, SHA256: sum})
+	}
+	if cp := rep.Checkpoint; cp != nil {
+		name := fmt.Sprintf("checkpoints/replay-%d-after-%d.npy", cp.Replay, cp.After)
+		values := slices.Clone(cp.Theta)
+		for _, s := range cp.State {
+			values = append(values, s...)
+		}
+		sum, err := r.writeFile(name, []int{1 + len(cp.State), len(cp.Theta)}, values)
+		if err != nil {
+			return err
+		}
+		rec.Checkpoints = slices.DeleteFunc(rec.Checkpoints, func(c storedFile) bool {
+			if c.Replay == cp.Replay && c.File != name {
+				stale = append(stale, c.File)
+			}
+			return c.Replay == cp.Replay
+		})
+		rec.Checkpoints = append(rec.Checkpoints, storedFile{Replay: cp.Replay, Step: cp.Step, After: cp.After,
+			Count: cp.Count, File: name, SHA256: sum})
+	}
+	body, err := rec.encode()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(r.path("record.json"), body); err != nil {
+		return err
+	}
+	r.rec = &rec
+	for _, f := range stale {
+		os.Remove(r.path(f))
+	}
+	return writeAtomic(r.path("metrics.csv"), r.metricsCSV())
+}
+
+// writeRow writes θ's row of iterates.npy in place and syncs it; it returns the row's checksum.
+func (r *Run) writeRow(step int, theta []float64) (string, error) {
+	if len(theta) != r.config.NumParams() {
+		return "", fmt.Errorf("runs: θ has %d values, the model %d", len(theta), r.config.NumParams())
+	}
+	f, err := os.OpenFile(r.path("iterates.npy"), os.O_RDWR, 0)
+	if err != nil {
+		return "", fmt.Errorf("runs: %w", err)
+	}
+	defer f.Close()
+	row := encode(nil, r.config.npyDType(), theta)
+	off, _ := r.rowOffset(step)
+	if _, err := f.WriteAt(row, off); err != nil {
+		return "", fmt.Errorf("runs: writing %s: %w", f.Name(), err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("runs: syncing %s: %w", f.Name(), err)
+	}
+	return checksum(row), nil
+}
+
+// writeFile writes an array file under the run directory atomically and returns its checksum.
+func (r *Run) writeFile(name string, shape []int, values []float64) (string, error) {
+	path := r.path(name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("runs: %w", err)
+	}
+	data := encode(npyHeader(r.config.npyDType(), shape), r.config.npyDType(), values)
+	if err := writeAtomic(path, data); err != nil {
+		return "", err
+	}
+	return checksum(data), nil
+}
+
+// metricsCSV renders metrics.csv from the record: a header "step,METRIC…" and one row per completed step, with
+// values in Go's shortest round-trip formatting (NaN where a metric was not computed).
+func (r *Run) metricsCSV() []byte {
+	var b strings.Builder
+	b.WriteString("step")
+	for _, m := range r.config.Metrics {
+		b.WriteString("," + m)
+	}
+	b.WriteString("\n")
+	for _, e := range r.rec.Completed {
+		b.WriteString(strconv.Itoa(e.Step))
+		for _, m := range r.config.Metrics {
+			v, ok := e.Metrics[m]
+			if !ok {
+				v = math.NaN()
+			}
+			b.WriteString("," + strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+func int32s(xs []int32) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
