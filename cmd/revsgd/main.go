@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/figures"
 )
 
@@ -66,6 +68,7 @@ func figureCmd(args []string) error {
 	fs := flag.NewFlagSet("figure", flag.ContinueOnError)
 	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
 	out := fs.String("out", "results/figures", "directory for the figure files")
+	store := fs.String("runs", "results/runs", "run store directory (\"\" keeps nothing)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,7 +97,11 @@ func figureCmd(args []string) error {
 	for _, f := range figs {
 		start := time.Now()
 		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
-		o, err := f.Run(ctx, choice.Backend, os.Stdout)
+		env := figures.Env{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second)}
+		if *store != "" {
+			env.Store = &runs.Store{Root: *store}
+		}
+		o, err := f.Run(ctx, env)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.ID(), err)
 		}

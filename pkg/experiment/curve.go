@@ -17,6 +17,8 @@ type Curve struct {
 	// TrainLoss[k] and TestLoss[k] are the mean losses at Steps[k], when Spec.Losses is set (TestLoss only for
 	// problems with test data).
 	TrainLoss, TestLoss []float64
+	// Dir is the run's directory in the run store, when there is one.
+	Dir string
 }
 
 // Coordinate returns coordinate i of the iterates, one value per evaluated step.
@@ -49,6 +51,14 @@ type Result struct {
 	Spec *Spec
 	// Curves holds one curve per order and seed, orders in the spec's order, seeds in the spec's order.
 	Curves []*Curve
+	// Stats counts the work done.
+	Stats Stats
+}
+
+// Stats counts the work of a Run.
+type Stats struct {
+	// Applied is the number of update maps this Run computed (work reused from the run store is not counted).
+	Applied int
 }
 
 // Curve returns the curve of an order and seed, or nil.

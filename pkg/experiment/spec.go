@@ -5,13 +5,14 @@ package experiment
 
 import (
 	"fmt"
-	"io"
+	"time"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -45,8 +46,19 @@ type Spec struct {
 	Losses bool
 	// Replicas caps the number of replays run in lockstep in one graph; 0 chooses from the backend and model size.
 	Replicas int
-	// Progress receives progress lines during long runs; nil is silent.
-	Progress io.Writer
+
+	// Store, when set, saves every run as it goes and reuses what is stored (see package runs).
+	Store *runs.Store
+	// SaveEvery is the most time between two commits to the store, i.e. what a killed process can lose; zero
+	// means two seconds. Each commit rewrites small files, so very short intervals slow fast runs down.
+	SaveEvery time.Duration
+	// Scale labels the runs with the figure scale they belong to (part of a stored run's identity).
+	Scale string
+	// Progress receives a snapshot about once a second and a final one (see PrintProgress); nil is silent.
+	Progress func(Progress)
+	// OnReport is called each time an order's iterate at a step is reached; with a store, once it is stored
+	// (reports are committed in batches, at least every two seconds).
+	OnReport func(order string, seed uint64, step int)
 }
 
 // sampler returns the batch sampler of the spec.

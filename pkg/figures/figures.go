@@ -6,12 +6,13 @@ package figures
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 // Scale selects the size of a figure's experiments.
@@ -41,8 +42,25 @@ type Figure interface {
 	ID() string
 	// Settings describes, in Markdown, what is run at this scale.
 	Settings() string
-	// Run runs the experiments and draws the figure. Progress lines of long runs go to progress (nil: silent).
-	Run(ctx context.Context, backend compute.Backend, progress io.Writer) (*Outcome, error)
+	// Run runs the experiments in env and draws the figure.
+	Run(ctx context.Context, env Env) (*Outcome, error)
+}
+
+// Env is what a figure runs with.
+type Env struct {
+	// Backend runs the graphs.
+	Backend compute.Backend
+	// Store, when set, keeps every run, so that a figure is re-plotted, or an interrupted one resumed, without
+	// recomputing what is stored.
+	Store *runs.Store
+	// Progress receives progress snapshots of long runs; nil is silent.
+	Progress func(experiment.Progress)
+}
+
+// spec completes an experiment spec with the environment and the scale label.
+func (env Env) spec(s *experiment.Spec, scale Scale) *experiment.Spec {
+	s.Store, s.Progress, s.Scale = env.Store, env.Progress, string(scale)
+	return s
 }
 
 // Outcome is what a figure run produced.

@@ -3,11 +3,15 @@ package figures
 import (
 	"context"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 // ScaleEnvVar overrides the scale a notebook runs at (scripts/reproduce.sh sets it).
@@ -43,8 +47,9 @@ func ResultsDir() string {
 }
 
 // Reproduce runs a figure the way a notebook does: it chooses the backend (one line says which), shows the
-// settings, runs with progress lines, writes ResultsDir()/figures/ID.png and .svg, and shows the figure and the
-// summary of measured numbers inline (in GoNB) or on standard output.
+// settings, runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and
+// an interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg, and shows the figure and the summary
+// of measured numbers inline (in GoNB) or on standard output.
 func Reproduce(id string, scale Scale) (*Outcome, error) {
 	f, err := New(id, scale)
 	if err != nil {
@@ -55,7 +60,8 @@ func Reproduce(id string, scale Scale) (*Outcome, error) {
 		return nil, err
 	}
 	show(f.Settings())
-	o, err := f.Run(context.Background(), choice.Backend, os.Stdout)
+	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
+	o, err := f.Run(context.Background(), env)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +76,24 @@ func Reproduce(id string, scale Scale) (*Outcome, error) {
 	show(o.Summary)
 	fmt.Printf("figure written to %s (and .svg)\n", pngPath)
 	return o, nil
+}
+
+// progressSink shows progress in place in GoNB (one block, updated about once a second, replaced by the final
+// line when done), or as a line every ten seconds on standard output.
+func progressSink() func(experiment.Progress) {
+	if !gonbui.IsNotebook {
+		return experiment.PrintProgress(os.Stdout, 10*time.Second)
+	}
+	id := "revsgd-progress-" + gonbui.UniqueID()
+	return func(p experiment.Progress) {
+		line := "<pre>" + html.EscapeString(p.String()) + "</pre>"
+		if p.Final {
+			gonbui.UpdateHTML(id, "")
+			gonbui.DisplayHTML(line)
+			return
+		}
+		gonbui.UpdateHTML(id, line)
+	}
 }
 
 // show displays Markdown inline in GoNB, or prints it elsewhere.

@@ -3,11 +3,9 @@ package figures
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/analysis"
@@ -81,7 +79,7 @@ func meanTarget(res *experiment.Result) ([]float64, error) {
 	return mean, nil
 }
 
-func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule, progress io.Writer) (*experiment.Spec, error) {
+func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule) (*experiment.Spec, error) {
 	p, err := problem.Quadratic{Dim: dim, Sigma: q.Sigma, Start: q.Start, Examples: q.Examples, Seed: q.DataSeed}.New()
 	if err != nil {
 		return nil, err
@@ -89,18 +87,18 @@ func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule, progress io.Wr
 	return &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: q.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: seedList(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: sched,
-		DType: dtypes.Float64, KeepIterates: true, Progress: progress,
+		DType: dtypes.Float64, KeepIterates: true,
 	}, nil
 }
 
 // Run implements Figure.
-func (q *Quadratic) Run(ctx context.Context, backend compute.Backend, progress io.Writer) (*Outcome, error) {
+func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 	run := func(dim, seeds int, sched schedule.Schedule) (*experiment.Result, error) {
-		spec, err := q.spec(dim, seeds, sched, progress)
+		spec, err := q.spec(dim, seeds, sched)
 		if err != nil {
 			return nil, err
 		}
-		return experiment.Run(ctx, backend, spec)
+		return experiment.Run(ctx, env.Backend, env.spec(spec, q.Scale))
 	}
 	curves1, err := run(1, q.CurveSeeds, schedule.Every(1))
 	if err != nil {

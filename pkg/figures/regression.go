@@ -3,11 +3,9 @@ package figures
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
@@ -63,7 +61,7 @@ evaluated every %d steps, float32.`, r.Scale, d.Dim, joinInts(r.Problem.Hidden, 
 }
 
 // Run implements Figure.
-func (r *Regression) Run(ctx context.Context, backend compute.Backend, progress io.Writer) (*Outcome, error) {
+func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 	p, err := r.Problem.New()
 	if err != nil {
 		return nil, err
@@ -71,9 +69,9 @@ func (r *Regression) Run(ctx context.Context, backend compute.Backend, progress 
 	spec := &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: r.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: seedList(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
-		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Losses: true, Progress: progress,
+		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Losses: true,
 	}
-	res, err := experiment.Run(ctx, backend, spec)
+	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, r.Scale))
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ type Engine struct {
 	train, test *deviceData
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	loss        *Exec // params, data, indices → mean loss per replica
-	pick        *Exec // params, slots → the params of the listed replicas
+	pick        *Exec // carry, slots → the carry of the listed replicas
 }
 
 // deviceData is a data set converted to the engine's dtype, uploaded once.
@@ -176,6 +176,15 @@ func (e *Engine) lossGraph(in []*Node) *Node {
 	}
 	y = InsertAxes(Gather(y, at), 0)
 	return e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
+}
+
+// paramOffset returns where parameter i starts in the flat vector θ.
+func (e *Engine) paramOffset(i int) int {
+	offset := 0
+	for _, p := range e.params[:i] {
+		offset += p.Size()
+	}
+	return offset
 }
 
 // shape returns the shape of parameter i for a group of r replicas.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/models"
 )
@@ -17,37 +16,71 @@ type Group struct {
 	view  bool              // a Select of all replicas: shares carry, owns nothing
 }
 
-// NewGroup starts a group with one replica per starting point; each start is a flat parameter vector (see
-// models.Model) and the optimizer state starts fresh.
-func (e *Engine) NewGroup(starts [][]float64) (*Group, error) {
-	r := len(starts)
+// Carry is what one replica carries from one update map to the next: θ, the optimizer state (one vector per
+// state slot, laid out like θ) and the optimizer's step count.
+type Carry struct {
+	Theta []float64
+	State [][]float64
+	Count float64
+}
+
+// NewGroup starts a group with one replica per starting point θ (a flat parameter vector, see models.Model), with
+// fresh optimizer state.
+func (e *Engine) NewGroup(thetas [][]float64) (*Group, error) {
+	carries := make([]Carry, len(thetas))
+	for i, th := range thetas {
+		carries[i] = Carry{Theta: th}
+	}
+	return e.NewGroupFrom(carries)
+}
+
+// NewGroupFrom starts a group with one replica per carry; a carry with nil State starts with fresh (zero) state.
+func (e *Engine) NewGroupFrom(carries []Carry) (*Group, error) {
+	r := len(carries)
 	if r == 0 {
 		return nil, fmt.Errorf("replay: a group needs at least one replica")
 	}
-	want := models.NumParams(e.problem.Model)
-	for i, s := range starts {
-		if len(s) != want {
-			return nil, fmt.Errorf("replay: start %d has %d parameters, the model %s has %d", i, len(s), e.problem.Model.Name(), want)
+	want, k := models.NumParams(e.problem.Model), e.rule.StateSize()
+	for i, c := range carries {
+		if len(c.Theta) != want {
+			return nil, fmt.Errorf("replay: start %d has %d parameters, the model %s has %d", i, len(c.Theta), e.problem.Model.Name(), want)
+		}
+		if c.State != nil && len(c.State) != k {
+			return nil, fmt.Errorf("replay: start %d has %d state vectors, the rule %s keeps %d", i, len(c.State), e.rule.Name(), k)
 		}
 	}
 	g := &Group{e: e, size: r}
-	offset := 0
-	for i, p := range e.params {
-		size := p.Size()
+	// vector returns replica c's values of parameter i from a flat vector laid out like θ.
+	gather := func(i int, vector func(c Carry) []float64) *tensors.Tensor {
+		offset, size := e.paramOffset(i), e.params[i].Size()
 		flat := make([]float64, 0, r*size)
-		for _, s := range starts {
-			flat = append(flat, s[offset:offset+size]...)
+		for _, c := range carries {
+			if v := vector(c); v != nil {
+				flat = append(flat, v[offset:offset+size]...)
+			} else {
+				flat = append(flat, make([]float64, size)...)
+			}
 		}
-		offset += size
-		g.carry = append(g.carry, e.fromFloat64(flat, e.shape(i, r).Dimensions))
+		return e.fromFloat64(flat, e.shape(i, r).Dimensions)
 	}
-	k := e.rule.StateSize()
 	for i := range e.params {
-		for range k {
-			g.carry = append(g.carry, tensors.FromShape(e.shape(i, r)))
+		g.carry = append(g.carry, gather(i, func(c Carry) []float64 { return c.Theta }))
+	}
+	for i := range e.params {
+		for j := range k {
+			g.carry = append(g.carry, gather(i, func(c Carry) []float64 {
+				if c.State == nil {
+					return nil
+				}
+				return c.State[j]
+			}))
 		}
 	}
-	g.carry = append(g.carry, tensors.FromShape(shapes.Make(e.dtype, r)))
+	counts := make([]float64, r)
+	for i, c := range carries {
+		counts[i] = c.Count
+	}
+	g.carry = append(g.carry, e.fromFloat64(counts, []int{r}))
 	return g, nil
 }
 
@@ -90,23 +123,63 @@ func (g *Group) Step(batches []int32, active []bool) error {
 
 // Thetas returns each replica's flat parameter vector, as float64.
 func (g *Group) Thetas() ([][]float64, error) {
-	thetas := make([][]float64, g.size)
-	for i, p := range g.e.params {
-		flat, err := toFloat64(g.carry[i])
-		if err != nil {
-			return nil, err
-		}
-		size := p.Size()
-		for r := range thetas {
-			thetas[r] = append(thetas[r], flat[r*size:(r+1)*size]...)
-		}
+	carries, err := g.carries(false)
+	if err != nil {
+		return nil, err
+	}
+	thetas := make([][]float64, len(carries))
+	for r, c := range carries {
+		thetas[r] = c.Theta
 	}
 	return thetas, nil
 }
 
-// Select returns the parameters of the listed replicas as a new group of len(slots) replicas, for reading
-// (Thetas, Loss) without moving the whole group off the device. It has no optimizer state and must not be
-// stepped. Close it after use.
+// Carries returns what each replica carries: θ, optimizer state and step count, as float64.
+func (g *Group) Carries() ([]Carry, error) { return g.carries(true) }
+
+func (g *Group) carries(withState bool) ([]Carry, error) {
+	out := make([]Carry, g.size)
+	np, k := len(g.e.params), g.e.rule.StateSize()
+	appendRows := func(t *tensors.Tensor, size int, dst func(r int) *[]float64) error {
+		flat, err := toFloat64(t)
+		if err != nil {
+			return err
+		}
+		for r := range out {
+			*dst(r) = append(*dst(r), flat[r*size:(r+1)*size]...)
+		}
+		return nil
+	}
+	for i, p := range g.e.params {
+		if err := appendRows(g.carry[i], p.Size(), func(r int) *[]float64 { return &out[r].Theta }); err != nil {
+			return nil, err
+		}
+	}
+	if !withState {
+		return out, nil
+	}
+	for r := range out {
+		out[r].State = make([][]float64, k)
+	}
+	for i, p := range g.e.params {
+		for j := range k {
+			if err := appendRows(g.carry[np+i*k+j], p.Size(), func(r int) *[]float64 { return &out[r].State[j] }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	counts, err := toFloat64(g.carry[len(g.carry)-1])
+	if err != nil {
+		return nil, err
+	}
+	for r := range out {
+		out[r].Count = counts[r]
+	}
+	return out, nil
+}
+
+// Select returns the listed replicas as a new group of len(slots) replicas, for reading (Thetas, Carries, Loss)
+// without moving the whole group off the device. Close it after use.
 func (g *Group) Select(slots []int) (*Group, error) {
 	identity := len(slots) == g.size
 	for i, s := range slots {
@@ -115,16 +188,15 @@ func (g *Group) Select(slots []int) (*Group, error) {
 		}
 		identity = identity && s == i
 	}
-	np := len(g.e.params)
 	if identity {
-		return &Group{e: g.e, size: g.size, carry: g.carry[:np], view: true}, nil
+		return &Group{e: g.e, size: g.size, carry: g.carry, view: true}, nil
 	}
 	idx := make([]int32, len(slots))
 	for i, s := range slots {
 		idx[i] = int32(s)
 	}
-	args := make([]any, 0, np+1)
-	for _, t := range g.carry[:np] {
+	args := make([]any, 0, len(g.carry)+1)
+	for _, t := range g.carry {
 		args = append(args, t)
 	}
 	out, err := g.e.pick.Exec(append(args, tensors.FromFlatDataAndDimensions(idx, len(idx)))...)

@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 )
 
-// writeAtomic writes data to a temporary file beside path, syncs it, renames it over path and syncs the
-// directory: readers see the old file or the new one, never a half-written one, even if the process is killed.
+// writeAtomic writes data to a temporary file beside path, syncs it and renames it over path: readers see the old
+// file or the new one, never a half-written one, even if the process is killed. (The directory is not synced: a
+// power loss may undo the last renames, which leaves an earlier, complete state.)
 func writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -28,10 +29,6 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("runs: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -169,11 +169,3 @@ func safeName(s string) string {
 	return string(out)
 }
 
-// DataHash returns the SHA-256 of raw data bytes, in hex, for ProblemConfig.
-func DataHash(parts ...[]byte) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}

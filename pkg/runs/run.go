@@ -157,7 +157,7 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 		return fmt.Errorf("%s: does not match the run's record %s (edited or corrupted); delete it to have it "+
 			"rewritten from the record", r.path("metrics.csv"), recPath)
 	}
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(got, want) && len(r.rec.Completed) > 0 {
 		return writeAtomic(r.path("metrics.csv"), want)
 	}
 	return nil
@@ -303,13 +303,63 @@ type Report struct {
 	Checkpoint *Checkpoint
 }
 
-// Commit stores a report: its files first, then the record that makes them part of the run, then metrics.csv.
-func (r *Run) Commit(rep Report) error {
+// Commit stores reports: their files first, then the record that makes them part of the run, then metrics.csv.
+// Committing several reports at once costs one record write; of several checkpoints of one replay only the last
+// is kept.
+func (r *Run) Commit(reports ...Report) error {
+	if len(reports) == 0 {
+		return nil
+	}
 	rec := *r.rec
 	rec.Completed = slices.Clone(r.rec.Completed)
 	rec.Starts = slices.Clone(r.rec.Starts)
 	rec.Checkpoints = slices.Clone(r.rec.Checkpoints)
+	lastCheckpoint := map[int]*Checkpoint{}
+	for _, rep := range reports {
+		if err := r.stage(&rec, rep); err != nil {
+			return err
+		}
+		if rep.Checkpoint != nil {
+			lastCheckpoint[rep.Checkpoint.Replay] = rep.Checkpoint
+		}
+	}
 	var stale []string
+	for _, cp := range lastCheckpoint {
+		name := fmt.Sprintf("checkpoints/replay-%d-after-%d.npy", cp.Replay, cp.After)
+		values := slices.Clone(cp.Theta)
+		for _, s := range cp.State {
+			values = append(values, s...)
+		}
+		sum, err := r.writeFile(name, []int{1 + len(cp.State), len(cp.Theta)}, values)
+		if err != nil {
+			return err
+		}
+		rec.Checkpoints = slices.DeleteFunc(rec.Checkpoints, func(c storedFile) bool {
+			if c.Replay == cp.Replay && c.File != name {
+				stale = append(stale, c.File)
+			}
+			return c.Replay == cp.Replay
+		})
+		rec.Checkpoints = append(rec.Checkpoints, storedFile{Replay: cp.Replay, Step: cp.Step, After: cp.After,
+			Count: cp.Count, File: name, SHA256: sum})
+	}
+	slices.SortFunc(rec.Checkpoints, func(a, b storedFile) int { return a.Replay - b.Replay })
+	body, err := rec.encode()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(r.path("record.json"), body); err != nil {
+		return err
+	}
+	r.rec = &rec
+	for _, f := range stale {
+		os.Remove(r.path(f))
+	}
+	return writeAtomic(r.path("metrics.csv"), r.metricsCSV())
+}
+
+// stage writes a report's iterate row and start file and adds them to rec.
+func (r *Run) stage(rec *record, rep Report) error {
 	if rep.Evaluated {
 		if _, ok := r.evalIndex[rep.Step]; !ok {
 			return fmt.Errorf("runs: step %d is not an evaluated step of %s", rep.Step, r.dir)
@@ -340,37 +390,7 @@ func (r *Run) Commit(rep Report) error {
 		rec.Starts = slices.DeleteFunc(rec.Starts, func(s storedFile) bool { return s.Step == rep.Step })
 		rec.Starts = append(rec.Starts, storedFile{Step: rep.Step, File: name, SHA256: sum})
 	}
-	if cp := rep.Checkpoint; cp != nil {
-		name := fmt.Sprintf("checkpoints/replay-%d-after-%d.npy", cp.Replay, cp.After)
-		values := slices.Clone(cp.Theta)
-		for _, s := range cp.State {
-			values = append(values, s...)
-		}
-		sum, err := r.writeFile(name, []int{1 + len(cp.State), len(cp.Theta)}, values)
-		if err != nil {
-			return err
-		}
-		rec.Checkpoints = slices.DeleteFunc(rec.Checkpoints, func(c storedFile) bool {
-			if c.Replay == cp.Replay && c.File != name {
-				stale = append(stale, c.File)
-			}
-			return c.Replay == cp.Replay
-		})
-		rec.Checkpoints = append(rec.Checkpoints, storedFile{Replay: cp.Replay, Step: cp.Step, After: cp.After,
-			Count: cp.Count, File: name, SHA256: sum})
-	}
-	body, err := rec.encode()
-	if err != nil {
-		return err
-	}
-	if err := writeAtomic(r.path("record.json"), body); err != nil {
-		return err
-	}
-	r.rec = &rec
-	for _, f := range stale {
-		os.Remove(r.path(f))
-	}
-	return writeAtomic(r.path("metrics.csv"), r.metricsCSV())
+	return nil
 }
 
 // writeRow writes θ's row of iterates.npy in place and syncs it; it returns the row's checksum.

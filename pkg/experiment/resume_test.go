@@ -1,0 +1,168 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// A run killed with SIGKILL, several times and at arbitrary points (mid-step, mid-write), resumes to results
+// bit-identical to an uninterrupted run, recomputing only what the store does not hold.
+func TestKilledRunResumesBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	driver := filepath.Join(dir, "driver")
+	if out, err := exec.Command("go", "build", "-o", driver, "./testdata/driver").CombinedOutput(); err != nil {
+		t.Fatalf("building the driver: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+
+	// The reference: uninterrupted, in this process.
+	refStore := &runs.Store{Root: filepath.Join(dir, "reference")}
+	refSpec, err := KillTestSpec(refStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := Run(ctx, backendtest.Go(t), refSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Interrupted: a real process, killed after growing delays, restarted each time.
+	store := &runs.Store{Root: filepath.Join(dir, "killed")}
+	kills := 0
+	for _, delay := range []time.Duration{150, 300, 450, 600} {
+		cmd := exec.Command(driver, store.Root)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("driver failed: %v\n%s", err, stderr.String())
+			}
+		case <-time.After(delay * time.Millisecond):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+			kills++
+		}
+	}
+	if kills == 0 {
+		t.Fatal("the driver always finished before being killed: the test interrupted nothing")
+	}
+
+	// What the store holds now fixes what the resumed run must compute: every backward step not stored
+	// (n maps each), and the forward chain from its checkpoint (or from θ_0).
+	spec, err := KillTestSpec(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	stored := 0
+	for _, c := range ref.Curves {
+		run, err := store.Open(openConfig(t, spec, c), mustHistory(t, spec, c.Seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Order == "backward" {
+			for n := 1; n <= spec.Steps; n++ {
+				if _, ok := run.Completed(n); !ok {
+					want += n
+				} else {
+					stored++
+				}
+			}
+		} else {
+			from := 0
+			if cp, _ := run.Checkpoint(0); cp != nil {
+				from = cp.After
+			}
+			if _, ok := run.Completed(spec.Steps); !ok {
+				want += spec.Steps - from
+			}
+			stored += run.NumCompleted()
+		}
+		run.Close()
+	}
+	t.Logf("%d kills; %d evaluated steps stored; %d update maps left", kills, stored, want)
+
+	res, err := Run(ctx, backendtest.Go(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Applied != want {
+		t.Errorf("the resumed run applied %d update maps, but only %d were missing", res.Stats.Applied, want)
+	}
+	for i, c := range res.Curves {
+		r := ref.Curves[i]
+		for k := range r.Steps {
+			if c.Steps[k] != r.Steps[k] || c.TrainLoss[k] != r.TrainLoss[k] || c.TestLoss[k] != r.TestLoss[k] ||
+				hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
+				t.Fatalf("%s seed %d step %d differs from the uninterrupted run", c.Order, c.Seed, r.Steps[k])
+			}
+		}
+		for _, name := range []string{"metrics.csv", "iterates.npy", "batches.npy", "config.json"} {
+			a, _ := os.ReadFile(filepath.Join(r.Dir, name))
+			b, _ := os.ReadFile(filepath.Join(c.Dir, name))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Errorf("%s of %s seed %d differs from the uninterrupted run's", name, c.Order, c.Seed)
+			}
+		}
+	}
+
+	// A third run recomputes nothing.
+	again, err := Run(ctx, backendtest.Go(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Stats.Applied != 0 {
+		t.Errorf("a complete stored run was recomputed: %d maps", again.Stats.Applied)
+	}
+}
+
+func openConfig(t *testing.T, spec *Spec, c *Curve) runs.Config {
+	t.Helper()
+	evaluated, _ := spec.evaluated()
+	hashes, err := dataHashes(spec.Problem.Train, spec.Problem.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range spec.Orders {
+		if o.Name() == c.Order {
+			return spec.runConfig(backendtest.Go(t), o, c.Seed, evaluated, hashes)
+		}
+	}
+	t.Fatalf("no order %q", c.Order)
+	return runs.Config{}
+}
+
+func mustHistory(t *testing.T, spec *Spec, seed uint64) []int32 {
+	t.Helper()
+	h, err := spec.sampler().History(seedBatches(seed), spec.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Indices
+}
+
+// hasDifferentBits reports whether two vectors differ in any bit (NaN payloads, signed zeros included).
+func hasDifferentBits(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,86 @@
+package experiment
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd"
+	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// metricNames lists the metrics a spec evaluates.
+func (s *Spec) metricNames() []string {
+	if !s.Losses {
+		return nil
+	}
+	if s.Problem.Test != nil {
+		return []string{"train_loss", "test_loss"}
+	}
+	return []string{"train_loss"}
+}
+
+// runConfig returns the run configuration of an order and seed.
+func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluated []int, dataHashes [2]string) runs.Config {
+	p := s.Problem
+	cfg := runs.Config{
+		Library: revsgd.Version,
+		Problem: runs.ProblemConfig{Name: p.Name, Model: p.Model.Name(), Loss: p.Loss.Name(),
+			TrainSHA256: dataHashes[0], TestSHA256: dataHashes[1]},
+		Order:     runs.OrderConfig{Name: o.Name()},
+		Rule:      runs.RuleConfig{Name: s.Rule.Name(), Hyper: s.Rule.Hyper()},
+		Seed:      seed,
+		Steps:     s.Steps,
+		BatchSize: s.sampler().Batch(),
+		Sampling:  string(s.sampler().Mode),
+		Evaluated: slices.Clone(evaluated),
+		DType:     strings.ToLower(s.dtype().String()),
+		Backend:   backendName(b),
+		Scale:     s.Scale,
+		Metrics:   s.metricNames(),
+		Iterates:  s.KeepIterates,
+	}
+	if st, ok := o.(interface{ Settings() map[string]any }); ok {
+		cfg.Order.Settings = st.Settings()
+	}
+	for _, prm := range p.Model.Params() {
+		cfg.Problem.Params = append(cfg.Problem.Params, runs.ParamConfig{Name: prm.Name, Dims: prm.Dims})
+	}
+	return cfg
+}
+
+func backendName(b compute.Backend) string {
+	if backend.IsGo(b) {
+		return backend.GoName
+	}
+	return b.Name()
+}
+
+// dataHashes returns the SHA-256 of the training and test data (inputs, then targets, with their shapes).
+func dataHashes(tr, te *data.Dataset) ([2]string, error) {
+	var out [2]string
+	for i, d := range []*data.Dataset{tr, te} {
+		if d == nil {
+			continue
+		}
+		h := sha256.New()
+		for _, t := range []*tensors.Tensor{d.Inputs, d.Targets} {
+			if t == nil {
+				continue
+			}
+			h.Write([]byte(t.Shape().String()))
+			if err := t.ConstBytes(func(b []byte) { h.Write(b) }); err != nil {
+				return out, fmt.Errorf("experiment: hashing data set %q: %w", d.Name, err)
+			}
+		}
+		out[i] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
+}
