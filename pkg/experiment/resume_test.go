@@ -39,7 +39,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	// Interrupted: a real process, killed after growing delays, restarted each time.
 	store := &runs.Store{Root: filepath.Join(dir, "killed")}
 	kills := 0
-	for _, delay := range []time.Duration{150, 300, 450, 600} {
+	for _, delay := range []time.Duration{100, 200, 300, 400} {
 		cmd := exec.Command(driver, store.Root)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -110,7 +110,8 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 		for k := range r.Steps {
 			if c.Steps[k] != r.Steps[k] || c.TrainLoss[k] != r.TrainLoss[k] || c.TestLoss[k] != r.TestLoss[k] ||
 				hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
-				t.Fatalf("%s seed %d step %d differs from the uninterrupted run", c.Order, c.Seed, r.Steps[k])
+				t.Fatalf("%s seed %d step %d differs from the uninterrupted run: train loss %v vs %v, test loss %v vs %v, iterates differ by %g; steps %d vs %d of %d vs %d",
+					c.Order, c.Seed, r.Steps[k], c.TrainLoss[k], r.TrainLoss[k], c.TestLoss[k], r.TestLoss[k], maxAbsDiff(c.Iterates[k], r.Iterates[k]), c.Steps[k], r.Steps[k], len(c.Steps), len(r.Steps))
 			}
 		}
 		for _, name := range []string{"metrics.csv", "iterates.npy", "batches.npy", "config.json"} {

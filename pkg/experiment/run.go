@@ -399,8 +399,12 @@ type due struct {
 func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []int, applied int) (int, error) {
 	var dues []due
 	for i, t := range tasks {
+		done := applied - offsets[i] // maps this task has applied, in this process
+		if done < 1 {
+			continue
+		}
 		for k, rep := range t.replay.Reports {
-			if rep.After-t.skipped == applied-offsets[i] {
+			if rep.After-t.skipped == done {
 				dues = append(dues, due{slot: i, report: rep, lastOne: k == len(t.replay.Reports)-1,
 					evaluate: r.evaluated[rep.Step]})
 			}

@@ -149,11 +149,10 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 		}
 	}
 	// metrics.csv is derived from record.json: rewrite it if it is missing or lags behind (a kill between the two
-	// writes), refuse it if it disagrees.
+	// writes leaves it with a subset of the record's rows), refuse it if it disagrees.
 	want := r.metricsCSV()
 	got, err := os.ReadFile(r.path("metrics.csv"))
-	lagging := bytes.HasPrefix(want, got) && (len(got) == 0 || got[len(got)-1] == '\n')
-	if err == nil && !bytes.Equal(got, want) && !lagging {
+	if err == nil && !bytes.Equal(got, want) && !lagsBehind(got, want) {
 		return fmt.Errorf("%s: does not match the run's record %s (edited or corrupted); delete it to have it "+
 			"rewritten from the record", r.path("metrics.csv"), recPath)
 	}
@@ -161,6 +160,31 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 		return writeAtomic(r.path("metrics.csv"), want)
 	}
 	return nil
+}
+
+// lagsBehind reports whether a metrics file holds whole lines only, the same header, and a subset of the rows of
+// the up-to-date one.
+func lagsBehind(got, want []byte) bool {
+	if len(got) == 0 {
+		return true
+	}
+	if got[len(got)-1] != '\n' {
+		return false
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	if gl[0] != wl[0] {
+		return false
+	}
+	rows := map[string]bool{}
+	for _, l := range wl[1:] {
+		rows[l] = true
+	}
+	for _, l := range gl[1:] {
+		if !rows[l] {
+			return false
+		}
+	}
+	return true
 }
 
 // prepareIterates creates iterates.npy (zeros) or checks its header, size and completed rows.
