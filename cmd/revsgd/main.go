@@ -19,8 +19,8 @@ import (
 
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/experiment"
-	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/figures"
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 func main() {

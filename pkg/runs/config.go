@@ -168,4 +168,3 @@ func safeName(s string) string {
 	}
 	return string(out)
 }
-
