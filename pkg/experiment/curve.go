@@ -1,7 +1,7 @@
 package experiment
 
 import (
-	"math"
+	"github.com/revsgd/revsgd/pkg/analysis"
 )
 
 // Curve is one order's iterates and losses for one seed, at the evaluated steps.
@@ -33,16 +33,10 @@ func (c *Curve) Coordinate(i int) []float64 {
 // StepSizes returns ‖θ_{s_{k+1}} − θ_{s_k}‖ between consecutive evaluated steps s_k (so ‖θ_{n+1} − θ_n‖ when
 // every step is evaluated), with the step s_{k+1} each belongs to.
 func (c *Curve) StepSizes() (steps []int, sizes []float64) {
-	for k := 1; k < len(c.Iterates); k++ {
-		d := 0.0
-		for i, v := range c.Iterates[k] {
-			diff := v - c.Iterates[k-1][i]
-			d += diff * diff
-		}
-		steps = append(steps, c.Steps[k])
-		sizes = append(sizes, math.Sqrt(d))
+	if len(c.Steps) < 2 {
+		return nil, nil
 	}
-	return steps, sizes
+	return c.Steps[1:], analysis.StepSizes(c.Iterates)
 }
 
 // Result holds the curves of an experiment.

@@ -1,0 +1,180 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+)
+
+// StepSizes returns ‖θ_{k+1} − θ_k‖ between consecutive iterates.
+func StepSizes(iterates [][]float64) []float64 {
+	out := make([]float64, 0, max(len(iterates)-1, 0))
+	for k := 1; k < len(iterates); k++ {
+		out = append(out, Distance(iterates[k], iterates[k-1]))
+	}
+	return out
+}
+
+// Distance returns the Euclidean distance ‖a − b‖.
+func Distance(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d += (a[i] - b[i]) * (a[i] - b[i])
+	}
+	return math.Sqrt(d)
+}
+
+// DistancesTo returns ‖θ_k − point‖ for each iterate, e.g. the distance of forward iterates to a backward limit.
+func DistancesTo(iterates [][]float64, point []float64) []float64 {
+	out := make([]float64, len(iterates))
+	for k, th := range iterates {
+		out[k] = Distance(th, point)
+	}
+	return out
+}
+
+// Spread returns, step by step, the spread of iterates across seeds: the mean squared distance to their mean
+// (the trace of their covariance, n − 1 in the denominator). runs[s][k] is seed s's iterate at step k.
+func Spread(runs [][][]float64) ([]float64, error) {
+	if len(runs) < 2 {
+		return nil, fmt.Errorf("analysis: the spread across seeds needs at least two runs, got %d", len(runs))
+	}
+	steps := len(runs[0])
+	for s, r := range runs {
+		if len(r) != steps {
+			return nil, fmt.Errorf("analysis: run %d has %d iterates, run 0 has %d", s, len(r), steps)
+		}
+	}
+	out := make([]float64, steps)
+	for k := range steps {
+		dim := len(runs[0][k])
+		mean := make([]float64, dim)
+		for _, r := range runs {
+			for i, v := range r[k] {
+				mean[i] += v / float64(len(runs))
+			}
+		}
+		for _, r := range runs {
+			d := Distance(r[k], mean)
+			out[k] += d * d
+		}
+		out[k] /= float64(len(runs) - 1)
+	}
+	return out, nil
+}
+
+// Limit is the estimated limit point of a converging (backward) run.
+type Limit struct {
+	// Point is the estimate of the limit θ*: the last iterate. Further steps move in directions that depend on
+	// batches not yet drawn, so no extrapolation beats it; Tail says how far θ* is expected to be.
+	Point []float64
+	// Rate is the fitted contraction per step ρ: step sizes decay like ρ^n.
+	Rate float64
+	// Tail estimates ‖θ* − θ_N‖ for the last evaluated step N: the root of the expected sum of the squared
+	// remaining steps, c² ρ^{2N} / (1 − ρ²), with c ρ^n the fitted step size.
+	Tail float64
+	// Distances estimates ‖θ* − θ_{s_k}‖ for every evaluated step s_k: √(‖θ_N − θ_{s_k}‖² + Tail²).
+	Distances []float64
+	// Converging is false when the step sizes do not decay (ρ ≥ 1); Tail and Distances are then +Inf.
+	Converging bool
+}
+
+// BackwardLimit estimates where a run converges from its iterates at increasing steps (at least three).
+//
+// Model: the step from θ_n to θ_{n+1} has a random direction and a size that decays geometrically, E‖θ_{n+1} −
+// θ_n‖² = c² ρ^{2n}, as for backward SGD near a minimum (on the quadratic, θ_{n+1} − θ_n = h(1−h)^n (ε_{n+1} −
+// θ_0) exactly). Between evaluated steps s_k < s_{k+1} the squared displacement is then c² ρ^{2 s_k} (1 −
+// ρ^{2Δ})/(1 − ρ²), Δ = s_{k+1} − s_k; log c and log ρ are fitted by least squares on the logarithm of the
+// displacements over the second half of the evaluated steps, where the geometric regime holds, and c² as the mean
+// of the squared displacements divided by their modelled decay over the later half of that window.
+func BackwardLimit(steps []int, iterates [][]float64) (Limit, error) {
+	if len(steps) != len(iterates) || len(steps) < 3 {
+		return Limit{}, fmt.Errorf("analysis: need at least three evaluated steps with their iterates, got %d steps and %d iterates",
+			len(steps), len(iterates))
+	}
+	for k := 1; k < len(steps); k++ {
+		if steps[k] <= steps[k-1] {
+			return Limit{}, fmt.Errorf("analysis: steps must increase, got %d after %d", steps[k], steps[k-1])
+		}
+	}
+	last := len(steps) - 1
+	lim := Limit{Point: iterates[last]}
+	var (
+		xs, ys []float64
+		deltas []int // spacing to the next evaluated step
+	)
+	for k := last / 2; k < last; k++ {
+		if d := Distance(iterates[k+1], iterates[k]); d > 0 {
+			xs = append(xs, float64(steps[k]))
+			ys = append(ys, math.Log(d))
+			deltas = append(deltas, steps[k+1]-steps[k])
+		}
+	}
+	rho, c2 := 1.0, 0.0
+	if len(xs) >= 2 {
+		// ρ from the slope of the log displacements; the spacing correction depends on ρ (it vanishes for unit
+		// spacing), hence a few fixed-point rounds.
+		rho = math.Exp(slope(xs, ys))
+		for range 5 {
+			adj := make([]float64, len(ys))
+			for j := range xs {
+				adj[j] = ys[j] - 0.5*math.Log(spacingFactor(rho, deltas[j]))
+			}
+			rho = math.Exp(slope(xs, adj))
+		}
+		// c² as the mean of the normalised squared displacements, not from the intercept: the mean of log‖Δ‖
+		// sits below log √E‖Δ‖² (for Gaussian steps in one dimension by (γ + ln 2)/2).
+		// Over the later half of the window only: the level at the last step is then extrapolated over few steps,
+		// so an error in ρ matters little.
+		late := xs[len(xs)/2:]
+		for j, n := range late {
+			j += len(xs) / 2
+			d := math.Exp(ys[j])
+			c2 += d * d / (math.Pow(rho, 2*n) * spacingFactor(rho, deltas[j])) / float64(len(late))
+		}
+	}
+	lim.Rate = rho
+	lim.Converging = rho < 1
+	lim.Distances = make([]float64, len(steps))
+	if !lim.Converging {
+		lim.Tail = math.Inf(1)
+		for k := range lim.Distances {
+			lim.Distances[k] = math.Inf(1)
+		}
+		return lim, nil
+	}
+	n := float64(steps[last])
+	lim.Tail = math.Sqrt(c2*math.Pow(rho, 2*n)) / math.Sqrt(1-rho*rho)
+	for k := range steps {
+		d := Distance(iterates[last], iterates[k])
+		lim.Distances[k] = math.Sqrt(d*d + lim.Tail*lim.Tail)
+	}
+	return lim, nil
+}
+
+// spacingFactor is Σ_{j<Δ} ρ^{2j} = (1 − ρ^{2Δ})/(1 − ρ²): the squared displacement over Δ steps in units of
+// the first step's.
+func spacingFactor(rho float64, delta int) float64 {
+	if math.Abs(1-rho*rho) < 1e-12 {
+		return float64(delta)
+	}
+	return (1 - math.Pow(rho, 2*float64(delta))) / (1 - rho*rho)
+}
+
+func mean(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m += x
+	}
+	return m / float64(len(xs))
+}
+
+// slope is the least-squares slope of ys against xs.
+func slope(xs, ys []float64) float64 {
+	mx, my := mean(xs), mean(ys)
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return sxy / sxx
+}
