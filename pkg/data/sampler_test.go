@@ -82,3 +82,23 @@ func TestTeacherRegressionIsDeterministic(t *testing.T) {
 		t.Errorf("shape %s", a.Inputs.Shape())
 	}
 }
+
+func TestLinearRegressionGenerator(t *testing.T) {
+	c := LinearRegression{Dim: 3, Noise: 0.5, Train: 50, Test: 10, Seed: 4}
+	a, at, err := c.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := c.Generate()
+	if !a.Targets.Equal(b.Targets) || a.Len() != 50 || at.Len() != 10 {
+		t.Error("not deterministic, or wrong sizes")
+	}
+	if _, te, _ := (LinearRegression{Dim: 2, Train: 5}).Generate(); te != nil {
+		t.Error("a test set without Test > 0")
+	}
+	for _, bad := range []LinearRegression{{Dim: 0, Train: 5}, {Dim: 2, Train: 0}, {Dim: 2, Train: 5, Noise: -1}} {
+		if _, _, err := bad.Generate(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

@@ -94,3 +94,54 @@ func (c TeacherRegression) Generate() (train, test *Dataset, err error) {
 	test = draw(c.Test, "teacher-regression/test")
 	return train, test, nil
 }
+
+// LinearRegression describes a linear regression problem, y = w·x + b + Noise·ξ.
+//
+// The generator, all draws from one rng.Source seeded with Seed, in this order: the weights w ∈ R^Dim with
+// entries N(0, 1), then the bias b ~ N(0, 1); then for each of the Train then Test examples: x ∈ R^Dim with entries
+// N(0, 1), then ξ ~ N(0, 1). Inputs have shape [M, Dim], targets [M, 1], float64.
+type LinearRegression struct {
+	// Dim is the input dimension.
+	Dim int
+	// Noise is the standard deviation of the label noise.
+	Noise float64
+	// Train and Test are the numbers of examples (Test may be 0: no test set).
+	Train, Test int
+	// Seed seeds the generator.
+	Seed uint64
+}
+
+// Generate draws the training set and, when Test > 0, the test set.
+func (c LinearRegression) Generate() (train, test *Dataset, err error) {
+	if c.Dim <= 0 || c.Train <= 0 || c.Test < 0 {
+		return nil, nil, fmt.Errorf("linear regression: Dim and Train must be positive and Test non-negative, got %+v", c)
+	}
+	if c.Noise < 0 || math.IsNaN(c.Noise) {
+		return nil, nil, fmt.Errorf("linear regression: noise must be non-negative, got %g", c.Noise)
+	}
+	r := rng.New(c.Seed)
+	w := make([]float64, c.Dim)
+	for i := range w {
+		w[i] = r.Normal()
+	}
+	b := r.Normal()
+	draw := func(m int, name string) *Dataset {
+		xs := make([]float64, m*c.Dim)
+		ys := make([]float64, m)
+		for i := range m {
+			y := b
+			for j := range c.Dim {
+				xs[i*c.Dim+j] = r.Normal()
+				y += w[j] * xs[i*c.Dim+j]
+			}
+			ys[i] = y + c.Noise*r.Normal()
+		}
+		return &Dataset{Name: name, Inputs: tensors.FromFlatDataAndDimensions(xs, m, c.Dim),
+			Targets: tensors.FromFlatDataAndDimensions(ys, m, 1)}
+	}
+	train = draw(c.Train, "linear-regression/train")
+	if c.Test > 0 {
+		test = draw(c.Test, "linear-regression/test")
+	}
+	return train, test, nil
+}

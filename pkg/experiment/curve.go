@@ -33,7 +33,7 @@ func (c *Curve) Coordinate(i int) []float64 {
 // StepSizes returns ‖θ_{s_{k+1}} − θ_{s_k}‖ between consecutive evaluated steps s_k (so ‖θ_{n+1} − θ_n‖ when
 // every step is evaluated), with the step s_{k+1} each belongs to.
 func (c *Curve) StepSizes() (steps []int, sizes []float64) {
-	if len(c.Steps) < 2 {
+	if len(c.Steps) < 2 || len(c.Iterates) != len(c.Steps) {
 		return nil, nil
 	}
 	return c.Steps[1:], analysis.StepSizes(c.Iterates)

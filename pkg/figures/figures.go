@@ -74,6 +74,7 @@ type Outcome struct {
 var registry = map[string]func(Scale) Figure{
 	"quadratic":      func(s Scale) Figure { return quadraticSettings(s) },
 	"regression-mlp": func(s Scale) Figure { return regressionSettings(s) },
+	"stationary":     func(s Scale) Figure { return stationarySettings(s) },
 }
 
 // IDs lists the figures this package reproduces.

@@ -28,7 +28,7 @@ const (
 type MLP struct {
 	// Widths lists the layer widths from input to output; at least two.
 	Widths []int
-	// Activation is the hidden nonlinearity.
+	// Activation is the hidden nonlinearity (unused, and may be empty, without hidden layers).
 	Activation Activation
 }
 
@@ -42,19 +42,23 @@ func (m MLP) Validate() error {
 			return fmt.Errorf("mlp: widths must be positive, got %v", m.Widths)
 		}
 	}
-	if m.Activation != TanhActivation && m.Activation != ReLUActivation {
+	if len(m.Widths) > 2 && m.Activation != TanhActivation && m.Activation != ReLUActivation {
 		return fmt.Errorf("mlp: unknown activation %q; use %q or %q", m.Activation, TanhActivation, ReLUActivation)
 	}
 	return nil
 }
 
-// Name implements Model, e.g. "mlp-8-32-32-1-tanh".
+// Name implements Model, e.g. "mlp-8-32-32-1-tanh" ("mlp-3-1" for a linear model).
 func (m MLP) Name() string {
 	parts := make([]string, len(m.Widths))
 	for i, w := range m.Widths {
 		parts[i] = fmt.Sprint(w)
 	}
-	return "mlp-" + strings.Join(parts, "-") + "-" + string(m.Activation)
+	name := "mlp-" + strings.Join(parts, "-")
+	if len(m.Widths) > 2 {
+		name += "-" + string(m.Activation)
+	}
+	return name
 }
 
 // Params implements Model: for each layer, weights [in, out] then biases [out].

@@ -55,7 +55,7 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 }
 
 // Color returns the colour used for a label: the composition orders have fixed colours (forward red, backward
-// blue, intermittent green, switch purple, exact black), other labels take gonum's palette by hash.
+// blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take gonum's palette by hash.
 func Color(label string) color.Color {
 	switch label {
 	case "forward":
@@ -66,7 +66,7 @@ func Color(label string) color.Color {
 		return color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	case "switch":
 		return color.RGBA{R: 148, G: 103, B: 189, A: 255}
-	case "exact":
+	case "exact", "y = x":
 		return color.Black
 	}
 	h := 0
@@ -168,6 +168,23 @@ func reverse(pts plotter.XYs) plotter.XYs {
 		out[len(pts)-1-i] = pt
 	}
 	return out
+}
+
+// Points draws y against x as small dots, e.g. a quantile–quantile plot or a cloud of limit points.
+func (p *Panel) Points(label string, x, y []float64) error {
+	if len(x) != len(y) {
+		return fmt.Errorf("plot: %d x values and %d y values", len(x), len(y))
+	}
+	s, err := plotter.NewScatter(p.xys(x, y))
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	s.GlyphStyle.Color = translucent(Color(label), 150)
+	s.GlyphStyle.Radius = vg.Points(1.6)
+	s.GlyphStyle.Shape = draw.CircleGlyph{}
+	p.p.Add(s)
+	p.addLegend(label, s)
+	return nil
 }
 
 // Histogram draws a histogram of values with the given number of bins, normalised to unit area so it compares

@@ -63,3 +63,24 @@ func (r Regression) New() (*Problem, error) {
 	}
 	return p, nil
 }
+
+// Linear is linear least squares: a linear model (an MLP without hidden layers) fitted with the half squared
+// error to data.LinearRegression. Near its minimum every update map is affine, the textbook contractive case.
+type Linear struct {
+	// Data generates the data.
+	Data data.LinearRegression
+}
+
+// New builds the problem.
+func (l Linear) New() (*Problem, error) {
+	train, test, err := l.Data.Generate()
+	if err != nil {
+		return nil, err
+	}
+	p := &Problem{Name: "linear-regression", Model: models.MLP{Widths: []int{l.Data.Dim, 1}},
+		Loss: HalfSquaredError{}, Train: train, Test: test}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,231 @@
+package figures
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// Stationary is the stationary figure (Theorem 2.6): the law of backward limit points equals the forward
+// stationary law. For many seeds it compares backward iterates at a late step N (converged to their limits) with
+// forward iterates at N (draws from the stationary law), on the 1-D quadratic, where both must also match the
+// exact N(0, hσ²/(2−h)), and on linear regression, where no closed form is at hand.
+type Stationary struct {
+	Scale Scale
+	// Quadratic is the quadratic problem; QuadH its learning rate and QuadSteps its N.
+	Quadratic problem.Quadratic
+	QuadH     float64
+	QuadSteps int
+	// Linear is the regression problem; LinH its learning rate and LinSteps its N.
+	Linear   problem.Linear
+	LinH     float64
+	LinSteps int
+	// Seeds is the number of seeds of each problem; EnergyPoints caps the points per order in the energy test
+	// (its cost grows with the square).
+	Seeds, EnergyPoints int
+	// Tail is the number of steps before N also evaluated, to estimate each backward run's limit.
+	Tail int
+}
+
+func stationarySettings(s Scale) *Stationary {
+	st := &Stationary{
+		Scale:     s,
+		Quadratic: problem.Quadratic{Dim: 1, Sigma: 1, Start: 1, Examples: 1 << 16, Seed: 2026},
+		QuadH:     0.2, QuadSteps: 150,
+		Linear: problem.Linear{Data: data.LinearRegression{Dim: 3, Noise: 0.5, Train: 4096, Seed: 2026}},
+		LinH:   0.05, LinSteps: 600,
+		Seeds: 1000, EnergyPoints: 1000, Tail: 6,
+	}
+	if s == Paper {
+		st.Seeds = 10000
+	}
+	return st
+}
+
+// ID implements Figure.
+func (s *Stationary) ID() string { return "stationary" }
+
+// Settings implements Figure.
+func (s *Stationary) Settings() string {
+	q, l := s.Quadratic, s.Linear.Data
+	return fmt.Sprintf(`**stationary** (Theorem 2.6) at scale %q, %d seeds per problem, batches of one drawn with replacement,
+float64. Forward θ_N (a draw from the stationary law) against backward θ_N (converged to its limit θ*), with the
+backward limit estimated from steps N−%d…N.
+- Quadratic ½(θ − ε)², ε ~ N(0, σ²), σ = %g, θ_0 = %g, %d noise draws: h = %g, N = %d; exact law N(0, hσ²/(2−h)) = N(0, %.4f).
+- Linear regression y = w·x + b + %g ξ, x ∈ R^%d, %d examples, linear model from PyTorch's default initialisation: h = %g, N = %d.
+Tests: Kolmogorov–Smirnov (two-sample, and one-sample against the exact law), and the energy test on the
+parameter vectors (%d points per order, 199 permutations).`, s.Scale, s.Seeds, s.Tail, q.Sigma, q.Start, q.Examples,
+		s.QuadH, s.QuadSteps, analysis.QuadraticStationaryVariance(s.QuadH, q.Sigma), l.Noise, l.Dim, l.Train,
+		s.LinH, s.LinSteps, min(s.EnergyPoints, s.Seeds))
+}
+
+// lawsOf runs forward and backward to N and returns, per order, θ_N of every seed, and the backward limit
+// estimates.
+func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h float64, n int) (fwd, bwd [][]float64, tails []float64, err error) {
+	var steps []int
+	for k := n - s.Tail; k <= n; k++ {
+		steps = append(steps, k)
+	}
+	spec := &experiment.Spec{
+		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Seeds: seedList(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
+		Schedule: schedule.List(steps), DType: dtypes.Float64, KeepIterates: true,
+	}
+	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, s.Scale))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, c := range res.Order("forward") {
+		fwd = append(fwd, c.Iterates[len(c.Iterates)-1])
+	}
+	for _, c := range res.Order("backward") {
+		lim, err := analysis.BackwardLimit(c.Steps, c.Iterates)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bwd = append(bwd, lim.Point)
+		tails = append(tails, lim.Tail)
+	}
+	return fwd, bwd, tails, nil
+}
+
+// Run implements Figure.
+func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
+	var summary strings.Builder
+	row := func(problem, test string, stat, p float64) {
+		fmt.Fprintf(&summary, "| %s | %s | %.4g | %.3g |\n", problem, test, stat, p)
+	}
+	summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
+
+	// The quadratic.
+	qp, err := s.Quadratic.New()
+	if err != nil {
+		return nil, err
+	}
+	fwd, bwd, qTails, err := s.lawsOf(ctx, env, qp, s.QuadH, s.QuadSteps)
+	if err != nil {
+		return nil, err
+	}
+	f1, b1 := column(fwd, 0), column(bwd, 0)
+	exact := analysis.QuadraticStationaryVariance(s.QuadH, s.Quadratic.Sigma)
+	d, p, err := analysis.KolmogorovSmirnov(b1, f1)
+	if err != nil {
+		return nil, err
+	}
+	row("quadratic", "KS, backward limits vs forward θ_N", d, p)
+	for _, o := range []struct {
+		name string
+		xs   []float64
+	}{{"forward θ_N", f1}, {"backward limits", b1}} {
+		d, p, _ := analysis.KolmogorovSmirnovOneSample(o.xs, analysis.NormalCDF(0, exact))
+		row("quadratic", "KS, "+o.name+" vs exact N(0, hσ²/(2−h))", d, p)
+	}
+	const m = 200
+	qq := plot.NewPanel(fmt.Sprintf("quadratic: quantiles vs the exact law (%d seeds)", s.Seeds), "exact N(0, hσ²/(2−h)) quantile", "empirical quantile")
+	ref := make([]float64, m)
+	for k := range ref {
+		ref[k] = analysis.NormalQuantile(0, exact, (float64(k)+0.5)/m)
+	}
+	if err := qq.Dashed("exact", ref, ref); err != nil {
+		return nil, err
+	}
+	if err := qq.Points("forward", ref, analysis.Quantiles(f1, m)); err != nil {
+		return nil, err
+	}
+	if err := qq.Points("backward", ref, analysis.Quantiles(b1, m)); err != nil {
+		return nil, err
+	}
+	hist := plot.NewPanel("quadratic: forward θ_N and backward limits", "θ", "density")
+	if err := hist.Histogram("forward", f1, 40); err != nil {
+		return nil, err
+	}
+	if err := hist.Histogram("backward", b1, 40); err != nil {
+		return nil, err
+	}
+	hist.Function("exact", analysis.NormalDensity(0, exact))
+
+	// Linear regression.
+	lp, err := s.Linear.New()
+	if err != nil {
+		return nil, err
+	}
+	fwd, bwd, lTails, err := s.lawsOf(ctx, env, lp, s.LinH, s.LinSteps)
+	if err != nil {
+		return nil, err
+	}
+	dims := len(fwd[0])
+	names := []string{}
+	for _, prm := range lp.Model.Params() {
+		for i := range prm.Size() {
+			names = append(names, fmt.Sprintf("%s[%d]", prm.Name, i))
+		}
+	}
+	minP, maxD := 1.0, 0.0
+	for i := range dims {
+		d, p, _ := analysis.KolmogorovSmirnov(column(bwd, i), column(fwd, i))
+		minP, maxD = min(minP, p), max(maxD, d)
+	}
+	row("linear regression", fmt.Sprintf("KS per coordinate: largest D, smallest p × %d (Bonferroni)", dims), maxD, min(1, minP*float64(dims)))
+	k := min(s.EnergyPoints, len(fwd))
+	e, p, err := analysis.EnergyDistance(bwd[:k], fwd[:k], 199, 1)
+	if err != nil {
+		return nil, err
+	}
+	row("linear regression", "energy test on θ ∈ R^"+fmt.Sprint(dims), e, p)
+
+	lqq := plot.NewPanel("linear regression: backward limits vs forward θ_N", "forward θ_N quantile", "backward limit quantile")
+	scatter := plot.NewPanel("linear regression: the two clouds", names[0], names[1])
+	for i := range dims {
+		fq, bq := analysis.Quantiles(column(fwd, i), m), analysis.Quantiles(column(bwd, i), m)
+		if err := lqq.Points(names[i], fq, bq); err != nil {
+			return nil, err
+		}
+	}
+	lo, hi := span(fwd)
+	if err := lqq.Dashed("y = x", []float64{lo, hi}, []float64{lo, hi}); err != nil {
+		return nil, err
+	}
+	if err := scatter.Points("forward", column(fwd, 0), column(fwd, 1)); err != nil {
+		return nil, err
+	}
+	if err := scatter.Points("backward", column(bwd, 0), column(bwd, 1)); err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintf(&summary, "\nBackward limits: median estimated ‖θ* − θ_N‖ %.2g (quadratic), %.2g (linear regression).\n",
+		median(qTails), median(lTails))
+	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String()}, nil
+}
+
+func column(points [][]float64, i int) []float64 {
+	out := make([]float64, len(points))
+	for k, p := range points {
+		out[k] = p[i]
+	}
+	return out
+}
+
+func span(points [][]float64) (lo, hi float64) {
+	lo, hi = points[0][0], points[0][0]
+	for _, p := range points {
+		for _, v := range p {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+func median(xs []float64) float64 {
+	q := analysis.Quantiles(xs, 1)
+	return q[0]
+}
