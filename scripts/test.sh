@@ -18,6 +18,7 @@ CGO_ENABLED=0 go build -tags noxla ./...
 echo "== go test"
 go test -count=1 ./...
 echo "== notebooks at quick scale"
+rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
 run_notebooks "$root/results/test/notebooks" notebooks/*.ipynb
 echo "== all tests passed"

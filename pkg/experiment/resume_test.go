@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/runs"
+	"github.com/revsgd/revsgd/pkg/update"
 )
 
 // A run killed with SIGKILL, several times and at arbitrary points (mid-step, mid-write), resumes to results
@@ -166,4 +169,69 @@ func hasDifferentBits(a, b []float64) bool {
 		}
 	}
 	return false
+}
+
+// A stored run is reused only by an identical experiment: a different learning rate, schedule or seed computes
+// afresh, and the stored run is left as it was.
+func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
+	store := &runs.Store{Root: t.TempDir()}
+	base := func() *Spec {
+		s, err := KillTestSpec(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Steps, s.Seeds, s.Orders = 12, []uint64{1}, s.Orders[1:] // backward only: 78 maps
+		return s
+	}
+	run := func(s *Spec) int {
+		res, err := Run(context.Background(), backendtest.Go(t), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Stats.Applied
+	}
+	if n := run(base()); n != 78 {
+		t.Fatalf("first run applied %d maps, want 12·13/2 = 78", n)
+	}
+	if n := run(base()); n != 0 {
+		t.Fatalf("identical rerun applied %d maps, want 0", n)
+	}
+	changed := []func(*Spec){
+		func(s *Spec) { s.Rule = update.SGD{LearningRate: 0.06} },
+		func(s *Spec) { s.Seeds = []uint64{2} },
+		func(s *Spec) { s.BatchSize = 3 },
+		func(s *Spec) { s.DType = dtypes.Float64 },
+	}
+	for i, change := range changed {
+		s := base()
+		change(s)
+		if n := run(s); n != 78 {
+			t.Errorf("change %d: applied %d maps, want a fresh run of 78", i, n)
+		}
+	}
+	if n := run(base()); n != 0 {
+		t.Errorf("the original run was disturbed: %d maps recomputed", n)
+	}
+}
+
+func TestPrintProgressIsThrottled(t *testing.T) {
+	var buf bytes.Buffer
+	p := PrintProgress(&buf, time.Hour)
+	for i := range 100 {
+		p(Progress{Maps: i, MapsTotal: 100})
+	}
+	if buf.Len() != 0 {
+		t.Errorf("printed within the interval: %q", buf.String())
+	}
+	p(Progress{Maps: 100, MapsTotal: 100, Final: true})
+	if buf.Len() != 0 {
+		t.Error("a final line without earlier lines: short runs stay silent")
+	}
+	p = PrintProgress(&buf, 0)
+	p(Progress{Maps: 1, MapsTotal: 4, EvaluatedTotal: 2})
+	p(Progress{Maps: 2, MapsTotal: 4, EvaluatedTotal: 2})
+	p(Progress{Maps: 4, MapsTotal: 4, Evaluated: 2, EvaluatedTotal: 2, Final: true})
+	if got := buf.String(); !strings.Contains(got, "2/4 update maps") || !strings.Contains(got, "evaluated 2/2 steps") {
+		t.Errorf("progress lines %q", got)
+	}
 }
