@@ -21,9 +21,10 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 
-# Debian's Jupyter: the notebook server, nbconvert (headless execution) and the kernel machinery;
+# Debian packages: Jupyter (the notebook server, nbconvert for headless execution, the kernel machinery),
 debs=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-core python3-ipykernel
-      python3-numpy python3-pandas)  # numpy and pandas: the run store is tested against them
+      python3-numpy python3-pandas   # numpy and pandas: the run store is tested against them
+      dataset-fashion-mnist)         # FashionMNIST, in /usr/share/datasets/fashion-mnist
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,10 @@
 //	revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures and write DIR/ID.png, DIR/ID.svg, DIR/ID.md
 //	revsgd figures                                         list the figure ids
 //	revsgd backend                                         say which backend would run
+//	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
 //	revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)
+//
+// The data directory is $REVSGD_DATA, or ~/.cache/revsgd/datasets; -dir overrides it for fetch.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/figures"
 	"github.com/revsgd/revsgd/pkg/runs"
@@ -34,6 +38,7 @@ const usage = `usage:
   revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures, write DIR/ID.png, .svg and .md
   revsgd figures                                         list the figure ids
   revsgd backend                                         say which backend would run
+  revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)`
 
 func run(args []string) error {
@@ -52,6 +57,22 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Println(c.Backend.Description())
+		return nil
+	case "fetch":
+		fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
+		dir := fs.String("dir", data.Dir(), "data directory (default $"+data.DirEnvVar+" or the user cache)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			return fmt.Errorf("name the data sets to fetch: %s", strings.Join(data.Datasets(), ", "))
+		}
+		for _, name := range fs.Args() {
+			if err := data.Fetch(context.Background(), name, *dir, os.Stdout); err != nil {
+				return err
+			}
+			fmt.Printf("fetch: %s is in %s\n", name, *dir)
+		}
 		return nil
 	case "install-xla":
 		fs := flag.NewFlagSet("install-xla", flag.ContinueOnError)

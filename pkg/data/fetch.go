@@ -1,0 +1,245 @@
+package data
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// download is one file to fetch: its address and the MD5 to check (of the archive, or for FashionMNIST of the
+// decompressed content).
+type download struct {
+	url, md5 string
+}
+
+// The official sources. Tests point them at a local server.
+var (
+	fashionBase = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+	cifarSource = map[string]download{
+		CIFAR10:  {"https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530"},
+		CIFAR100: {"https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8"},
+	}
+	cifarExtras = map[string][]string{
+		CIFAR10:  {"batches.meta.txt"},
+		CIFAR100: {"fine_label_names.txt", "coarse_label_names.txt"},
+	}
+)
+
+// Datasets lists the names Fetch knows.
+func Datasets() []string { return []string{FashionMNIST, CIFAR10, CIFAR100} }
+
+// Fetch downloads a data set into dir (normally Dir()), checks its MD5, and for CIFAR extracts only the
+// expected files of the archive. Nothing already in place is downloaded again. Progress lines go to log.
+func Fetch(ctx context.Context, name, dir string, log io.Writer) error {
+	switch name {
+	case FashionMNIST:
+		return fetchFashion(ctx, filepath.Join(dir, FashionMNIST), log)
+	case CIFAR10, CIFAR100:
+		return fetchCIFAR(ctx, name, dir, log)
+	}
+	return fmt.Errorf("fetch: unknown data set %q; known: %s", name, strings.Join(Datasets(), ", "))
+}
+
+func fetchFashion(ctx context.Context, dir string, log io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	for _, split := range []string{"train", "test"} {
+		for _, f := range fashionFiles[split] {
+			dst := filepath.Join(dir, f.name+".gz")
+			if raw, err := readMaybeGzip(dst); err == nil && md5Hex(raw) == f.md5 {
+				fmt.Fprintf(log, "fetch: %s is already in place\n", dst)
+				continue
+			}
+			tmp, err := get(ctx, fashionBase+f.name+".gz", dir, log)
+			if err != nil {
+				return err
+			}
+			raw, err := readMaybeGzip(tmp + ".gz")
+			if err == nil && md5Hex(raw) != f.md5 {
+				err = fmt.Errorf("fetch: %s: MD5 of the content is %s, expected %s: the download is corrupted; run "+
+					"the command again", f.name, md5Hex(raw), f.md5)
+			}
+			if err != nil {
+				os.Remove(tmp + ".gz")
+				return err
+			}
+			if err := os.Rename(tmp+".gz", dst); err != nil {
+				return fmt.Errorf("fetch: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func fetchCIFAR(ctx context.Context, name, dir string, log io.Writer) error {
+	layout, src := cifarLayouts[name], cifarSource[name]
+	out := filepath.Join(dir, layout.dir)
+	if m, err := readManifest(out); err == nil && m != nil {
+		fmt.Fprintf(log, "fetch: %s is already in place (delete it to fetch again)\n", out)
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	tmp, err := get(ctx, src.url, dir, log)
+	if err != nil {
+		return err
+	}
+	archive := tmp + ".gz"
+	defer os.Remove(archive)
+	if sum, err := fileMD5(archive); err != nil || sum != src.md5 {
+		return fmt.Errorf("fetch: %s: MD5 %s, expected %s: the download is corrupted or truncated; run the command "+
+			"again", src.url, sum, src.md5)
+	}
+	want := slices.Concat(layout.splits["train"], layout.splits["test"], cifarExtras[name])
+	manifest, err := extract(archive, layout.dir, want, out)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.MarshalIndent(manifest, "", "  ")
+	return os.WriteFile(filepath.Join(out, manifestName), raw, 0o644)
+}
+
+// extract copies the listed files of the tar.gz archive's folder prefix into out, refusing anything else (other
+// names, links, paths that leave the folder), and returns their MD5s. It fails unless every listed file was found.
+func extract(archive, prefix string, names []string, out string) (map[string]string, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %s is not a gzip archive: %w", archive, err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	manifest := map[string]string{}
+	tr := tar.NewReader(z)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fetch: reading %s: %w", archive, err)
+		}
+		clean := path.Clean(h.Name)
+		dir, base := path.Split(clean)
+		if path.Clean(dir) != prefix || !slices.Contains(names, base) || h.Typeflag != tar.TypeReg {
+			continue // not one of the expected files: never written
+		}
+		dst := filepath.Join(out, base)
+		tmp := dst + ".part"
+		w, err := os.Create(tmp)
+		if err != nil {
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
+		hash := md5.New()
+		_, err = io.Copy(io.MultiWriter(w, hash), io.LimitReader(tr, h.Size))
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, dst)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return nil, fmt.Errorf("fetch: extracting %s: %w", base, err)
+		}
+		manifest[base] = hex.EncodeToString(hash.Sum(nil))
+	}
+	for _, n := range names {
+		if _, ok := manifest[n]; !ok {
+			return nil, fmt.Errorf("fetch: %s lacks %s/%s: not the expected archive", archive, prefix, n)
+		}
+	}
+	return manifest, nil
+}
+
+// get downloads url into a new file in dir and returns its name without the ".gz" suffix it was given.
+func get(ctx context.Context, url, dir string, log io.Writer) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("fetch: downloading %s: %w (is this machine online?)", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("fetch: downloading %s: %s", url, resp.Status)
+	}
+	f, err := os.CreateTemp(dir, ".download-*")
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	name := f.Name()
+	start, last := time.Now(), time.Now()
+	var n int64
+	buf := make([]byte, 1<<20)
+	for {
+		k, rerr := resp.Body.Read(buf)
+		if k > 0 {
+			if _, err := f.Write(buf[:k]); err != nil {
+				f.Close()
+				os.Remove(name)
+				return "", fmt.Errorf("fetch: %w", err)
+			}
+			n += int64(k)
+			if time.Since(last) > 5*time.Second {
+				last = time.Now()
+				fmt.Fprintf(log, "fetch: %s: %.0f MB of %.0f MB\n", url, float64(n)/1e6, float64(resp.ContentLength)/1e6)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			f.Close()
+			os.Remove(name)
+			return "", fmt.Errorf("fetch: downloading %s: %w", url, rerr)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	fmt.Fprintf(log, "fetch: %s: %.1f MB in %s\n", url, float64(n)/1e6, time.Since(start).Round(time.Second))
+	if err := os.Rename(name, name+".gz"); err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	return name, nil
+}
+
+func md5Hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+func fileMD5(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
