@@ -14,9 +14,11 @@ type Curve struct {
 	Steps []int
 	// Iterates[k] is the flat parameter vector θ at Steps[k], when Spec.KeepIterates is set.
 	Iterates [][]float64
-	// TrainLoss[k] and TestLoss[k] are the mean losses at Steps[k], when Spec.Losses is set (TestLoss only for
+	// TrainLoss[k] and TestLoss[k] are the mean losses at Steps[k], when Spec.Metrics is set (TestLoss only for
 	// problems with test data).
 	TrainLoss, TestLoss []float64
+	// TrainAccuracy and TestAccuracy are the accuracies, for classification problems.
+	TrainAccuracy, TestAccuracy []float64
 	// Dir is the run's directory in the run store, when there is one.
 	Dir string
 }

@@ -27,6 +27,6 @@ func KillTestSpec(store *runs.Store) (*Spec, error) {
 	return &Spec{
 		Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: []uint64{1, 2}, Steps: 160, BatchSize: 2, Schedule: schedule.Every(1), DType: dtypes.Float32,
-		KeepIterates: true, Losses: true, Replicas: 4, Store: store, SaveEvery: 10 * time.Millisecond,
+		KeepIterates: true, Metrics: true, Replicas: 4, Store: store, SaveEvery: 10 * time.Millisecond,
 	}, nil
 }

@@ -151,7 +151,7 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 	run := func() *Result {
 		spec := &Spec{
 			Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Schedule: schedule.Every(5), KeepIterates: true, Losses: true,
+			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Schedule: schedule.Every(5), KeepIterates: true, Metrics: true,
 		}
 		res, err := Run(context.Background(), backendtest.Go(t), spec)
 		if err != nil {

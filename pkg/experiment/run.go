@@ -475,23 +475,29 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 	return evals, r.save(false)
 }
 
-// metrics evaluates the spec's metrics for every replica of a group (nil maps when there are none).
+// metrics evaluates the spec's metrics for every replica of a group (empty maps when there are none).
 func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
 	out := make([]map[string]float64, g.Size())
 	for i := range out {
 		out[i] = map[string]float64{}
 	}
-	for _, name := range r.spec.metricNames() {
-		subset := replay.TrainData
-		if name == "test_loss" {
-			subset = replay.TestData
-		}
-		values, err := g.Loss(subset)
+	if !r.spec.Metrics {
+		return out, nil
+	}
+	subsets := []replay.Subset{replay.TrainData}
+	if r.spec.Problem.Test != nil {
+		subsets = append(subsets, replay.TestData)
+	}
+	for _, sub := range subsets {
+		ev, err := g.Evaluate(sub, r.spec.EvalLimit)
 		if err != nil {
 			return nil, err
 		}
-		for i, v := range values {
-			out[i][name] = v
+		for i := range out {
+			out[i][string(sub)+"_loss"] = ev.Loss[i]
+			if ev.Accuracy != nil {
+				out[i][string(sub)+"_accuracy"] = ev.Accuracy[i]
+			}
 		}
 	}
 	return out, nil
@@ -499,11 +505,11 @@ func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
 
 // appendMetrics appends one evaluated step's metrics to a curve.
 func (r *runner) appendMetrics(c *Curve, m map[string]float64) {
-	if v, ok := m["train_loss"]; ok {
-		c.TrainLoss = append(c.TrainLoss, v)
-	}
-	if v, ok := m["test_loss"]; ok {
-		c.TestLoss = append(c.TestLoss, v)
+	for name, dst := range map[string]*[]float64{"train_loss": &c.TrainLoss, "test_loss": &c.TestLoss,
+		"train_accuracy": &c.TrainAccuracy, "test_accuracy": &c.TestAccuracy} {
+		if v, ok := m[name]; ok {
+			*dst = append(*dst, v)
+		}
 	}
 }
 
@@ -534,4 +540,5 @@ func (c *Curve) sortByStep() {
 	}
 	c.Steps, c.Iterates = steps, iterates
 	c.TrainLoss, c.TestLoss = permute(c.TrainLoss), permute(c.TestLoss)
+	c.TrainAccuracy, c.TestAccuracy = permute(c.TrainAccuracy), permute(c.TestAccuracy)
 }

@@ -41,9 +41,11 @@ type Spec struct {
 
 	// KeepIterates keeps θ at every evaluated step in the curves.
 	KeepIterates bool
-	// Losses evaluates the mean training loss (and test loss, where the problem has test data) at every
-	// evaluated step.
-	Losses bool
+	// Metrics evaluates, at every evaluated step, the mean loss on the training data (and on the test data where
+	// the problem has some), and the accuracy too for classification losses.
+	Metrics bool
+	// EvalLimit, when positive, evaluates metrics on the first EvalLimit examples of each data set only.
+	EvalLimit int
 	// Replicas caps the number of replays run in lockstep in one graph; 0 chooses from the backend and model size.
 	Replicas int
 

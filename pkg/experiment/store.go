@@ -13,18 +13,28 @@ import (
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
-// metricNames lists the metrics a spec evaluates.
+// metricNames lists the metrics a spec evaluates: subset_loss and, for classifiers, subset_accuracy, for the
+// training data and (where there is some) the test data.
 func (s *Spec) metricNames() []string {
-	if !s.Losses {
+	if !s.Metrics {
 		return nil
 	}
+	subsets := []string{"train"}
 	if s.Problem.Test != nil {
-		return []string{"train_loss", "test_loss"}
+		subsets = append(subsets, "test")
 	}
-	return []string{"train_loss"}
+	var names []string
+	for _, sub := range subsets {
+		names = append(names, sub+"_loss")
+		if _, ok := s.Problem.Loss.(problem.Classifier); ok {
+			names = append(names, sub+"_accuracy")
+		}
+	}
+	return names
 }
 
 // runConfig returns the run configuration of an order and seed.
@@ -45,6 +55,7 @@ func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluate
 		Backend:   backendName(b),
 		Scale:     s.Scale,
 		Metrics:   s.metricNames(),
+		EvalLimit: s.EvalLimit,
 		Iterates:  s.KeepIterates,
 	}
 	if st, ok := o.(interface{ Settings() map[string]any }); ok {

@@ -29,3 +29,32 @@ func (HalfSquaredError) Mean(predictions, targets *Node) *Node {
 	}
 	return ReduceMean(perExample, 1)
 }
+
+// Classifier is a loss for classification that also scores accuracy.
+type Classifier interface {
+	Loss
+	// Accuracy builds the fraction of each replica's examples whose highest-scoring class is the label: [R].
+	Accuracy(predictions, targets *Node) *Node
+}
+
+// CrossEntropy is the softmax cross-entropy ℓ(z, y) = −log softmax(z)_y of logits z [R, B, K] and int32 labels
+// y [R, B] (or [1, B], the same labels for every replica), averaged over the batch.
+type CrossEntropy struct{}
+
+// Name implements Loss.
+func (CrossEntropy) Name() string { return "cross-entropy" }
+
+// Mean implements Loss.
+func (CrossEntropy) Mean(logits, labels *Node) *Node {
+	k := logits.Shape().Dimensions[logits.Rank()-1]
+	logp := LogSoftmax(logits, -1)
+	picked := ReduceSum(Mul(logp, OneHot(labels, k, logits.DType())), -1) // [R, B]
+	return Neg(ReduceMean(picked, 1))
+}
+
+// Accuracy implements Classifier.
+func (CrossEntropy) Accuracy(logits, labels *Node) *Node {
+	predicted := ArgMax(logits, -1, labels.DType())
+	correct := ConvertDType(Equal(predicted, labels), logits.DType())
+	return ReduceMean(correct, 1)
+}

@@ -30,7 +30,7 @@ type Engine struct {
 
 	train, test *deviceData
 	step        *Exec // params, state, count, data, indices, active → params, state, count
-	loss        *Exec // params, data, indices → mean loss per replica
+	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
 }
 
@@ -160,9 +160,10 @@ func (e *Engine) stepGraph(in []*Node) []*Node {
 	return append(out, newCount)
 }
 
-// lossGraph builds the mean loss of each replica over the examples at the given indices:
-// inputs = params…, [data inputs], data targets, indices [C]; output = mean loss [R].
-func (e *Engine) lossGraph(in []*Node) *Node {
+// lossGraph builds the mean loss of each replica over the examples at the given indices, and their accuracy when
+// the loss is a problem.Classifier: inputs = params…, [data inputs], data targets, indices [C]; outputs = mean
+// loss [R] (, accuracy [R]).
+func (e *Engine) lossGraph(in []*Node) []*Node {
 	np := len(e.params)
 	params, rest := in[:np], in[np:]
 	var x *Node
@@ -175,7 +176,12 @@ func (e *Engine) lossGraph(in []*Node) *Node {
 		x = InsertAxes(Gather(x, at), 0) // [1, C, ...]: the same examples for every replica
 	}
 	y = InsertAxes(Gather(y, at), 0)
-	return e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
+	predictions := e.problem.Model.Apply(params, x)
+	out := []*Node{e.problem.Loss.Mean(predictions, y)}
+	if c, ok := e.problem.Loss.(problem.Classifier); ok {
+		out = append(out, c.Accuracy(predictions, y))
+	}
+	return out
 }
 
 // paramOffset returns where parameter i starts in the flat vector θ.

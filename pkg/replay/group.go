@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
 )
 
 // Group is R replicas of the model advancing in lockstep, each with its own parameters and optimizer state.
@@ -216,23 +217,51 @@ const (
 	TestData Subset = "test"
 )
 
-// evalChunk is the number of examples evaluated per graph call.
-const evalChunk = 1024
+// Evaluation holds each replica's metrics over a data subset.
+type Evaluation struct {
+	// Loss is the mean loss of each replica.
+	Loss []float64
+	// Accuracy is the fraction of examples classified right, for problems whose loss is a problem.Classifier;
+	// nil otherwise.
+	Accuracy []float64
+}
 
-// Loss returns each replica's mean loss over the whole subset. It is an error to ask for the test data of a
-// problem without test data.
+// evalBudget bounds the number of input scalars (replicas × examples × features) one evaluation call handles.
+const evalBudget = 1 << 21
+
+// Loss returns each replica's mean loss over the whole subset.
 func (g *Group) Loss(subset Subset) ([]float64, error) {
+	ev, err := g.Evaluate(subset, 0)
+	return ev.Loss, err
+}
+
+// Evaluate returns each replica's metrics over the first limit examples of the subset (all of them when limit is
+// 0 or larger than the subset). It is an error to ask for the test data of a problem without any.
+func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	d := g.e.train
 	if subset == TestData {
 		d = g.e.test
 	}
 	if d == nil {
-		return nil, fmt.Errorf("replay: problem %q has no %s data", g.e.problem.Name, subset)
+		return Evaluation{}, fmt.Errorf("replay: problem %q has no %s data", g.e.problem.Name, subset)
 	}
-	total := make([]float64, g.size)
+	n := d.len
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	features := 1
+	if d.inputs != nil {
+		features = d.inputs.Shape().Size() / d.len
+	}
+	chunk := max(1, min(1024, evalBudget/(g.size*features)))
+	_, classifier := g.e.problem.Loss.(problem.Classifier)
+	ev := Evaluation{Loss: make([]float64, g.size)}
+	if classifier {
+		ev.Accuracy = make([]float64, g.size)
+	}
 	np := len(g.e.params)
-	for lo := 0; lo < d.len; lo += evalChunk {
-		hi := min(lo+evalChunk, d.len)
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
 		idx := make([]int32, hi-lo)
 		for i := range idx {
 			idx[i] = int32(lo + i)
@@ -247,20 +276,22 @@ func (g *Group) Loss(subset Subset) ([]float64, error) {
 		args = append(args, d.targets, tensors.FromFlatDataAndDimensions(idx, len(idx)))
 		out, err := g.e.loss.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("replay: evaluating the %s loss: %w", subset, err)
+			return Evaluation{}, fmt.Errorf("replay: evaluating on the %s data: %w", subset, err)
 		}
-		means, err := toFloat64(out[0])
-		if err != nil {
-			return nil, err
-		}
-		for r, m := range means {
-			total[r] += m * float64(hi-lo)
+		for k, dst := range [][]float64{ev.Loss, ev.Accuracy} {
+			if dst == nil {
+				continue
+			}
+			means, err := toFloat64(out[k])
+			if err != nil {
+				return Evaluation{}, err
+			}
+			for r, m := range means {
+				dst[r] += m * float64(hi-lo) / float64(n)
+			}
 		}
 	}
-	for r := range total {
-		total[r] /= float64(d.len)
-	}
-	return total, nil
+	return ev, nil
 }
 
 // Close frees the group's device memory.

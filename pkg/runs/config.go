@@ -59,6 +59,8 @@ type Config struct {
 	Scale string `json:"scale,omitempty"`
 	// Metrics lists the metrics evaluated at each evaluated step, the columns of metrics.csv after "step".
 	Metrics []string `json:"metrics"`
+	// EvalLimit, when positive, is the number of examples of each data set the metrics are evaluated on.
+	EvalLimit int `json:"eval_limit,omitempty"`
 	// Iterates says whether θ is stored at every evaluated step.
 	Iterates bool `json:"iterates"`
 }
