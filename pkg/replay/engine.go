@@ -161,12 +161,18 @@ func (e *Engine) stepGraph(in []*Node) []*Node {
 }
 
 // lossGraph builds the mean loss of each replica over the examples at the given indices, and their accuracy when
-// the loss is a problem.Classifier: inputs = params…, [data inputs], data targets, indices [C]; outputs = mean
-// loss [R] (, accuracy [R]).
+// the loss is a problem.Classifier: inputs = params…, [data inputs], data targets, indices [C], and for
+// models.Calibrated models the training inputs and the calibration indices [K]; outputs = mean loss [R]
+// (, accuracy [R]).
 func (e *Engine) lossGraph(in []*Node) []*Node {
 	np := len(e.params)
 	params, rest := in[:np], in[np:]
-	var x *Node
+	var x, calibration *Node
+	if _, ok := e.problem.Model.(models.Calibrated); ok {
+		trainX, calIdx := rest[len(rest)-2], rest[len(rest)-1]
+		rest = rest[:len(rest)-2]
+		calibration = InsertAxes(Gather(trainX, InsertAxes(calIdx, -1)), 0)
+	}
 	if len(rest) == 3 {
 		x, rest = rest[0], rest[1:]
 	}
@@ -176,12 +182,30 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 		x = InsertAxes(Gather(x, at), 0) // [1, C, ...]: the same examples for every replica
 	}
 	y = InsertAxes(Gather(y, at), 0)
-	predictions := e.problem.Model.Apply(params, x)
+	var predictions *Node
+	if cm, ok := e.problem.Model.(models.Calibrated); ok {
+		predictions = cm.ApplyCalibrated(params, x, calibration)
+	} else {
+		predictions = e.problem.Model.Apply(params, x)
+	}
 	out := []*Node{e.problem.Loss.Mean(predictions, y)}
 	if c, ok := e.problem.Loss.(problem.Classifier); ok {
 		out = append(out, c.Accuracy(predictions, y))
 	}
 	return out
+}
+
+// calibrationArgs returns the extra loss-graph inputs of a models.Calibrated model: the training inputs and the
+// indices of the first CalibrationExamples training examples.
+func (e *Engine) calibrationArgs() []any {
+	if _, ok := e.problem.Model.(models.Calibrated); !ok {
+		return nil
+	}
+	idx := make([]int32, min(models.CalibrationExamples, e.train.len))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return []any{e.train.inputs, tensors.FromFlatDataAndDimensions(idx, len(idx))}
 }
 
 // paramOffset returns where parameter i starts in the flat vector θ.

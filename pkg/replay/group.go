@@ -274,6 +274,7 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 			args = append(args, d.inputs)
 		}
 		args = append(args, d.targets, tensors.FromFlatDataAndDimensions(idx, len(idx)))
+		args = append(args, g.e.calibrationArgs()...)
 		out, err := g.e.loss.Exec(args...)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("replay: evaluating on the %s data: %w", subset, err)

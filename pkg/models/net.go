@@ -1,0 +1,283 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/revsgd/revsgd/pkg/rng"
+)
+
+// The convolutional models are written once, as a function of a net: a walk of the architecture that, in
+// "describe" mode, only lists the parameters (no graph is built, every node is nil) and, in "build" mode, consumes
+// the parameters in the same order and builds the graph. The layers are replica-aware: activations have shape
+// [R, B, H, W, C], weights a leading replica axis, and the first layer also takes shared inputs [1, B, H, W, C].
+//
+// Every layer is made of operations whose gradient is exact on every backend, the pure-Go one included:
+// convolutions are written as patches (zero padding by concatenation, strided slices) multiplied by the kernel,
+// max-pooling as a reshape and a maximum, batch normalisation from its batch statistics (see normMode).
+
+// normMode says where batch normalisation takes its statistics.
+type normMode int
+
+const (
+	// normBatch normalises with the statistics of the current batch, per replica: each update map
+	// T_i(θ) = θ − h∇L_{B_i}(θ) then depends on θ and B_i alone, as the paper's maps must, and the gradient
+	// flows through the statistics (the true batch-norm gradient).
+	normBatch normMode = iota
+	// normRecord is normBatch on calibration examples, recording each layer's statistics.
+	normRecord
+	// normRecorded normalises with the recorded statistics ("precise BN", Wu and Johnson 2021): a model is
+	// evaluated with statistics recomputed from θ on a fixed set of training examples, so the evaluated model is a
+	// function of θ alone — there are no running averages to carry along a replay, forward or backward.
+	normRecorded
+)
+
+// bnEpsilon is PyTorch's default.
+const bnEpsilon = 1e-5
+
+// initKind is how a parameter is initialised (PyTorch's defaults).
+type initKind int
+
+const (
+	initFanIn initKind = iota // uniform in ±1/√fan_in (conv and linear weights and biases)
+	initOnes                  // batch-norm scale
+	initZeros                 // batch-norm shift
+)
+
+type paramInit struct {
+	kind  initKind
+	fanIn int
+}
+
+// net walks an architecture.
+type net struct {
+	describe bool
+	params   []Param
+	inits    []paramInit
+	values   []*Node // build mode: the parameters, consumed in order
+	next     int
+	mode     normMode
+	stats    [][2]*Node // recorded batch-norm statistics (mean, variance), in layer order
+	statIdx  int
+}
+
+// param registers (describe) or returns (build) the next parameter.
+func (n *net) param(name string, dims []int, init paramInit) *Node {
+	if n.describe {
+		n.params = append(n.params, Param{Name: name, Dims: dims})
+		n.inits = append(n.inits, init)
+		return nil
+	}
+	p := n.values[n.next]
+	n.next++
+	return p
+}
+
+// conv is a k×k convolution with zero padding (k−1)/2 and the given stride, with or without bias.
+func (n *net) conv(x *Node, name string, k, cin, cout, stride int, bias bool) *Node {
+	fan := paramInit{kind: initFanIn, fanIn: k * k * cin}
+	w := n.param(name+"/weights", []int{k, k, cin, cout}, fan)
+	var b *Node
+	if bias {
+		b = n.param(name+"/biases", []int{cout}, fan)
+	}
+	if n.describe {
+		return nil
+	}
+	patches := im2col(x, k, stride)
+	r := w.Shape().Dimensions[0]
+	kernel := Reshape(w, r, k*k*cin, cout)
+	var y *Node
+	if patches.Shape().Dimensions[0] == 1 && r > 1 {
+		y = Einsum("bhwk,rko->rbhwo", Squeeze(patches, 0), kernel)
+	} else {
+		y = Einsum("rbhwk,rko->rbhwo", patches, kernel)
+	}
+	if b != nil {
+		y = Add(y, Reshape(b, r, 1, 1, 1, cout))
+	}
+	return y
+}
+
+// im2col returns the k×k patches of x [R, B, H, W, C] at the given stride, padded with (k−1)/2 zeros on each side:
+// [R, B, H', W', k·k·C], ordered (row offset, column offset, channel).
+func im2col(x *Node, k, stride int) *Node {
+	pad := (k - 1) / 2
+	if pad > 0 {
+		x = zeroPad(x, 2, pad)
+		x = zeroPad(x, 3, pad)
+	}
+	dims := x.Shape().Dimensions
+	hOut := (dims[2]-k)/stride + 1
+	wOut := (dims[3]-k)/stride + 1
+	var cols []*Node
+	for dy := range k {
+		for dx := range k {
+			cols = append(cols, Slice(x, AxisRange(), AxisRange(),
+				AxisRange(dy, dy+(hOut-1)*stride+1).Stride(stride),
+				AxisRange(dx, dx+(wOut-1)*stride+1).Stride(stride), AxisRange()))
+		}
+	}
+	if len(cols) == 1 {
+		return cols[0]
+	}
+	return Concatenate(cols, -1)
+}
+
+// zeroPad adds pad zeros on both sides of an axis by concatenation (graph.Pad has no gradient on every backend).
+func zeroPad(x *Node, axis, pad int) *Node {
+	dims := slices.Clone(x.Shape().Dimensions)
+	dims[axis] = pad
+	z := Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
+	return Concatenate([]*Node{z, x, z}, axis)
+}
+
+// norm is batch normalisation over the batch and spatial axes, per replica and channel, with a learned scale and
+// shift; see normMode for where the statistics come from.
+func (n *net) norm(x *Node, name string, channels int) *Node {
+	scale := n.param(name+"/scale", []int{channels}, paramInit{kind: initOnes})
+	shift := n.param(name+"/shift", []int{channels}, paramInit{kind: initZeros})
+	if n.describe {
+		return nil
+	}
+	axes := make([]int, 0, x.Rank()-2)
+	for a := 1; a < x.Rank()-1; a++ {
+		axes = append(axes, a)
+	}
+	var mean, variance *Node
+	if n.mode == normRecorded {
+		mean, variance = n.stats[n.statIdx][0], n.stats[n.statIdx][1]
+		n.statIdx++
+	} else {
+		mean = ReduceAndKeep(x, ReduceMean, axes...)
+		variance = ReduceAndKeep(Square(Sub(x, mean)), ReduceMean, axes...)
+		if n.mode == normRecord {
+			n.stats = append(n.stats, [2]*Node{StopGradient(mean), StopGradient(variance)})
+		}
+	}
+	r := scale.Shape().Dimensions[0]
+	shape := make([]int, x.Rank())
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0], shape[len(shape)-1] = r, channels
+	y := Div(Sub(x, mean), Sqrt(AddScalar(variance, bnEpsilon))) // Rsqrt has no gradient in GoMLX
+	return Add(Mul(y, Reshape(scale, shape...)), Reshape(shift, shape...))
+}
+
+func (n *net) relu(x *Node) *Node {
+	if n.describe {
+		return nil
+	}
+	if smoothKinks {
+		return Tanh(x)
+	}
+	return Max(x, ZerosLike(x))
+}
+
+// smoothKinks replaces ReLU by tanh and max-pooling by average pooling. Tests set it to check whole networks'
+// gradients against finite differences, which kinks would blur; the kinked layers are checked on their own.
+var smoothKinks = false
+
+func (n *net) add(a, b *Node) *Node {
+	if n.describe {
+		return nil
+	}
+	return Add(a, b)
+}
+
+// maxPool2 is 2×2 max-pooling with stride 2, as a reshape and a maximum.
+func (n *net) maxPool2(x *Node) *Node {
+	if n.describe {
+		return nil
+	}
+	d := x.Shape().Dimensions
+	windows := Reshape(x, d[0], d[1], d[2]/2, 2, d[3]/2, 2, d[4])
+	if smoothKinks {
+		return ReduceMean(windows, 3, 5)
+	}
+	return ReduceMax(windows, 3, 5)
+}
+
+// globalAvgPool averages over the spatial axes: [R, B, H, W, C] → [R, B, C].
+func (n *net) globalAvgPool(x *Node) *Node {
+	if n.describe {
+		return nil
+	}
+	return ReduceMean(x, 2, 3)
+}
+
+// linear is a fully connected layer with bias on [R, B, in].
+func (n *net) linear(x *Node, name string, in, out int) *Node {
+	fan := paramInit{kind: initFanIn, fanIn: in}
+	w := n.param(name+"/weights", []int{in, out}, fan)
+	b := n.param(name+"/biases", []int{out}, fan)
+	if n.describe {
+		return nil
+	}
+	r := w.Shape().Dimensions[0]
+	return Add(Einsum("rbi,rio->rbo", x, w), Reshape(b, r, 1, out))
+}
+
+// architecture is a network written against net.
+type architecture func(n *net, x *Node) *Node
+
+// describe lists an architecture's parameters and their initialisation.
+func describe(a architecture) ([]Param, []paramInit) {
+	n := &net{describe: true}
+	a(n, nil)
+	return n.params, n.inits
+}
+
+// initialise draws θ_0 parameter by parameter, in order: fan-in uniform draws for weights and biases, ones and
+// zeros for batch-norm scales and shifts.
+func initialise(params []Param, inits []paramInit, src *rng.Source) []float64 {
+	var theta []float64
+	for i, p := range params {
+		for range p.Size() {
+			switch inits[i].kind {
+			case initFanIn:
+				b := 1 / math.Sqrt(float64(inits[i].fanIn))
+				theta = append(theta, src.Uniform(-b, b))
+			case initOnes:
+				theta = append(theta, 1)
+			default:
+				theta = append(theta, 0)
+			}
+		}
+	}
+	return theta
+}
+
+// apply builds an architecture with batch statistics.
+func apply(a architecture, params []*Node, x *Node) *Node {
+	return a(&net{values: params, mode: normBatch}, x)
+}
+
+// applyCalibrated builds an architecture on x with batch-norm statistics recorded on the calibration inputs.
+func applyCalibrated(a architecture, params []*Node, x, calibration *Node) *Node {
+	rec := &net{values: params, mode: normRecord}
+	a(rec, calibration)
+	use := &net{values: params, mode: normRecorded, stats: rec.stats}
+	y := a(use, x)
+	if use.statIdx != len(rec.stats) {
+		panic(fmt.Sprintf("models: %d batch-norm layers recorded, %d used", len(rec.stats), use.statIdx))
+	}
+	return y
+}
+
+// Calibrated is implemented by models with batch normalisation: ApplyCalibrated builds the output for x with
+// each normalisation layer using statistics computed at the same parameters on calibration inputs (shape
+// [1, K, ...], shared by all replicas), not on x itself. The engine evaluates such models this way, with the
+// first CalibrationExamples training examples.
+type Calibrated interface {
+	Model
+	ApplyCalibrated(params []*Node, x, calibration *Node) *Node
+}
+
+// CalibrationExamples is the number of training examples whose batch-norm statistics a Calibrated model is
+// evaluated with.
+const CalibrationExamples = 256
