@@ -149,7 +149,10 @@ func (m ResNet) arch(n *net, x *Node) *Node {
 func (m ResNet) Params() []Param { p, _ := describe(m.arch); return p }
 
 // Init implements Model (PyTorch's default initialisation).
-func (m ResNet) Init(src *rng.Source) []float64 { p, i := describe(m.arch); return initialise(p, i, src) }
+func (m ResNet) Init(src *rng.Source) []float64 {
+	p, i := describe(m.arch)
+	return initialise(p, i, src)
+}
 
 // Apply implements Model, with batch statistics.
 func (m ResNet) Apply(params []*Node, x *Node) *Node { return apply(m.arch, params, x) }

@@ -22,4 +22,3 @@ func TestParameterCounts(t *testing.T) {
 		}
 	}
 }
-

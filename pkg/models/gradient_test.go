@@ -121,10 +121,12 @@ func TestKinkedLayerGradients(t *testing.T) {
 		return n.linear(x, "head", c, 5)
 	}
 	cases := map[string]architecture{
-		"relu":      func(n *net, x *Node) *Node { return head(n, n.relu(n.conv(x, "c", 3, 3, 4, 1, true)), 4) },
-		"max-pool":  func(n *net, x *Node) *Node { return head(n, n.maxPool2(n.conv(x, "c", 3, 3, 4, 1, false)), 4) },
-		"stride 2":  func(n *net, x *Node) *Node { return head(n, n.conv(x, "c", 3, 3, 4, 2, false), 4) },
-		"batchnorm": func(n *net, x *Node) *Node { return head(n, n.relu(n.norm(n.conv(x, "c", 1, 3, 4, 1, false), "bn", 4)), 4) },
+		"relu":     func(n *net, x *Node) *Node { return head(n, n.relu(n.conv(x, "c", 3, 3, 4, 1, true)), 4) },
+		"max-pool": func(n *net, x *Node) *Node { return head(n, n.maxPool2(n.conv(x, "c", 3, 3, 4, 1, false)), 4) },
+		"stride 2": func(n *net, x *Node) *Node { return head(n, n.conv(x, "c", 3, 3, 4, 2, false), 4) },
+		"batchnorm": func(n *net, x *Node) *Node {
+			return head(n, n.relu(n.norm(n.conv(x, "c", 1, 3, 4, 1, false), "bn", 4)), 4)
+		},
 	}
 	for name, a := range cases {
 		t.Run(name, func(t *testing.T) { checkGradient(t, archModel{name, a}, 8, 4) })
@@ -140,9 +142,12 @@ type archModel struct {
 	a    architecture
 }
 
-func (m archModel) Name() string                        { return m.name }
-func (m archModel) Params() []Param                     { p, _ := describe(m.a); return p }
-func (m archModel) Init(src *rng.Source) []float64      { p, i := describe(m.a); return initialise(p, i, src) }
+func (m archModel) Name() string    { return m.name }
+func (m archModel) Params() []Param { p, _ := describe(m.a); return p }
+func (m archModel) Init(src *rng.Source) []float64 {
+	p, i := describe(m.a)
+	return initialise(p, i, src)
+}
 func (m archModel) Apply(params []*Node, x *Node) *Node { return apply(m.a, params, x) }
 
 // With the calibration batch equal to the evaluated batch, the calibrated output equals the batch-statistics
