@@ -73,9 +73,14 @@ func (v VGG) Init(src *rng.Source) []float64 { p, i := describe(v.arch); return 
 // Apply implements Model, with batch statistics.
 func (v VGG) Apply(params []*Node, x *Node) *Node { return apply(v.arch, params, x) }
 
-// ApplyCalibrated implements Calibrated.
-func (v VGG) ApplyCalibrated(params []*Node, x, calibration *Node) *Node {
-	return applyCalibrated(v.arch, params, x, calibration)
+// Statistics implements Calibrated.
+func (v VGG) Statistics(params []*Node, calibration *Node) []*Node {
+	return statistics(v.arch, params, calibration)
+}
+
+// ApplyWithStatistics implements Calibrated.
+func (v VGG) ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *Node {
+	return applyWithStatistics(v.arch, params, x, stats)
 }
 
 // ResNet is the CIFAR variant of ResNet (He et al. 2016) as in the widely used pytorch-cifar code: a 3×3 stem
@@ -157,7 +162,12 @@ func (m ResNet) Init(src *rng.Source) []float64 {
 // Apply implements Model, with batch statistics.
 func (m ResNet) Apply(params []*Node, x *Node) *Node { return apply(m.arch, params, x) }
 
-// ApplyCalibrated implements Calibrated.
-func (m ResNet) ApplyCalibrated(params []*Node, x, calibration *Node) *Node {
-	return applyCalibrated(m.arch, params, x, calibration)
+// Statistics implements Calibrated.
+func (m ResNet) Statistics(params []*Node, calibration *Node) []*Node {
+	return statistics(m.arch, params, calibration)
+}
+
+// ApplyWithStatistics implements Calibrated.
+func (m ResNet) ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *Node {
+	return applyWithStatistics(m.arch, params, x, stats)
 }

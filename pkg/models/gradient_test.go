@@ -172,7 +172,7 @@ func TestCalibratedEqualsBatchStatisticsOnTheSameBatch(t *testing.T) {
 	inputs = append(inputs, tensors.FromFlatDataAndDimensions(x, 1, 5, 8, 8, 3))
 	outs, err := ExecOnceN(backendtest.Go(t), func(in []*Node) []*Node {
 		ps, xs := in[:len(in)-1], in[len(in)-1]
-		return []*Node{m.Apply(ps, xs), m.ApplyCalibrated(ps, xs, xs)}
+		return []*Node{m.Apply(ps, xs), m.ApplyWithStatistics(ps, xs, m.Statistics(ps, xs))}
 	}, inputs...)
 	if err != nil {
 		t.Fatal(err)

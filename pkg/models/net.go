@@ -257,25 +257,40 @@ func apply(a architecture, params []*Node, x *Node) *Node {
 	return a(&net{values: params, mode: normBatch}, x)
 }
 
-// applyCalibrated builds an architecture on x with batch-norm statistics recorded on the calibration inputs.
-func applyCalibrated(a architecture, params []*Node, x, calibration *Node) *Node {
+// statistics builds the batch-norm statistics of an architecture on calibration inputs: mean and variance of
+// every normalisation layer, in order, each with the shape it broadcasts with ([R, 1, …, 1, C]).
+func statistics(a architecture, params []*Node, calibration *Node) []*Node {
 	rec := &net{values: params, mode: normRecord}
 	a(rec, calibration)
-	use := &net{values: params, mode: normRecorded, stats: rec.stats}
+	out := make([]*Node, 0, 2*len(rec.stats))
+	for _, s := range rec.stats {
+		out = append(out, s[0], s[1])
+	}
+	return out
+}
+
+// applyWithStatistics builds an architecture on x with the given batch-norm statistics.
+func applyWithStatistics(a architecture, params []*Node, x *Node, stats []*Node) *Node {
+	use := &net{values: params, mode: normRecorded}
+	for i := 0; i+1 < len(stats); i += 2 {
+		use.stats = append(use.stats, [2]*Node{stats[i], stats[i+1]})
+	}
 	y := a(use, x)
-	if use.statIdx != len(rec.stats) {
-		panic(fmt.Sprintf("models: %d batch-norm layers recorded, %d used", len(rec.stats), use.statIdx))
+	if use.statIdx != len(use.stats) {
+		panic(fmt.Sprintf("models: %d batch-norm statistics given, %d layers used", len(use.stats), use.statIdx))
 	}
 	return y
 }
 
-// Calibrated is implemented by models with batch normalisation: ApplyCalibrated builds the output for x with
-// each normalisation layer using statistics computed at the same parameters on calibration inputs (shape
-// [1, K, ...], shared by all replicas), not on x itself. The engine evaluates such models this way, with the
-// first CalibrationExamples training examples.
+// Calibrated is implemented by models with batch normalisation. They are evaluated with statistics computed at
+// the same parameters on calibration examples (shape [1, K, ...], shared by all replicas) instead of on the
+// evaluated batch: Statistics builds them (mean and variance of every normalisation layer, in order), and
+// ApplyWithStatistics builds the output with them. The engine calibrates on the first CalibrationExamples
+// training examples.
 type Calibrated interface {
 	Model
-	ApplyCalibrated(params []*Node, x, calibration *Node) *Node
+	Statistics(params []*Node, calibration *Node) []*Node
+	ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *Node
 }
 
 // CalibrationExamples is the number of training examples whose batch-norm statistics a Calibrated model is

@@ -32,6 +32,7 @@ type Engine struct {
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
+	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
 }
 
 // deviceData is a data set converted to the engine's dtype, uploaded once.
@@ -84,6 +85,12 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 		return nil, err
 	}
 	e.pick.SetMaxCache(-1)
+	if _, ok := p.Model.(models.Calibrated); ok {
+		if e.stats, err = NewExec(backend, e.statsGraph); err != nil {
+			return nil, err
+		}
+		e.stats.SetMaxCache(-1)
+	}
 	return e, nil
 }
 
@@ -162,21 +169,15 @@ func (e *Engine) stepGraph(in []*Node) []*Node {
 
 // lossGraph builds the mean loss of each replica over the examples at the given indices, and their accuracy when
 // the loss is a problem.Classifier: inputs = params…, [data inputs], data targets, indices [C], and for
-// models.Calibrated models the training inputs and the calibration indices [K]; outputs = mean loss [R]
-// (, accuracy [R]).
+// models.Calibrated models their batch-norm statistics…; outputs = mean loss [R] (, accuracy [R]).
 func (e *Engine) lossGraph(in []*Node) []*Node {
 	np := len(e.params)
 	params, rest := in[:np], in[np:]
-	var x, calibration *Node
-	if _, ok := e.problem.Model.(models.Calibrated); ok {
-		trainX, calIdx := rest[len(rest)-2], rest[len(rest)-1]
-		rest = rest[:len(rest)-2]
-		calibration = InsertAxes(Gather(trainX, InsertAxes(calIdx, -1)), 0)
-	}
-	if len(rest) == 3 {
+	var x *Node
+	if e.train.inputs != nil {
 		x, rest = rest[0], rest[1:]
 	}
-	y, indices := rest[0], rest[1]
+	y, indices, stats := rest[0], rest[1], rest[2:]
 	at := InsertAxes(indices, -1)
 	if x != nil {
 		x = InsertAxes(Gather(x, at), 0) // [1, C, ...]: the same examples for every replica
@@ -184,7 +185,7 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 	y = InsertAxes(Gather(y, at), 0)
 	var predictions *Node
 	if cm, ok := e.problem.Model.(models.Calibrated); ok {
-		predictions = cm.ApplyCalibrated(params, x, calibration)
+		predictions = cm.ApplyWithStatistics(params, x, stats)
 	} else {
 		predictions = e.problem.Model.Apply(params, x)
 	}
@@ -195,17 +196,12 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 	return out
 }
 
-// calibrationArgs returns the extra loss-graph inputs of a models.Calibrated model: the training inputs and the
-// indices of the first CalibrationExamples training examples.
-func (e *Engine) calibrationArgs() []any {
-	if _, ok := e.problem.Model.(models.Calibrated); !ok {
-		return nil
-	}
-	idx := make([]int32, min(models.CalibrationExamples, e.train.len))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	return []any{e.train.inputs, tensors.FromFlatDataAndDimensions(idx, len(idx))}
+// statsGraph builds the batch-norm statistics of a models.Calibrated model on the first CalibrationExamples
+// training examples: inputs = params…, training inputs, calibration indices [K].
+func (e *Engine) statsGraph(in []*Node) []*Node {
+	np := len(e.params)
+	calibration := InsertAxes(Gather(in[np], InsertAxes(in[np+1], -1)), 0)
+	return e.problem.Model.(models.Calibrated).Statistics(in[:np], calibration)
 }
 
 // paramOffset returns where parameter i starts in the flat vector θ.

@@ -15,6 +15,39 @@ type Group struct {
 	size  int
 	carry []*tensors.Tensor // params…, state…, count: what one step maps to the next
 	view  bool              // a Select of all replicas: shares carry, owns nothing
+	stats []*tensors.Tensor // batch-norm statistics of the current parameters (Calibrated models), or nil
+}
+
+// statistics returns the batch-norm statistics of the group's current parameters on the calibration examples,
+// computing them once per parameter value; nil for models without batch normalisation.
+func (g *Group) statistics() ([]*tensors.Tensor, error) {
+	if g.e.stats == nil || g.stats != nil {
+		return g.stats, nil
+	}
+	np := len(g.e.params)
+	idx := make([]int32, min(models.CalibrationExamples, g.e.train.len))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	args := make([]any, 0, np+2)
+	for _, t := range g.carry[:np] {
+		args = append(args, t)
+	}
+	args = append(args, g.e.train.inputs, tensors.FromFlatDataAndDimensions(idx, len(idx)))
+	out, err := g.e.stats.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("replay: batch-norm calibration: %w", err)
+	}
+	g.stats = out
+	return out, nil
+}
+
+// dropStatistics frees the cached statistics (the parameters changed).
+func (g *Group) dropStatistics() {
+	for _, t := range g.stats {
+		t.FinalizeAll()
+	}
+	g.stats = nil
 }
 
 // Carry is what one replica carries from one update map to the next: θ, the optimizer state (one vector per
@@ -119,6 +152,7 @@ func (g *Group) Step(batches []int32, active []bool) error {
 		t.FinalizeAll()
 	}
 	g.carry = out
+	g.dropStatistics()
 	return nil
 }
 
@@ -259,6 +293,10 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	if classifier {
 		ev.Accuracy = make([]float64, g.size)
 	}
+	stats, err := g.statistics()
+	if err != nil {
+		return Evaluation{}, err
+	}
 	np := len(g.e.params)
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
@@ -274,7 +312,9 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 			args = append(args, d.inputs)
 		}
 		args = append(args, d.targets, tensors.FromFlatDataAndDimensions(idx, len(idx)))
-		args = append(args, g.e.calibrationArgs()...)
+		for _, t := range stats {
+			args = append(args, t)
+		}
 		out, err := g.e.loss.Exec(args...)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("replay: evaluating on the %s data: %w", subset, err)
@@ -297,6 +337,7 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 
 // Close frees the group's device memory.
 func (g *Group) Close() {
+	g.dropStatistics()
 	if g.view {
 		g.carry = nil
 		return
