@@ -72,9 +72,13 @@ type Outcome struct {
 }
 
 var registry = map[string]func(Scale) Figure{
-	"quadratic":      func(s Scale) Figure { return quadraticSettings(s) },
-	"regression-mlp": func(s Scale) Figure { return regressionSettings(s) },
-	"stationary":     func(s Scale) Figure { return stationarySettings(s) },
+	"quadratic":        func(s Scale) Figure { return quadraticSettings(s) },
+	"regression-mlp":   func(s Scale) Figure { return regressionSettings(s) },
+	"stationary":       func(s Scale) Figure { return stationarySettings(s) },
+	"fashion-mlp":      func(s Scale) Figure { return fashionMLPSettings(s) },
+	"cifar10-resnet18": func(s Scale) Figure { return cifar10ResNetSettings(s) },
+	"cifar10-vgg":      func(s Scale) Figure { return cifar10VGGSettings(s) },
+	"cifar100-resnet":  func(s Scale) Figure { return cifar100ResNetSettings(s) },
 }
 
 // IDs lists the figures this package reproduces.
