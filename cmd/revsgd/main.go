@@ -24,6 +24,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/figures"
+	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -90,6 +91,10 @@ func figureCmd(args []string) error {
 	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
 	out := fs.String("out", "results/figures", "directory for the figure files")
 	store := fs.String("runs", "results/runs", "run store directory (\"\" keeps nothing)")
+	steps := fs.Int("steps", 0, "classification figures: override the number of steps")
+	every := fs.Int("every", 0, "classification figures: override the evaluation interval")
+	seeds := fs.Int("seeds", 0, "classification figures: override the number of seeds")
+	orders := fs.String("orders", "", "classification figures: override the composition orders, e.g. forward,backward")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,6 +111,31 @@ func figureCmd(args []string) error {
 		f, err := figures.New(id, scale)
 		if err != nil {
 			return err
+		}
+		if *steps+*every+*seeds > 0 || *orders != "" {
+			c, ok := f.(*figures.Classification)
+			if !ok {
+				return fmt.Errorf("-steps, -every, -seeds and -orders apply to the classification figures only, not %s", id)
+			}
+			if *steps > 0 {
+				c.Steps = *steps
+			}
+			if *every > 0 {
+				c.Every = *every
+			}
+			if *seeds > 0 {
+				c.Seeds = *seeds
+			}
+			if *orders != "" {
+				c.Orders = nil
+				for _, name := range strings.Split(*orders, ",") {
+					o, err := order.ByName(name)
+					if err != nil {
+						return err
+					}
+					c.Orders = append(c.Orders, o)
+				}
+			}
 		}
 		figs = append(figs, f)
 	}

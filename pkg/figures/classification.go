@@ -36,6 +36,8 @@ type Classification struct {
 	Batch, Steps, Every int
 	// Seeds is the number of seeds.
 	Seeds int
+	// Orders are the composition orders compared; nil means forward and backward.
+	Orders []order.Order
 	// EvalLimit is the number of examples of each data set the metrics are computed on (0: all).
 	EvalLimit int
 	// StandIn, at quick scale, is the number of training and test images of generated stand-in data used when
@@ -148,9 +150,12 @@ func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	spec := &experiment.Spec{
-		Problem: p, Rule: update.SGD{LearningRate: c.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Rule: update.SGD{LearningRate: c.H}, Orders: c.Orders,
 		Seeds: seedList(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
+	}
+	if spec.Orders == nil {
+		spec.Orders = []order.Order{order.Forward{}, order.Backward{}}
 	}
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, c.Scale))
 	if err != nil {
@@ -175,7 +180,8 @@ func classificationFigure(res *experiment.Result) (*Outcome, error) {
 	change := plot.NewPanel("change of the test loss between evaluations, mean over seeds", "step", "|ΔL|").LogY()
 	var summary strings.Builder
 	summary.WriteString("| order | final training loss | final test loss | final test accuracy | mean |ΔL| of the test loss over the second half |\n|---|---|---|---|---|\n")
-	for _, name := range []string{"forward", "backward"} {
+	for _, o := range res.Spec.Orders {
+		name := o.Name()
 		curves := res.Order(name)
 		var trains, tests, accs [][]float64
 		for _, cv := range curves {

@@ -68,3 +68,57 @@ func BenchmarkBackwardEvaluation(b *testing.B) {
 		})
 	}
 }
+
+// fashionEngine is the fashion-mlp figure's problem: MLP 784-256-256-10 on FashionMNIST (Debian's files),
+// batch 8, float32, h = 0.025.
+func fashionEngine(b *testing.B) (*Engine, []float64, *data.History) {
+	train, err := data.LoadFashionMNIST("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := models.MLP{Widths: []int{784, 256, 256, 10}, Activation: models.ReLUActivation}
+	p := &problem.Problem{Name: "fashion", Model: m, Loss: problem.CrossEntropy{}, Train: train}
+	e, err := New(backendtest.Go(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := data.Sampler{Examples: train.Len(), BatchSize: 8, Mode: data.Shuffled}.History(1, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, m.Init(rng.New(1)), h
+}
+
+// One forward SGD step of the FashionMNIST MLP at batch 8 (one replica).
+func BenchmarkFashionForwardStep(b *testing.B) {
+	e, theta, h := fashionEngine(b)
+	g, _ := e.NewGroup([][]float64{theta})
+	defer g.Close()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := g.Step(h.Batch(i%1000+1), []bool{true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// One backward evaluation of the FashionMNIST MLP at step n = 100: T_1∘…∘T_100(θ_0) on one replica.
+func BenchmarkFashionBackwardEvaluation(b *testing.B) {
+	e, theta, h := fashionEngine(b)
+	const n = 100
+	b.ResetTimer()
+	for range b.N {
+		g, _ := e.NewGroup([][]float64{theta})
+		for k := n; k >= 1; k-- {
+			if err := g.Step(h.Batch(k), []bool{true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := g.Thetas(); err != nil {
+			b.Fatal(err)
+		}
+		g.Close()
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "maps/s")
+}
