@@ -4,6 +4,7 @@
 //	revsgd figures                                         list the figure ids
 //	revsgd backend                                         say which backend would run
 //	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
+//	revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
 //	revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)
 //
 // The data directory is $REVSGD_DATA, or ~/.cache/revsgd/datasets; -dir overrides it for fetch.
@@ -40,6 +41,7 @@ const usage = `usage:
   revsgd figures                                         list the figure ids
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
+  revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
   revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)`
 
 func run(args []string) error {
@@ -59,6 +61,8 @@ func run(args []string) error {
 		}
 		fmt.Println(c.Backend.Description())
 		return nil
+	case "bench":
+		return benchCmd(args[1:])
 	case "fetch":
 		fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
 		dir := fs.String("dir", data.Dir(), "data directory (default $"+data.DirEnvVar+" or the user cache)")
