@@ -25,7 +25,11 @@ func (p Progress) String() string {
 	s := fmt.Sprintf("evaluated %d/%d steps, %d/%d update maps (%.0f%%), %.0f maps/s, %s elapsed",
 		p.Evaluated, p.EvaluatedTotal, p.Maps, p.MapsTotal, 100*float64(p.Maps)/float64(max(p.MapsTotal, 1)),
 		p.Rate, p.Elapsed.Round(time.Second))
-	if !p.Final {
+	switch {
+	case p.Final:
+	case p.Maps == 0:
+		s += ", time left not known yet"
+	default:
 		s += fmt.Sprintf(", about %s left", p.Left.Round(time.Second))
 	}
 	return s

@@ -176,7 +176,7 @@ func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
 func classificationFigure(res *experiment.Result) (*Outcome, error) {
 	trainLoss := plot.NewPanel("training loss, per seed", "step", "loss").LogY()
 	testLoss := plot.NewPanel("test loss, per seed", "step", "loss").LogY()
-	testAcc := plot.NewPanel("test accuracy, per seed", "step", "accuracy")
+	testAcc := plot.NewPanel("test accuracy, per seed", "step", "accuracy").LegendBottom()
 	change := plot.NewPanel("change of the test loss between evaluations, mean over seeds", "step", "|ΔL|").LogY()
 	var summary strings.Builder
 	summary.WriteString("| order | final training loss | final test loss | final test accuracy | mean |ΔL| of the test loss over the second half |\n|---|---|---|---|---|\n")

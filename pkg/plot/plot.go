@@ -54,6 +54,12 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return ticks
 }
 
+// LegendBottom moves the legend to the bottom right, for curves that rise towards the top.
+func (p *Panel) LegendBottom() *Panel {
+	p.p.Legend.Top = false
+	return p
+}
+
 // Color returns the colour used for a label: the composition orders have fixed colours (forward red, backward
 // blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take gonum's palette by hash.
 func Color(label string) color.Color {
