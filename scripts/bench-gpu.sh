@@ -38,6 +38,7 @@ PY
     # The plugin loads CUDA's libraries from the nvidia-* Python packages.
     site=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))')
     export LD_LIBRARY_PATH="$(ls -d "$site"/nvidia/*/lib | paste -sd:)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export GOPJRT_CUDA_CHECKS=0  # the libraries are found through LD_LIBRARY_PATH, not beside the plugin
   else
     export GOMLX_BACKEND=xla:cuda
   fi
