@@ -13,9 +13,9 @@ import (
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
-// KillTestSpec is the experiment the resume test interrupts (and its driver, testdata/driver, runs): forward and
-// backward SGD on a small regression MLP, two seeds, every step evaluated, losses and iterates stored. It is
-// exported only for that driver.
+// KillTestSpec is the experiment the resume test interrupts (and its driver, testdata/driver, runs): AdamW on a
+// small regression MLP in the four orders (forward, backward, intermittent with windows of 16, a switch at 60),
+// two seeds, every step evaluated, metrics and iterates stored. It is exported only for that driver.
 func KillTestSpec(store *runs.Store) (*Spec, error) {
 	p, err := problem.Regression{
 		Data:   data.TeacherRegression{Dim: 4, Hidden: 4, Noise: 0.1, Train: 64, Test: 32, Seed: 11},
@@ -25,8 +25,9 @@ func KillTestSpec(store *runs.Store) (*Spec, error) {
 		return nil, err
 	}
 	return &Spec{
-		Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: []uint64{1, 2}, Steps: 160, BatchSize: 2, Schedule: schedule.Every(1), DType: dtypes.Float32,
+		Problem: p, Rule: update.DefaultAdamW(0.01),
+		Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(16)}, order.Switch{At: 60}},
+		Seeds:  []uint64{1, 2}, Steps: 160, BatchSize: 2, Schedule: schedule.Every(1), DType: dtypes.Float32,
 		KeepIterates: true, Metrics: true, Replicas: 4, Store: store, SaveEvery: 10 * time.Millisecond,
 	}, nil
 }

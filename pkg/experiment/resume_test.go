@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -66,36 +68,41 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 		t.Fatal("the driver always finished before being killed: the test interrupted nothing")
 	}
 
-	// What the store holds now fixes what the resumed run must compute: every backward step not stored
-	// (n maps each), and the forward chain from its checkpoint (or from θ_0).
+	// What the store holds now fixes what the resumed run must compute: for every replay of every order's plan,
+	// nothing when its reports are stored, the maps after its checkpoint when it has one, all of them otherwise.
 	spec, err := KillTestSpec(store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 0
-	stored := 0
+	evaluated, _ := spec.evaluated()
+	want, stored := 0, 0
 	for _, c := range ref.Curves {
 		run, err := store.Open(openConfig(t, spec, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Order == "backward" {
-			for n := 1; n <= spec.Steps; n++ {
-				if _, ok := run.Completed(n); !ok {
-					want += n
-				} else {
-					stored++
-				}
+		stored += run.NumCompleted()
+		o, _ := order.ByName(c.Order)
+		plan := o.Plan(evaluated)
+		isStart := map[int]bool{}
+		for _, rp := range plan {
+			isStart[rp.From] = rp.From != 0
+		}
+		for i, rp := range plan {
+			done := true
+			for _, rep := range rp.Reports {
+				_, completed := run.Completed(rep.Step)
+				_, startStored, _ := run.Start(rep.Step)
+				done = done && (completed || !slices.Contains(evaluated, rep.Step)) && (startStored || !isStart[rep.Step])
 			}
-		} else {
+			if done {
+				continue
+			}
 			from := 0
-			if cp, _ := run.Checkpoint(0); cp != nil {
+			if cp, _ := run.Checkpoint(i); cp != nil {
 				from = cp.After
 			}
-			if _, ok := run.Completed(spec.Steps); !ok {
-				want += spec.Steps - from
-			}
-			stored += run.NumCompleted()
+			want += len(rp.Steps) - from
 		}
 		run.Close()
 	}

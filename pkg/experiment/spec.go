@@ -99,6 +99,9 @@ func (s *Spec) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, o := range s.Orders {
+		if err := order.Validate(o); err != nil {
+			return fmt.Errorf("experiment: %w", err)
+		}
 		if seen[o.Name()] {
 			return fmt.Errorf("experiment: order %q is listed twice", o.Name())
 		}

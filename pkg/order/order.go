@@ -135,7 +135,8 @@ func descending(hi, lo int) []int {
 	return s
 }
 
-// ByName returns the order with the given name ("forward" or "backward").
+// ByName returns the order with the given name: "forward", "backward", "intermittent-wW" (resets every W
+// steps) or "switch-sS" (forward to step S, then backward).
 func ByName(name string) (Order, error) {
 	switch name {
 	case "forward":
@@ -143,5 +144,9 @@ func ByName(name string) (Order, error) {
 	case "backward":
 		return Backward{}, nil
 	}
-	return nil, fmt.Errorf("order: unknown composition order %q; known: forward, backward", name)
+	if o, ok := parseOrder(name); ok {
+		return o, nil
+	}
+	return nil, fmt.Errorf("order: unknown composition order %q; known: forward, backward, intermittent-wW "+
+		"(e.g. intermittent-w100), switch-sS (e.g. switch-s1000)", name)
 }

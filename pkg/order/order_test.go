@@ -56,3 +56,67 @@ func TestCheckFindsBadPlans(t *testing.T) {
 		t.Error("unknown order accepted")
 	}
 }
+
+func TestIntermittentPlan(t *testing.T) {
+	plan := Intermittent{Resets: EveryW(3)}.Plan([]int{2, 5, 7})
+	// Resets at 3 and 6: windows (0,3], (3,6], (6,7].
+	want := []Replay{
+		{From: 0, Steps: []int{2, 1}, Reports: []Report{{2, 2}}},
+		{From: 0, Steps: []int{3, 2, 1}, Reports: []Report{{3, 3}}},
+		{From: 3, Steps: []int{5, 4}, Reports: []Report{{2, 5}}},
+		{From: 3, Steps: []int{6, 5, 4}, Reports: []Report{{3, 6}}},
+		{From: 6, Steps: []int{7}, Reports: []Report{{1, 7}}},
+	}
+	if len(plan) != len(want) {
+		t.Fatalf("plan %+v", plan)
+	}
+	for i := range want {
+		if plan[i].From != want[i].From || !slices.Equal(plan[i].Steps, want[i].Steps) || !slices.Equal(plan[i].Reports, want[i].Reports) {
+			t.Errorf("replay %d: %+v, want %+v", i, plan[i], want[i])
+		}
+	}
+	if err := Check(plan, []int{2, 5, 7}); err != nil {
+		t.Error(err)
+	}
+	// Every evaluated step costs at most W maps.
+	all := make([]int, 300)
+	for i := range all {
+		all[i] = i + 1
+	}
+	for _, r := range (Intermittent{Resets: EveryW(10)}).Plan(all) {
+		if len(r.Steps) > 10 {
+			t.Fatalf("a replay of %d maps with W = 10", len(r.Steps))
+		}
+	}
+	if got := (Intermittent{Resets: ResetAt{9, 4, 4, 20}}).Resets.Resets(10); !slices.Equal(got, []int{4, 9}) {
+		t.Errorf("ResetAt resets %v", got)
+	}
+}
+
+func TestSwitchPlan(t *testing.T) {
+	plan := Switch{At: 4}.Plan([]int{2, 6, 8})
+	if len(plan) != 3 || !slices.Equal(plan[0].Steps, []int{1, 2, 3, 4}) || !slices.Equal(plan[2].Steps, []int{8, 7, 6, 5}) || plan[2].From != 4 {
+		t.Fatalf("plan %+v", plan)
+	}
+	if err := Check(plan, []int{2, 6, 8}); err != nil {
+		t.Error(err)
+	}
+	if p := (Switch{At: 0}).Plan([]int{3}); len(p) != 1 || !slices.Equal(p[0].Steps, []int{3, 2, 1}) {
+		t.Errorf("switch at 0 is not backward: %+v", p)
+	}
+	if p := (Switch{At: 9}).Plan([]int{3, 9}); len(p) != 1 || len(p[0].Steps) != 9 {
+		t.Errorf("switch at n is not forward: %+v", p)
+	}
+	for _, name := range []string{"intermittent-w100", "switch-s1000"} {
+		o, err := ByName(name)
+		if err != nil || o.Name() != name {
+			t.Errorf("ByName(%q) = %v, %v", name, o, err)
+		}
+	}
+	if err := Validate(Intermittent{Resets: EveryW(0)}); err == nil {
+		t.Error("a window of 0 accepted")
+	}
+	if err := Validate(Switch{At: -1}); err == nil {
+		t.Error("a negative switch step accepted")
+	}
+}

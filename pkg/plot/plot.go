@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -63,6 +64,12 @@ func (p *Panel) LegendBottom() *Panel {
 // Color returns the colour used for a label: the composition orders have fixed colours (forward red, backward
 // blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take gonum's palette by hash.
 func Color(label string) color.Color {
+	switch {
+	case strings.HasPrefix(label, "intermittent"):
+		label = "intermittent"
+	case strings.HasPrefix(label, "switch"):
+		label = "switch"
+	}
 	switch label {
 	case "forward":
 		return color.RGBA{R: 214, G: 39, B: 40, A: 255}

@@ -93,12 +93,27 @@ func TestUpdateMapMatchesFiniteDifferences(t *testing.T) {
 	}
 }
 
-// Our SGD rule gives the same numbers as GoMLX's own optimizer with the decay switched off, applied to the same
-// model through GoMLX's variable store.
-func TestSGDMatchesGoMLXOptimizerWithoutDecay(t *testing.T) {
+// Our rules give the same numbers as GoMLX's own optimizers (SGD with the decay switched off; Adam with weight
+// decay, which GoMLX computes as AdamW), applied to the same model through GoMLX's variable store.
+func TestRulesMatchGoMLXOptimizers(t *testing.T) {
+	adamw := update.AdamW{LearningRate: 0.01, Beta1: 0.85, Beta2: 0.99, Epsilon: 1e-7, WeightDecay: 0.02}
+	cases := []struct {
+		ours   update.Rule
+		theirs optimizer.Interface
+	}{
+		{update.SGD{LearningRate: 0.05}, optimizer.StochasticGradientDescent().WithDecay(false).WithLearningRate(0.05)},
+		{adamw, optimizer.Adam().LearningRate(adamw.LearningRate).Betas(adamw.Beta1, adamw.Beta2).
+			Epsilon(adamw.Epsilon).WeightDecay(adamw.WeightDecay).Done()},
+	}
+	for _, c := range cases {
+		t.Run(c.ours.Name(), func(t *testing.T) { compareWithGoMLX(t, c.ours, c.theirs) })
+	}
+}
+
+func compareWithGoMLX(t *testing.T, rule update.Rule, opt optimizer.Interface) {
 	p := regression(t)
-	const h, steps = 0.05, 5
-	e := engine(t, p, update.SGD{LearningRate: h})
+	const steps = 5
+	e := engine(t, p, rule)
 	theta := p.Model.Init(rng.New(3))
 	batch := []int32{0, 5, 7, 11}
 
@@ -123,7 +138,6 @@ func TestSGDMatchesGoMLXOptimizerWithoutDecay(t *testing.T) {
 		}
 		vars = append(vars, v)
 	}
-	opt := optimizer.StochasticGradientDescent().WithDecay(false).WithLearningRate(h)
 	exec, err := model.NewExec(backendtest.Go(t), store, func(scope *model.Scope, x, y *Node) *Node {
 		params := make([]*Node, len(vars))
 		for i, v := range vars {
@@ -152,10 +166,16 @@ func TestSGDMatchesGoMLXOptimizerWithoutDecay(t *testing.T) {
 	for _, v := range vars {
 		theirs = append(theirs, tensors.MustCopyFlatData[float64](v.MustValue())...)
 	}
+	moved := 0.0
 	for i := range theirs {
-		if math.Abs(theirs[i]-ours[0][i]) > 1e-14 {
-			t.Fatalf("parameter %d after %d steps: ours %.17g, GoMLX SGD %.17g", i, steps, ours[0][i], theirs[i])
+		moved = max(moved, math.Abs(theirs[i]-theta[i]))
+		// Same formula, operations in a different order: agreement to rounding.
+		if math.Abs(theirs[i]-ours[0][i]) > 1e-13*max(1, math.Abs(theirs[i])) {
+			t.Fatalf("parameter %d after %d steps: ours %.17g, GoMLX %.17g", i, steps, ours[0][i], theirs[i])
 		}
+	}
+	if moved < 1e-3 {
+		t.Fatalf("the parameters barely moved (%g): the comparison says nothing", moved)
 	}
 }
 
