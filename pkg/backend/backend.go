@@ -15,6 +15,11 @@
 //
 // Both backends are compiled in by default, which needs cgo; build with -tags noxla for a cgo-free binary with the
 // pure-Go backend alone.
+//
+// The pure-Go backend runs its operations one after the other ("go:ops_sequential"), each still spread over the
+// cores, unless the configuration says "ops_parallel": in compute v0.1.2, running independent operations at once
+// can deadlock when two of them saturate the worker pool together (seen training the ResNets; it costs 2–8% of
+// speed to avoid).
 package backend
 
 import (
@@ -102,7 +107,7 @@ func choose(config string, lookup func(string) (string, bool)) (Choice, error) {
 			return Choice{Backend: b, Config: XLAName, Reason: "PJRT plugin found"}, nil
 		}
 	}
-	b, err := compute.NewWithConfig(GoName)
+	b, err := compute.NewWithConfig(GoConfig(""))
 	if err != nil {
 		return Choice{}, fmt.Errorf("revsgd: the pure-Go backend failed to start: %w", err)
 	}
@@ -128,9 +133,12 @@ func fromConfig(config string) (Choice, error) {
 		b   compute.Backend
 		err error
 	)
-	if isXLA(name) {
+	switch {
+	case isXLA(name):
 		b, err = newXLA(options)
-	} else {
+	case name == GoName:
+		b, err = compute.NewWithConfig(GoConfig(options))
+	default:
 		b, err = compute.NewWithConfig(config)
 	}
 	if err != nil {
@@ -141,6 +149,18 @@ func fromConfig(config string) (Choice, error) {
 		return Choice{}, fmt.Errorf("%s=%q: backend failed to start: %w%s", EnvVar, config, err, hint)
 	}
 	return Choice{Backend: b, Config: config, Reason: "set by " + EnvVar}, nil
+}
+
+// GoConfig returns the configuration of the pure-Go backend for the given options (comma-separated, as after
+// "go:"), with ops_sequential added unless the options choose an execution mode.
+func GoConfig(options string) string {
+	if !strings.Contains(options, "ops_parallel") && !strings.Contains(options, "ops_sequential") {
+		if options != "" {
+			options += ","
+		}
+		options += "ops_sequential"
+	}
+	return GoName + ":" + options
 }
 
 // isXLA reports whether name is one of the names the XLA backend registers.

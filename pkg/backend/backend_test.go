@@ -96,3 +96,16 @@ func TestNewAnnouncesOneLine(t *testing.T) {
 		t.Errorf("announcement %q is not one line naming the backend", out)
 	}
 }
+
+func TestGoConfigRunsOpsSequentially(t *testing.T) {
+	for options, want := range map[string]string{
+		"":                             "go:ops_sequential",
+		"parallelism=2":                "go:parallelism=2,ops_sequential",
+		"ops_parallel":                 "go:ops_parallel",
+		"ops_sequential,parallelism=1": "go:ops_sequential,parallelism=1",
+	} {
+		if got := GoConfig(options); got != want {
+			t.Errorf("GoConfig(%q) = %q, want %q", options, got, want)
+		}
+	}
+}

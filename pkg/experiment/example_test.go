@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	_ "github.com/gomlx/compute/gobackend"
+	revsgdbackend "github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
@@ -18,7 +19,7 @@ import (
 // Forward and backward SGD on the 1-D quadratic of Section 3.1: late in the run, forward iterates still move by
 // about hσ per step while backward iterates have settled on a point.
 func ExampleRun() {
-	backend, err := compute.NewWithConfig("go")
+	backend, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
 	if err != nil {
 		panic(err)
 	}

@@ -38,6 +38,10 @@ type Classification struct {
 	Seeds int
 	// Orders are the composition orders compared; nil means forward and backward.
 	Orders []order.Order
+	// Rule is the optimizer step; nil means SGD with learning rate H.
+	Rule update.Rule
+	// Marks are steps drawn as vertical lines (resets, a switch).
+	Marks []int
 	// EvalLimit is the number of examples of each data set the metrics are computed on (0: all).
 	EvalLimit int
 	// StandIn, at quick scale, is the number of training and test images of generated stand-in data used when
@@ -97,9 +101,9 @@ func (c *Classification) Settings() string {
 		evals = fmt.Sprintf("the first %d examples of the training and the test set", c.EvalLimit)
 	}
 	text := fmt.Sprintf(`**%s** (%s) at scale %q: %s, model %s (%d parameters), softmax cross-entropy, no regularisation, no
-augmentation. SGD with constant learning rate h = %g, batch size %d (shuffled epochs), N = %d steps, %d seeds,
-metrics every %d steps on %s, float32.`, c.Name, c.Paper, c.Scale, c.Dataset, c.Model.Name(), models.NumParams(c.Model),
-		c.H, c.Batch, c.Steps, c.Seeds, c.Every, evals)
+augmentation. Orders %s; %s, batch size %d (shuffled epochs), N = %d steps, %d seeds, metrics every %d steps on %s,
+float32.`, c.Name, c.Paper, c.Scale, c.Dataset, c.Model.Name(), models.NumParams(c.Model), strings.Join(orderNames(c.orders()), ", "),
+		describeRule(c.rule()), c.Batch, c.Steps, c.Seeds, c.Every, evals)
 	if _, ok := c.Model.(models.Calibrated); ok {
 		text += fmt.Sprintf(` Batch normalisation uses batch statistics in every update map; metrics use statistics
 recomputed at θ on the first %d training examples.`, models.CalibrationExamples)
@@ -109,6 +113,40 @@ recomputed at θ on the first %d training examples.`, models.CalibrationExamples
 its binary format (%d training, %d test images).`, c.Dataset, c.StandIn[0], c.StandIn[1])
 	}
 	return text
+}
+
+func (c *Classification) orders() []order.Order {
+	if c.Orders == nil {
+		return []order.Order{order.Forward{}, order.Backward{}}
+	}
+	return c.Orders
+}
+
+func (c *Classification) rule() update.Rule {
+	if c.Rule == nil {
+		return update.SGD{LearningRate: c.H}
+	}
+	return c.Rule
+}
+
+func orderNames(os []order.Order) []string {
+	names := make([]string, len(os))
+	for i, o := range os {
+		names[i] = o.Name()
+	}
+	return names
+}
+
+// describeRule says which optimizer runs, e.g. "SGD with constant learning rate h = 0.025".
+func describeRule(r update.Rule) string {
+	switch v := r.(type) {
+	case update.SGD:
+		return fmt.Sprintf("SGD with constant learning rate h = %g", v.LearningRate)
+	case update.AdamW:
+		return fmt.Sprintf("AdamW (lr %g, β = (%g, %g), ε = %g, weight decay %g; every replay starts with fresh "+
+			"optimizer state)", v.LearningRate, v.Beta1, v.Beta2, v.Epsilon, v.WeightDecay)
+	}
+	return fmt.Sprintf("%s %v", r.Name(), r.Hyper())
 }
 
 // load returns the data, and a notice when it is generated stand-in data.
@@ -141,39 +179,52 @@ func (c *Classification) load() (train, test *data.Dataset, notice string, err e
 
 // Run implements Figure.
 func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
-	train, test, notice, err := c.load()
+	panels, summary, err := c.run(ctx, env)
 	if err != nil {
 		return nil, err
+	}
+	return &Outcome{Figure: plot.NewFigure(2, panels.trainLoss, panels.testLoss, panels.testAcc, panels.change),
+		Summary: summary}, nil
+}
+
+// run runs the experiment and draws its panels.
+func (c *Classification) run(ctx context.Context, env Env) (*classification, string, error) {
+	train, test, notice, err := c.load()
+	if err != nil {
+		return nil, "", err
 	}
 	if notice != "" {
 		fmt.Println(strings.ReplaceAll(notice, "**", ""))
 	}
 	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	spec := &experiment.Spec{
-		Problem: p, Rule: update.SGD{LearningRate: c.H}, Orders: c.Orders,
+		Problem: p, Rule: c.rule(), Orders: c.orders(),
 		Seeds: seedList(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
-	if spec.Orders == nil {
-		spec.Orders = []order.Order{order.Forward{}, order.Backward{}}
-	}
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, c.Scale))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	o, err := classificationFigure(res)
+	panels, summary, err := classificationPanels(res, c.Marks)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if notice != "" {
-		o.Summary = notice + "\n\n" + o.Summary
+		summary = notice + "\n\n" + summary
 	}
-	return o, nil
+	return panels, summary, nil
 }
 
-// classificationFigure draws per-seed training loss, test loss and test accuracy, forward against backward, and
-// how much the test loss still moves between evaluations.
-func classificationFigure(res *experiment.Result) (*Outcome, error) {
+// classification holds the panels of a classification figure.
+type classification struct {
+	trainLoss, testLoss, testAcc, change *plot.Panel
+}
+
+// classificationPanels draws per-seed training loss, test loss and test accuracy, order against order, how much
+// the test loss still moves between evaluations, and vertical lines at the marked steps; the summary gives the
+// final values.
+func classificationPanels(res *experiment.Result, marks []int) (*classification, string, error) {
 	trainLoss := plot.NewPanel("training loss, per seed", "step", "loss").LogY()
 	testLoss := plot.NewPanel("test loss, per seed", "step", "loss").LogY()
 	testAcc := plot.NewPanel("test accuracy, per seed", "step", "accuracy").LegendBottom()
@@ -191,7 +242,7 @@ func classificationFigure(res *experiment.Result) (*Outcome, error) {
 				y []float64
 			}{{trainLoss, cv.TrainLoss}, {testLoss, cv.TestLoss}, {testAcc, cv.TestAccuracy}} {
 				if err := l.p.Line(name, x, l.y, 0.8); err != nil {
-					return nil, err
+					return nil, "", err
 				}
 			}
 			trains, tests, accs = append(trains, cv.TrainLoss), append(tests, cv.TestLoss), append(accs, cv.TestAccuracy)
@@ -199,7 +250,7 @@ func classificationFigure(res *experiment.Result) (*Outcome, error) {
 		x := stepsOf(curves[0])
 		changes := meanAbsChange(tests)
 		if err := change.Line(name, x[1:], changes, 1.5); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		late := 0.0
 		for _, v := range changes[len(changes)/2:] {
@@ -211,5 +262,10 @@ func classificationFigure(res *experiment.Result) (*Outcome, error) {
 		}
 		fmt.Fprintf(&summary, "| %s | %s | %s | %s | %.4f |\n", name, cell(trains), cell(tests), cell(accs), late)
 	}
-	return &Outcome{Figure: plot.NewFigure(2, trainLoss, testLoss, testAcc, change), Summary: summary.String()}, nil
+	for _, p := range []*plot.Panel{trainLoss, testLoss, testAcc, change} {
+		for _, m := range marks {
+			p.VLine(float64(m))
+		}
+	}
+	return &classification{trainLoss, testLoss, testAcc, change}, summary.String(), nil
 }

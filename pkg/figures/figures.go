@@ -79,6 +79,9 @@ var registry = map[string]func(Scale) Figure{
 	"cifar10-resnet18": func(s Scale) Figure { return cifar10ResNetSettings(s) },
 	"cifar10-vgg":      func(s Scale) Figure { return cifar10VGGSettings(s) },
 	"cifar100-resnet":  func(s Scale) Figure { return cifar100ResNetSettings(s) },
+	"intermittent":     func(s Scale) Figure { return intermittentSettings(s) },
+	"late-switch":      func(s Scale) Figure { return lateSwitchSettings(s) },
+	"adamw":            func(s Scale) Figure { return adamWSettings(s) },
 }
 
 // IDs lists the figures this package reproduces.

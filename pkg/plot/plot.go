@@ -55,6 +55,12 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return ticks
 }
 
+// SetTitle replaces the panel's title.
+func (p *Panel) SetTitle(title string) *Panel {
+	p.p.Title.Text = title
+	return p
+}
+
 // LegendBottom moves the legend to the bottom right, for curves that rise towards the top.
 func (p *Panel) LegendBottom() *Panel {
 	p.p.Legend.Top = false
@@ -198,6 +204,21 @@ func (p *Panel) Points(label string, x, y []float64) error {
 	p.p.Add(s)
 	p.addLegend(label, s)
 	return nil
+}
+
+// VLine draws a thin dashed grey vertical line at x across the panel's y range, e.g. a reset point.
+func (p *Panel) VLine(x float64) {
+	p.p.Add(vline{x: x})
+}
+
+// vline is a plotter drawing a vertical line over the whole data range.
+type vline struct{ x float64 }
+
+func (v vline) Plot(c draw.Canvas, plt *gplot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	px := trX(v.x)
+	c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 140}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}},
+		px, c.Min.Y, px, c.Max.Y)
 }
 
 // Histogram draws a histogram of values with the given number of bins, normalised to unit area so it compares

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // The pure-Go backend.
+	"github.com/revsgd/revsgd/pkg/backend"
 )
 
 var (
@@ -15,10 +16,10 @@ var (
 	initErr error
 )
 
-// Go returns the pure-Go backend, failing the test if it cannot start.
+// Go returns the pure-Go backend as revsgd configures it (backend.GoConfig), failing the test if it cannot start.
 func Go(tb testing.TB) compute.Backend {
 	tb.Helper()
-	once.Do(func() { shared, initErr = compute.NewWithConfig("go") })
+	once.Do(func() { shared, initErr = compute.NewWithConfig(backend.GoConfig("")) })
 	if initErr != nil {
 		tb.Fatalf("pure-Go backend: %v", initErr)
 	}

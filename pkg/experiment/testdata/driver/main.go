@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
@@ -20,7 +21,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: driver STORE_DIR")
 		os.Exit(2)
 	}
-	b, err := compute.NewWithConfig("go")
+	b, err := compute.NewWithConfig(backend.GoConfig(""))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

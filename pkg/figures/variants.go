@@ -1,0 +1,96 @@
+package figures
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// The figures of the practical variants (issue-level catalogue entries intermittent, late-switch and adamw) are
+// classification figures with other orders or another optimizer.
+
+// intermittentSettings: FashionMNIST MLP, forward against intermittent backward with resets every W steps.
+func intermittentSettings(s Scale) *Classification {
+	c := fashionMLPSettings(s)
+	c.Name, c.Paper = "intermittent", "Fig. 3"
+	w := 500
+	c.Every = 10
+	if s == Quick {
+		w, c.Every = 50, 5
+	}
+	c.Orders = []order.Order{order.Forward{}, order.Intermittent{Resets: order.EveryW(w)}}
+	c.Marks = order.EveryW(w).Resets(c.Steps)
+	return c
+}
+
+// lateSwitchSettings: FashionMNIST MLP, forward against forward-then-backward with the switch half-way.
+func lateSwitchSettings(s Scale) *Classification {
+	c := fashionMLPSettings(s)
+	c.Name, c.Paper = "late-switch", "Fig. 11"
+	c.Every = 10
+	if s == Quick {
+		c.Every = 5
+	}
+	at := c.Steps / 2 // 1000 at paper scale, the paper's switch point
+	c.Orders = []order.Order{order.Forward{}, order.Switch{At: at}}
+	c.Marks = []int{at}
+	return c
+}
+
+// Composite runs several classification figures and shows the test loss and its change of each, side by side.
+type Composite struct {
+	Scale Scale
+	// Name is the catalogue id; Paper where it is in the paper.
+	Name, Paper string
+	// Parts are the experiments, each labelled.
+	Parts []*Classification
+	// Labels name the parts in panel titles.
+	Labels []string
+}
+
+func adamWSettings(s Scale) *Composite {
+	mlp := fashionMLPSettings(s)
+	resnet := cifar10ResNetSettings(s)
+	for _, c := range []*Classification{mlp, resnet} {
+		c.Name, c.Paper = "adamw", "App. A.5"
+		c.Rule = update.DefaultAdamW(1e-3)
+	}
+	if s == Quick {
+		resnet.Steps = 20
+	}
+	return &Composite{Scale: s, Name: "adamw", Paper: "App. A.5", Parts: []*Classification{mlp, resnet},
+		Labels: []string{"MLP, FashionMNIST", "ResNet-18, CIFAR-10"}}
+}
+
+// ID implements Figure.
+func (c *Composite) ID() string { return c.Name }
+
+// Settings implements Figure.
+func (c *Composite) Settings() string {
+	parts := make([]string, len(c.Parts))
+	for i, p := range c.Parts {
+		parts[i] = fmt.Sprintf("- %s: %s", c.Labels[i], p.Settings())
+	}
+	return fmt.Sprintf("**%s** (%s): the forward/backward comparison with an adaptive optimizer.\n\n%s", c.Name, c.Paper,
+		strings.Join(parts, "\n"))
+}
+
+// Run implements Figure.
+func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
+	var panels []*plot.Panel
+	var summary strings.Builder
+	for i, p := range c.Parts {
+		got, s, err := p.run(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		panels = append(panels, got.testLoss.SetTitle(c.Labels[i]+": test loss, per seed"),
+			got.change.SetTitle(c.Labels[i]+": change of the test loss"))
+		fmt.Fprintf(&summary, "**%s**\n\n%s\n", c.Labels[i], s)
+	}
+	return &Outcome{Figure: plot.NewFigure(2, panels...), Summary: summary.String()}, nil
+}
