@@ -3,35 +3,28 @@
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
 
-# NOTEBOOK_TIMEOUT is the most seconds one cell may run (REVSGD_CELL_TIMEOUT overrides it).
+# NOTEBOOK_TIMEOUT is the most seconds one cell may run (REVSGD_CELL_TIMEOUT overrides it), so that a stalled
+# cell fails the run in bounded time.
 NOTEBOOK_TIMEOUT=${REVSGD_CELL_TIMEOUT:-1800}
 
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
-# cell fails the run. A cell that times out is run once more, and says so: we have seen one GoNB cell stall,
-# idle, once in many runs.
+# cell fails the run.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
   local nb failed=0
   for nb in "$@"; do
-    local name log start attempt
+    local name log start
     name=$(basename "$nb")
     log="$out/${name%.ipynb}.log"
-    for attempt in 1 2; do
-      start=$(date +%s)
-      if jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$NOTEBOOK_TIMEOUT" \
-          --output-dir "$out" "$nb" >"$log" 2>&1; then
-        echo "notebook $name executed in $(( $(date +%s) - start ))s"
-        break
-      elif ((attempt == 1)) && grep -q -E "CellTimeoutError|Timeout waiting" "$log"; then
-        echo "notebook $name: a cell ran past ${NOTEBOOK_TIMEOUT}s; running the notebook once more (log: $log.first)"
-        mv "$log" "$log.first"
-      else
-        echo "notebook $name FAILED (log: $log):"; tail -n 30 "$log"; failed=1
-        break
-      fi
-    done
+    start=$(date +%s)
+    if jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$NOTEBOOK_TIMEOUT" \
+        --output-dir "$out" "$nb" >"$log" 2>&1; then
+      echo "notebook $name executed in $(( $(date +%s) - start ))s"
+    else
+      echo "notebook $name FAILED (log: $log):"; tail -n 30 "$log"; failed=1
+    fi
   done
   python3 "$root/scripts/check-notebook.py" "$out"/*.ipynb || failed=1
   return $failed
