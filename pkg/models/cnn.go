@@ -73,6 +73,11 @@ func (v VGG) Init(src *rng.Source) []float64 { p, i := describe(v.arch); return 
 // Apply implements Model, with batch statistics.
 func (v VGG) Apply(params []*Node, x *Node) *Node { return apply(v.arch, params, x) }
 
+// ApplyTwiceDifferentiable implements TwiceDifferentiable.
+func (v VGG) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
+	return applyTwice(v.arch, params, x)
+}
+
 // Statistics implements Calibrated.
 func (v VGG) Statistics(params []*Node, calibration *Node) []*Node {
 	return statistics(v.arch, params, calibration)
@@ -161,6 +166,11 @@ func (m ResNet) Init(src *rng.Source) []float64 {
 
 // Apply implements Model, with batch statistics.
 func (m ResNet) Apply(params []*Node, x *Node) *Node { return apply(m.arch, params, x) }
+
+// ApplyTwiceDifferentiable implements TwiceDifferentiable.
+func (m ResNet) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
+	return applyTwice(m.arch, params, x)
+}
 
 // Statistics implements Calibrated.
 func (m ResNet) Statistics(params []*Node, calibration *Node) []*Node {

@@ -187,3 +187,42 @@ func TestCalibratedEqualsBatchStatisticsOnTheSameBatch(t *testing.T) {
 		}
 	}
 }
+
+// The twice-differentiable construction computes the same function as Apply.
+func TestTwiceDifferentiableEqualsApply(t *testing.T) {
+	for _, m := range []TwiceDifferentiable{
+		ResNet{Depth: 18, Channels: 3, Classes: 4, Width: 1.0 / 16},
+		VGG{Depth: 11, Channels: 3, Classes: 4, Width: 1.0 / 16},
+	} {
+		side := 16
+		if _, ok := m.(VGG); ok {
+			side = 32
+		}
+		src := rng.New(3)
+		theta := m.Init(src)
+		x := make([]float64, 3*side*side*3)
+		for i := range x {
+			x[i] = src.Normal()
+		}
+		var inputs []any
+		offset := 0
+		for _, p := range m.Params() {
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(theta[offset:offset+p.Size()], append([]int{1}, p.Dims...)...))
+			offset += p.Size()
+		}
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(x, 1, 3, side, side, 3))
+		outs, err := ExecOnceN(backendtest.Go(t), func(in []*Node) []*Node {
+			ps, xs := in[:len(in)-1], in[len(in)-1]
+			return []*Node{m.Apply(ps, xs), m.ApplyTwiceDifferentiable(ps, xs)}
+		}, inputs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := tensors.MustCopyFlatData[float64](outs[0]), tensors.MustCopyFlatData[float64](outs[1])
+		for i := range a {
+			if math.Abs(a[i]-b[i]) > 1e-12*max(1, math.Abs(a[i])) {
+				t.Fatalf("%s output %d: %g by patches, %g by selection", m.Name(), i, a[i], b[i])
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/revsgd/revsgd/pkg/rng"
@@ -62,6 +63,10 @@ type net struct {
 	mode     normMode
 	stats    [][2]*Node // recorded batch-norm statistics (mean, variance), in layer order
 	statIdx  int
+	// twice builds convolutions from matrix products only, so that the graph can be differentiated twice on
+	// every backend (Hessian-vector products): slicing, concatenation and padding have gradients whose own
+	// gradient (Pad's) GoMLX does not define.
+	twice bool
 }
 
 // param registers (describe) or returns (build) the next parameter.
@@ -87,8 +92,15 @@ func (n *net) conv(x *Node, name string, k, cin, cout, stride int, bias bool) *N
 	if n.describe {
 		return nil
 	}
-	patches := im2col(x, k, stride)
 	r := w.Shape().Dimensions[0]
+	if n.twice {
+		y := convBySelection(x, w, k, stride)
+		if b != nil {
+			y = Add(y, Reshape(b, r, 1, 1, 1, cout))
+		}
+		return y
+	}
+	patches := im2col(x, k, stride)
 	kernel := Reshape(w, r, k*k*cin, cout)
 	var y *Node
 	if patches.Shape().Dimensions[0] == 1 && r > 1 {
@@ -125,6 +137,52 @@ func im2col(x *Node, k, stride int) *Node {
 		return cols[0]
 	}
 	return Concatenate(cols, -1)
+}
+
+// convBySelection is the k×k convolution of x [R or 1, B, H, W, Cin] with w [R, k, k, Cin, Cout] written with
+// matrix products alone: for each offset (dy, dx), constant 0/1 matrices select the shifted, strided and
+// zero-padded rows and columns, a one-hot vector selects the kernel's tap, and the taps' products are summed.
+func convBySelection(x, w *Node, k, stride int) *Node {
+	d := x.Shape().Dimensions
+	r, cin, cout := w.Shape().Dimensions[0], w.Shape().Dimensions[3], w.Shape().Dimensions[4]
+	taps := Reshape(w, r, k*k, cin, cout)
+	var y *Node
+	for dy := range k {
+		rows := Einsum("oh,rbhwc->rbowc", selection(x.Graph(), x.DType(), d[2], k, dy, stride), x)
+		for dx := range k {
+			col := Einsum("ow,rbhwc->rbhoc", selection(x.Graph(), x.DType(), d[3], k, dx, stride), rows)
+			onehot := make([]float64, k*k)
+			onehot[dy*k+dx] = 1
+			tap := Einsum("j,rjio->rio", ConvertDType(Const(x.Graph(), onehot), x.DType()), taps)
+			var term *Node
+			if col.Shape().Dimensions[0] == 1 && r > 1 {
+				term = Einsum("bhwi,rio->rbhwo", Squeeze(col, 0), tap)
+			} else {
+				term = Einsum("rbhwi,rio->rbhwo", col, tap)
+			}
+			if y == nil {
+				y = term
+			} else {
+				y = Add(y, term)
+			}
+		}
+	}
+	return y
+}
+
+// selection returns the constant [out, in] matrix that picks, for output position o, input position
+// o·stride + offset − (k−1)/2, or nothing (a zero row) where that falls in the padding.
+func selection(g *Graph, dtype dtypes.DType, in, k, offset, stride int) *Node {
+	pad := (k - 1) / 2
+	out := (in+2*pad-k)/stride + 1
+	m := make([][]float64, out)
+	for o := range m {
+		m[o] = make([]float64, in)
+		if i := o*stride + offset - pad; i >= 0 && i < in {
+			m[o][i] = 1
+		}
+	}
+	return ConvertDType(Const(g, m), dtype)
 }
 
 // zeroPad adds pad zeros on both sides of an axis by concatenation (graph.Pad has no gradient on every backend).
@@ -255,6 +313,19 @@ func initialise(params []Param, inits []paramInit, src *rng.Source) []float64 {
 // apply builds an architecture with batch statistics.
 func apply(a architecture, params []*Node, x *Node) *Node {
 	return a(&net{values: params, mode: normBatch}, x)
+}
+
+// applyTwice builds an architecture with batch statistics, differentiable twice on every backend.
+func applyTwice(a architecture, params []*Node, x *Node) *Node {
+	return a(&net{values: params, mode: normBatch, twice: true}, x)
+}
+
+// TwiceDifferentiable is implemented by models whose Apply graph cannot always be differentiated twice:
+// ApplyTwiceDifferentiable builds the same function from operations whose gradients are themselves
+// differentiable on every backend, for Hessian-vector products. It may be slower.
+type TwiceDifferentiable interface {
+	Model
+	ApplyTwiceDifferentiable(params []*Node, x *Node) *Node
 }
 
 // statistics builds the batch-norm statistics of an architecture on calibration inputs: mean and variance of

@@ -33,6 +33,7 @@ type Engine struct {
 	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
 	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
+	grad, hvp   *Exec // gradients and Hessian-vector products of batch losses, built on first use
 }
 
 // deviceData is a data set converted to the engine's dtype, uploaded once.
@@ -211,6 +212,21 @@ func (e *Engine) paramOffset(i int) int {
 		offset += p.Size()
 	}
 	return offset
+}
+
+// replicated builds the tensor of parameter i for len(vectors) replicas from flat vectors laid out like θ; a nil
+// vector stands for zeros.
+func (e *Engine) replicated(i int, vectors [][]float64) *tensors.Tensor {
+	offset, size := e.paramOffset(i), e.params[i].Size()
+	flat := make([]float64, 0, len(vectors)*size)
+	for _, v := range vectors {
+		if v != nil {
+			flat = append(flat, v[offset:offset+size]...)
+		} else {
+			flat = append(flat, make([]float64, size)...)
+		}
+	}
+	return e.fromFloat64(flat, e.shape(i, len(vectors)).Dimensions)
 }
 
 // shape returns the shape of parameter i for a group of r replicas.

@@ -84,30 +84,25 @@ func (e *Engine) NewGroupFrom(carries []Carry) (*Group, error) {
 		}
 	}
 	g := &Group{e: e, size: r}
-	// vector returns replica c's values of parameter i from a flat vector laid out like θ.
-	gather := func(i int, vector func(c Carry) []float64) *tensors.Tensor {
-		offset, size := e.paramOffset(i), e.params[i].Size()
-		flat := make([]float64, 0, r*size)
-		for _, c := range carries {
-			if v := vector(c); v != nil {
-				flat = append(flat, v[offset:offset+size]...)
-			} else {
-				flat = append(flat, make([]float64, size)...)
-			}
+	column := func(pick func(c Carry) []float64) [][]float64 {
+		vs := make([][]float64, r)
+		for i, c := range carries {
+			vs[i] = pick(c)
 		}
-		return e.fromFloat64(flat, e.shape(i, r).Dimensions)
+		return vs
 	}
+	thetas := column(func(c Carry) []float64 { return c.Theta })
 	for i := range e.params {
-		g.carry = append(g.carry, gather(i, func(c Carry) []float64 { return c.Theta }))
+		g.carry = append(g.carry, e.replicated(i, thetas))
 	}
 	for i := range e.params {
 		for j := range k {
-			g.carry = append(g.carry, gather(i, func(c Carry) []float64 {
+			g.carry = append(g.carry, e.replicated(i, column(func(c Carry) []float64 {
 				if c.State == nil {
 					return nil
 				}
 				return c.State[j]
-			}))
+			})))
 		}
 	}
 	counts := make([]float64, r)

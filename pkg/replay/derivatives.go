@@ -1,0 +1,109 @@
+package replay
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/models"
+)
+
+// Derivatives of batch losses, for the Lie-bracket corrections: gradients ∇L_B(θ) and Hessian-vector products
+// ∇²L_B(θ)·v, the latter by double reverse-mode differentiation in one graph (the gradient of ∇L_B(θ)·v), which
+// works on every backend. Each replica of a group has its own parameters, batch and vector.
+
+// derivativeGraph builds, for inputs params…, [data inputs], data targets, indices [R, B] and, with hvp, vectors…
+// shaped like params, the outputs ∇L… or ∇²L·v….
+func (e *Engine) derivativeGraph(hvp bool) func(in []*Node) []*Node {
+	return func(in []*Node) []*Node {
+		np := len(e.params)
+		params, rest := in[:np], in[np:]
+		var x *Node
+		if e.train.inputs != nil {
+			x, rest = rest[0], rest[1:]
+		}
+		y, indices, vs := rest[0], rest[1], rest[2:]
+		at := InsertAxes(indices, -1)
+		if x != nil {
+			x = Gather(x, at)
+		}
+		var predictions *Node
+		if tm, ok := e.problem.Model.(models.TwiceDifferentiable); ok && hvp {
+			predictions = tm.ApplyTwiceDifferentiable(params, x)
+		} else {
+			predictions = e.problem.Model.Apply(params, x)
+		}
+		losses := e.problem.Loss.Mean(predictions, Gather(y, at))
+		grads := Gradient(ReduceAllSum(losses), params...)
+		if !hvp {
+			return grads
+		}
+		dot := ReduceAllSum(Mul(grads[0], vs[0]))
+		for i := 1; i < np; i++ {
+			dot = Add(dot, ReduceAllSum(Mul(grads[i], vs[i])))
+		}
+		return Gradient(dot, params...)
+	}
+}
+
+// Gradients returns ∇L_B(θ) of each replica's batch (batches[r·B : (r+1)·B]) at its parameters, as flat vectors.
+func (g *Group) Gradients(batches []int32) ([][]float64, error) {
+	return g.derivatives(batches, nil)
+}
+
+// HessianVectorProducts returns ∇²L_B(θ)·v of each replica's batch and vector at its parameters.
+func (g *Group) HessianVectorProducts(batches []int32, vectors [][]float64) ([][]float64, error) {
+	if len(vectors) != g.size {
+		return nil, fmt.Errorf("replay: %d vectors for %d replicas", len(vectors), g.size)
+	}
+	return g.derivatives(batches, vectors)
+}
+
+func (g *Group) derivatives(batches []int32, vectors [][]float64) ([][]float64, error) {
+	e := g.e
+	if len(batches) == 0 || len(batches)%g.size != 0 {
+		return nil, fmt.Errorf("replay: %d batch indices for %d replicas", len(batches), g.size)
+	}
+	exec := &e.grad
+	if vectors != nil {
+		exec = &e.hvp
+	}
+	if *exec == nil {
+		var err error
+		if *exec, err = NewExec(e.backend, e.derivativeGraph(vectors != nil)); err != nil {
+			return nil, err
+		}
+		(*exec).SetMaxCache(-1)
+	}
+	np := len(e.params)
+	args := make([]any, 0, 2*np+3)
+	for _, t := range g.carry[:np] {
+		args = append(args, t)
+	}
+	if e.train.inputs != nil {
+		args = append(args, e.train.inputs)
+	}
+	args = append(args, e.train.targets, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	for i := range e.params {
+		if vectors != nil {
+			args = append(args, e.replicated(i, vectors))
+		}
+	}
+	out, err := (*exec).Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("replay: derivatives: %w", err)
+	}
+	result := make([][]float64, g.size)
+	for i, t := range out {
+		flat, err := toFloat64(t)
+		t.FinalizeAll()
+		if err != nil {
+			return nil, err
+		}
+		size := e.params[i].Size()
+		for r := range result {
+			result[r] = append(result[r], flat[r*size:(r+1)*size]...)
+		}
+	}
+	return result, nil
+}
