@@ -82,6 +82,7 @@ var registry = map[string]func(Scale) Figure{
 	"intermittent":     func(s Scale) Figure { return intermittentSettings(s) },
 	"late-switch":      func(s Scale) Figure { return lateSwitchSettings(s) },
 	"adamw":            func(s Scale) Figure { return adamWSettings(s) },
+	"lie-bracket":      func(s Scale) Figure { return lieBracketSettings(s) },
 }
 
 // IDs lists the figures this package reproduces.

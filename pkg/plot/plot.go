@@ -42,6 +42,13 @@ func (p *Panel) LogY() *Panel {
 	return p
 }
 
+// LogX switches the x axis to a log scale.
+func (p *Panel) LogX() *Panel {
+	p.p.X.Scale = gplot.LogScale{}
+	p.p.X.Tick.Marker = logTicks{}
+	return p
+}
+
 // logTicks labels powers of ten compactly ("1e-05") and leaves the minor ticks unlabelled.
 type logTicks struct{}
 
@@ -71,6 +78,8 @@ func (p *Panel) LegendBottom() *Panel {
 // blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take gonum's palette by hash.
 func Color(label string) color.Color {
 	switch {
+	case strings.HasPrefix(label, "forward"):
+		label = "forward"
 	case strings.HasPrefix(label, "intermittent"):
 		label = "intermittent"
 	case strings.HasPrefix(label, "switch"):

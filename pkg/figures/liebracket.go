@@ -1,0 +1,230 @@
+package figures
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/lie"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/replay"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// LieBracket is the lie-bracket figure (App. C): how well the forward iterate, the forward iterate with the
+// second-order Lie-bracket correction, and the linearised backward composition (beyond the paper) approximate
+// the backward iterate — against h at a fixed number of steps (log-log: slopes 2, 3, 3), and along a trajectory
+// at a practical learning rate.
+type LieBracket struct {
+	Scale Scale
+	// Sweep is the problem of the h sweep (a small tanh MLP on synthetic regression), run SweepSteps steps with
+	// batches of Batch for each h in Hs, over Seeds seeds.
+	Sweep      problem.Regression
+	SweepSteps int
+	Hs         []float64
+	// Trajectory is run on FashionMNIST with a small MLP at learning rate TrajH to TrajSteps steps, evaluated
+	// every TrajEvery steps.
+	TrajModel            models.MLP
+	TrajH                float64
+	TrajSteps, TrajEvery int
+	Batch, Seeds         int
+}
+
+func lieBracketSettings(s Scale) *LieBracket {
+	l := &LieBracket{Scale: s,
+		Sweep: problem.Regression{Data: data.TeacherRegression{Dim: 8, Hidden: 16, Noise: 0.1, Train: 256, Test: 64, Seed: 2025},
+			Hidden: []int{16}, Activation: models.TanhActivation},
+		SweepSteps: 10, Hs: []float64{0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125},
+		TrajModel: models.MLP{Widths: []int{784, 32, 10}, Activation: models.TanhActivation},
+		TrajH:     0.05, TrajSteps: 200, TrajEvery: 10, Batch: 8, Seeds: 3}
+	if s == Quick {
+		l.TrajSteps, l.TrajEvery, l.Seeds = 40, 5, 2
+	}
+	return l
+}
+
+// ID implements Figure.
+func (l *LieBracket) ID() string { return "lie-bracket" }
+
+// Settings implements Figure.
+func (l *LieBracket) Settings() string {
+	d := l.Sweep.Data
+	return fmt.Sprintf(`**lie-bracket** (App. C) at scale %q, float64, batch size %d, %d seeds. Approximations of the backward
+iterate θ_n^bwd: the forward iterate θ_n^fwd (the raw gap), the paper's second-order correction
+θ_n^fwd + h² Σ_{i<j} [g_i, g_j](θ_0) (n gradients and n Hessian-vector products), and, beyond the paper, the
+linearised backward composition (every product of Hessians, no third derivatives; n gradients, n − 1 Hessian-vector
+products in sequence).
+- Against h: MLP %d-%s-1 (tanh) on the teacher regression (%d examples), n = %d steps, h ∈ %v.
+- Along a trajectory: FashionMNIST, MLP %s, h = %g, n up to %d evaluated every %d steps.`, l.Scale, l.Batch, l.Seeds,
+		d.Dim, joinInts(l.Sweep.Hidden, "-"), d.Train, l.SweepSteps, l.Hs, l.TrajModel.Name(), l.TrajH, l.TrajSteps, l.TrajEvery)
+}
+
+// approximations holds, for one (h, n), the distances of each approximation to the backward iterate and their
+// costs in seconds.
+type approximations struct {
+	gap, second, linear               float64
+	backwardTime, secondTime, linTime time.Duration
+}
+
+// measure runs forward and backward on p and computes both approximations at the evaluated steps.
+func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, sched schedule.Schedule, seed uint64) ([]int, []approximations, error) {
+	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Schedule: sched,
+		DType: dtypes.Float64, KeepIterates: true}
+	start := time.Now()
+	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, l.Scale))
+	if err != nil {
+		return nil, nil, err
+	}
+	elapsed := time.Since(start)
+	e, err := replay.New(env.Backend, p, update.SGD{LearningRate: h}, dtypes.Float64)
+	if err != nil {
+		return nil, nil, err
+	}
+	hist, err := data.Sampler{Examples: p.Train.Len(), BatchSize: l.Batch, Mode: data.Shuffled}.History(rng.Derive(seed, "batches"), steps)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := &lie.Expansion{Engine: e, H: h, Theta0: p.Model.Init(rng.New(rng.Derive(seed, "init"))), Batches: hist}
+	fwd, bwd := res.Curve("forward", seed), res.Curve("backward", seed)
+	total := 0
+	for _, n := range fwd.Steps {
+		total += n
+	}
+	var out []approximations
+	for k, n := range fwd.Steps {
+		a := approximations{gap: distance(fwd.Iterates[k], bwd.Iterates[k])}
+		// The experiment ran forward and all backward replays together; share its time by maps applied.
+		a.backwardTime = time.Duration(float64(elapsed) * float64(n) / float64(total+n))
+		t0 := time.Now()
+		second, err := x.SecondOrder(n, fwd.Iterates[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		a.secondTime = time.Since(t0)
+		t0 = time.Now()
+		lin, err := x.Linearised(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		a.linTime = time.Since(t0)
+		a.second, a.linear = distance(second, bwd.Iterates[k]), distance(lin, bwd.Iterates[k])
+		out = append(out, a)
+	}
+	return fwd.Steps, out, nil
+}
+
+// Run implements Figure.
+func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
+	sweep, err := l.Sweep.New()
+	if err != nil {
+		return nil, err
+	}
+	// Against h: mean over seeds of each error, at n = SweepSteps.
+	gap, second, linear := make([]float64, len(l.Hs)), make([]float64, len(l.Hs)), make([]float64, len(l.Hs))
+	for i, h := range l.Hs {
+		for s := range l.Seeds {
+			_, a, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, uint64(s+1))
+			if err != nil {
+				return nil, err
+			}
+			gap[i] += a[0].gap / float64(l.Seeds)
+			second[i] += a[0].second / float64(l.Seeds)
+			linear[i] += a[0].linear / float64(l.Seeds)
+		}
+	}
+	vsH := plot.NewPanel(fmt.Sprintf("error against h, n = %d (log-log)", l.SweepSteps), "h", "‖approximation − θ_n^bwd‖").LogY().LogX()
+	for _, c := range []struct {
+		label string
+		ys    []float64
+	}{{"forward (raw gap)", gap}, {"second-order correction", second}, {"linearised composition", linear}} {
+		if err := vsH.Line(c.label, l.Hs, c.ys, 1.5); err != nil {
+			return nil, err
+		}
+	}
+	var summary strings.Builder
+	fmt.Fprintf(&summary, "| approximation | log-log slope in h (n = %d) | error at h = %g |\n|---|---|---|\n", l.SweepSteps, l.Hs[0])
+	fmt.Fprintf(&summary, "| forward (raw gap) | %.2f | %.3g |\n", slopeLogLog(l.Hs, gap), gap[0])
+	fmt.Fprintf(&summary, "| second-order correction | %.2f | %.3g |\n", slopeLogLog(l.Hs, second), second[0])
+	fmt.Fprintf(&summary, "| linearised composition | %.2f | %.3g |\n", slopeLogLog(l.Hs, linear), linear[0])
+
+	// Along a trajectory on FashionMNIST.
+	train, err := data.LoadFashionMNIST("train")
+	if err != nil {
+		return nil, err
+	}
+	fashion := &problem.Problem{Name: "fashion-mnist", Model: l.TrajModel, Loss: problem.CrossEntropy{}, Train: train}
+	steps, a, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, schedule.Every(l.TrajEvery), 1)
+	if err != nil {
+		return nil, err
+	}
+	xs := floats(steps)
+	trajErr := plot.NewPanel(fmt.Sprintf("along a trajectory, FashionMNIST, h = %g", l.TrajH), "step n", "‖approximation − θ_n^bwd‖").LogY()
+	fraction := plot.NewPanel("share of the forward/backward gap left", "step n", "error / raw gap").LogY()
+	cost := plot.NewPanel("cost per evaluated step", "step n", "seconds").LogY()
+	col := func(f func(approximations) float64) []float64 {
+		out := make([]float64, len(a))
+		for i, v := range a {
+			out[i] = f(v)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		label string
+		f     func(approximations) float64
+	}{{"forward (raw gap)", func(v approximations) float64 { return v.gap }},
+		{"second-order correction", func(v approximations) float64 { return v.second }},
+		{"linearised composition", func(v approximations) float64 { return v.linear }}} {
+		if err := trajErr.Line(c.label, xs, col(c.f), 1.5); err != nil {
+			return nil, err
+		}
+		if err := fraction.Line(c.label, xs, col(func(v approximations) float64 { return c.f(v) / v.gap }), 1.5); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range []struct {
+		label string
+		f     func(approximations) float64
+	}{{"exact backward replay", func(v approximations) float64 { return v.backwardTime.Seconds() }},
+		{"second-order correction", func(v approximations) float64 { return v.secondTime.Seconds() }},
+		{"linearised composition", func(v approximations) float64 { return v.linTime.Seconds() }}} {
+		if err := cost.Line(c.label, xs, col(c.f), 1.5); err != nil {
+			return nil, err
+		}
+	}
+	last := a[len(a)-1]
+	fmt.Fprintf(&summary, "\nAlong the FashionMNIST trajectory at h = %g, step %d: raw gap %.3g; the second-order correction "+
+		"leaves %.0f%% of it, the linearised composition %.0f%%. Time for that step: exact backward replay %.3g s, "+
+		"second-order correction %.3g s, linearised composition %.3g s.\n", l.TrajH, steps[len(steps)-1], last.gap,
+		100*last.second/last.gap, 100*last.linear/last.gap, last.backwardTime.Seconds(), last.secondTime.Seconds(), last.linTime.Seconds())
+	return &Outcome{Figure: plot.NewFigure(2, vsH, trajErr, fraction, cost), Summary: summary.String()}, nil
+}
+
+func slopeLogLog(xs, ys []float64) float64 {
+	var lx, ly []float64
+	for i := range xs {
+		lx = append(lx, math.Log(xs[i]))
+		ly = append(ly, math.Log(ys[i]))
+	}
+	mx, my := 0.0, 0.0
+	for i := range lx {
+		mx += lx[i] / float64(len(lx))
+		my += ly[i] / float64(len(ly))
+	}
+	var sxy, sxx float64
+	for i := range lx {
+		sxy += (lx[i] - mx) * (ly[i] - my)
+		sxx += (lx[i] - mx) * (lx[i] - mx)
+	}
+	return sxy / sxx
+}
