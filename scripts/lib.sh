@@ -29,3 +29,20 @@ run_notebooks() {
   python3 "$root/scripts/check-notebook.py" "$out"/*.ipynb || failed=1
   return $failed
 }
+
+# Pinned tools from the npm registry, installed into tools/node (git-ignored) with the machine's Node.js.
+PLAYWRIGHT_VERSION=1.65.1
+DOCKERFILELINT_VERSION=1.8.0
+
+# node_tools installs the pinned npm tools when missing or at another version.
+node_tools() {
+  local want="playwright-core@$PLAYWRIGHT_VERSION dockerfilelint@$DOCKERFILELINT_VERSION" have=""
+  if [[ -d "$root/tools/node/node_modules" ]]; then
+    have="playwright-core@$(node -p "require('$root/tools/node/node_modules/playwright-core/package.json').version" 2>/dev/null) dockerfilelint@$(node -p "require('$root/tools/node/node_modules/dockerfilelint/package.json').version" 2>/dev/null)"
+  fi
+  if [[ "$have" != "$want" ]]; then
+    echo "installing $want from the npm registry into tools/node"
+    mkdir -p "$root/tools/node"
+    npm install --silent --no-save --no-package-lock --prefix "$root/tools/node" $want >/dev/null
+  fi
+}

@@ -17,4 +17,19 @@ esac
 bash scripts/setup.sh
 export REVSGD_SCALE=$scale REVSGD_RESULTS="$root/results"
 run_notebooks "$root/results/notebooks" notebooks/*.ipynb
-echo "reproduce: figures in results/figures/, executed notebooks in results/notebooks/ (scale $scale)"
+
+# The README's gallery (docs/gallery): this run's figures replace those of the same or a smaller scale, and
+# docs/gallery/scales.txt records where each image comes from.
+gallery="$root/docs/gallery"
+for png in "$root"/results/figures/*.png; do
+  id=$(basename "$png" .png)
+  have=$(awk -v id="$id" '$1 == id {print $2}' "$gallery/scales.txt" 2>/dev/null)
+  if [[ "$scale" == paper || "$have" != paper ]]; then
+    cp "$png" "$gallery/$id.png"
+    grep -v "^$id " "$gallery/scales.txt" > "$gallery/scales.txt.new" || true
+    echo "$id $scale ${GOMLX_BACKEND:-auto} $(date +%F)" >> "$gallery/scales.txt.new"
+    { grep '^#' "$gallery/scales.txt.new"; grep -v '^#' "$gallery/scales.txt.new" | sort; } > "$gallery/scales.txt"
+    rm "$gallery/scales.txt.new"
+  fi
+done
+echo "reproduce: figures in results/figures/ and docs/gallery/, executed notebooks in results/notebooks/ (scale $scale)"

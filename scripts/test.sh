@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets up what is missing (scripts/setup.sh), then runs go vet, the Go tests on the pure-Go
-# backend (also the cgo-free -tags noxla build), and every notebook headlessly at quick scale. Any failure fails.
+# backend (also the cgo-free -tags noxla build), every notebook headlessly at quick scale, the Dockerfile lint, and
+# one notebook in a real browser (headless Chromium). Any failure fails.
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -21,4 +22,9 @@ echo "== notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
 run_notebooks "$root/results/test/notebooks" notebooks/*.ipynb
+echo "== Dockerfile lint"
+node_tools
+tools/node/node_modules/.bin/dockerfilelint Dockerfile
+echo "== a notebook in a real browser"
+bash scripts/browser-test.sh quadratic
 echo "== all tests passed"

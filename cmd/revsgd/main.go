@@ -5,7 +5,7 @@
 //	revsgd backend                                         say which backend would run
 //	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
 //	revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
-//	revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)
+//	revsgd install-xla [-path DIR] [-cuda]                 download the XLA PJRT plugins (needs internet)
 //
 // The data directory is $REVSGD_DATA, or ~/.cache/revsgd/datasets; -dir overrides it for fetch.
 package main
@@ -42,7 +42,7 @@ const usage = `usage:
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
-  revsgd install-xla [-path DIR]                         download the XLA PJRT plugins (needs internet)`
+  revsgd install-xla [-path DIR] [-cuda]                 download the XLA PJRT plugins (needs internet)`
 
 func run(args []string) error {
 	if len(args) == 0 {
@@ -82,10 +82,11 @@ func run(args []string) error {
 	case "install-xla":
 		fs := flag.NewFlagSet("install-xla", flag.ContinueOnError)
 		path := fs.String("path", "", "install directory (default ~/.local/lib)")
+		cuda := fs.Bool("cuda", false, "also install the CUDA plugin, even without a GPU on this machine")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return backend.InstallXLA(*path)
+		return backend.InstallXLA(*path, *cuda)
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }

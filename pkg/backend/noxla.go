@@ -15,4 +15,4 @@ var errNoXLA = errors.New("this binary was built with -tags noxla: rebuild witho
 func newXLA(string) (compute.Backend, error) { return nil, errNoXLA }
 
 // InstallXLA is unavailable in a -tags noxla build.
-func InstallXLA(string) error { return errNoXLA }
+func InstallXLA(string, bool) error { return errNoXLA }
