@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -21,17 +22,34 @@ import (
 
 // benchResult is one line of `revsgd bench` output.
 type benchResult struct {
-	Workload  string  `json:"workload"`
-	Backend   string  `json:"backend"`
-	Model     string  `json:"model"`
-	Seeds     int     `json:"seeds"`
-	Steps     int     `json:"steps"`
-	Every     int     `json:"every,omitempty"`
-	Replicas  int     `json:"replicas"`
-	Maps      int     `json:"update_maps"`
-	Seconds   float64 `json:"seconds"`
-	MapsPerS  float64 `json:"maps_per_second"`
-	TestAccur float64 `json:"final_test_accuracy,omitempty"`
+	Workload string  `json:"workload"`
+	Backend  string  `json:"backend"`
+	Model    string  `json:"model"`
+	Seeds    int     `json:"seeds"`
+	Steps    int     `json:"steps"`
+	Every    int     `json:"every,omitempty"`
+	Replicas int     `json:"replicas"`
+	Maps     int     `json:"update_maps"`
+	Seconds  float64 `json:"seconds"`
+	MapsPerS float64 `json:"maps_per_second"`
+	// PeakRSSMB is the process's peak resident memory so far (VmHWM), in MiB.
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+}
+
+// peakRSS returns the process's peak resident set size in MiB, from /proc/self/status (0 where unavailable).
+func peakRSS() float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%g", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // benchCmd times the benchmark workloads: "forward" (forward SGD, seeds in lockstep), "backward" (a full
@@ -98,7 +116,8 @@ func benchCmd(args []string) error {
 		}
 		secs := time.Since(start).Seconds()
 		r := benchResult{Workload: w, Backend: choice.Config, Model: p.Model.Name(), Seeds: *seeds, Steps: *steps,
-			Replicas: *replicas, Maps: res.Stats.Applied, Seconds: secs, MapsPerS: float64(res.Stats.Applied) / secs}
+			Replicas: *replicas, Maps: res.Stats.Applied, Seconds: secs, MapsPerS: float64(res.Stats.Applied) / secs,
+			PeakRSSMB: peakRSS()}
 		if w == "backward" {
 			r.Every = *every
 		}
@@ -118,13 +137,9 @@ func seedRange(n int) []uint64 {
 
 func splitList(s string) []string {
 	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
+	for _, f := range strings.Split(s, ",") {
+		if f != "" {
+			out = append(out, f)
 		}
 	}
 	return out

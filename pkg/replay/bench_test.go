@@ -122,3 +122,37 @@ func BenchmarkFashionBackwardEvaluation(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "maps/s")
 }
+
+// One lockstep step of R replicas of the FashionMNIST MLP (784-256-256-10, batch 8): update maps per second as
+// the group grows.
+func BenchmarkEngineReplicas(b *testing.B) {
+	e, theta, h := fashionEngine(b)
+	for _, r := range []int{1, 8, 32, 128} {
+		b.Run(fmt.Sprintf("R=%d", r), func(b *testing.B) {
+			starts := make([][]float64, r)
+			for i := range starts {
+				starts[i] = theta
+			}
+			g, err := e.NewGroup(starts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer g.Close()
+			active := make([]bool, r)
+			for i := range active {
+				active[i] = true
+			}
+			var batches []int32
+			for i := range r {
+				batches = append(batches, h.Batch(i%1000+1)...)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if err := g.Step(batches, active); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*r)/b.Elapsed().Seconds(), "maps/s")
+		})
+	}
+}

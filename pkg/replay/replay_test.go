@@ -180,51 +180,55 @@ func compareWithGoMLX(t *testing.T, rule update.Rule, opt optimizer.Interface) {
 }
 
 // Replicas never mix: each replica of a group follows bit for bit the path it would follow alone, whatever the
-// group size and whichever replicas sit steps out. Resuming a run from the run store relies on this: the resumed
-// replays are grouped differently from the uninterrupted ones.
+// group size and whichever replicas sit steps out (replays of mixed lengths). Resuming a run from the run store
+// relies on this: the resumed replays are grouped differently from the uninterrupted ones.
 func TestReplicasAreIndependent(t *testing.T) {
 	p := regression(t)
 	e := engine(t, p, update.SGD{LearningRate: 0.1})
-	const r, steps, b = 6, 7, 3
-	src := rng.New(5)
-	starts := make([][]float64, r)
-	batches := make([][]int32, steps)
-	for i := range starts {
-		starts[i] = p.Model.Init(src)
-	}
-	for s := range batches {
-		for range r * b {
-			batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
+	for _, r := range []int{2, 6, 17} {
+		const steps, b = 7, 3
+		src := rng.New(uint64(r))
+		starts := make([][]float64, r)
+		batches := make([][]int32, steps)
+		for i := range starts {
+			starts[i] = p.Model.Init(src)
 		}
-	}
-	// Replica i is idle for its first i%3 steps: mixed replay lengths.
-	activeAt := func(i, s int) bool { return s >= i%3 }
-
-	g, _ := e.NewGroup(starts)
-	for s := range steps {
-		active := make([]bool, r)
-		for i := range active {
-			active[i] = activeAt(i, s)
-		}
-		if err := g.Step(batches[s], active); err != nil {
-			t.Fatal(err)
-		}
-	}
-	together, _ := g.Thetas()
-
-	for i := range r {
-		alone, _ := e.NewGroup([][]float64{starts[i]})
-		for s := range steps {
-			if activeAt(i, s) {
-				if err := alone.Step(batches[s][i*b:(i+1)*b], []bool{true}); err != nil {
-					t.Fatal(err)
-				}
+		for s := range batches {
+			for range r * b {
+				batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
 			}
 		}
-		th, _ := alone.Thetas()
-		for k := range th[0] {
-			if th[0][k] != together[i][k] {
-				t.Fatalf("replica %d, parameter %d: %.17g in a group of %d, %.17g alone", i, k, together[i][k], r, th[0][k])
+		// Replica i sits out its first i%4 steps: replays of lengths 7, 6, 5 and 4 share the group.
+		activeAt := func(i, s int) bool { return s >= i%4 }
+
+		g, _ := e.NewGroup(starts)
+		for s := range steps {
+			active := make([]bool, r)
+			for i := range active {
+				active[i] = activeAt(i, s)
+			}
+			if err := g.Step(batches[s], active); err != nil {
+				t.Fatal(err)
+			}
+		}
+		together, _ := g.Thetas()
+		g.Close()
+
+		for i := range r {
+			alone, _ := e.NewGroup([][]float64{starts[i]})
+			for s := range steps {
+				if activeAt(i, s) {
+					if err := alone.Step(batches[s][i*b:(i+1)*b], []bool{true}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			th, _ := alone.Thetas()
+			alone.Close()
+			for k := range th[0] {
+				if th[0][k] != together[i][k] {
+					t.Fatalf("R = %d, replica %d, parameter %d: %.17g in the group, %.17g alone", r, i, k, together[i][k], th[0][k])
+				}
 			}
 		}
 	}
