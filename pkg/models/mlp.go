@@ -110,3 +110,43 @@ func (m MLP) activate(x *Node) *Node {
 	}
 	return Max(x, ZerosLike(x))
 }
+
+// Backprop builds the gradients of a loss with respect to the MLP's parameters by explicit backpropagation, given
+// outputGrad, which returns the loss's gradient with respect to the output. It computes what graph.Gradient
+// computes, with every matrix product oriented so that the pure-Go backend needs no transposition of a weight
+// matrix: GoMLX's automatic gradient of a matrix product hands the weight gradient back through a transposition,
+// an identity one here, which that backend copies in full — a third of an MLP step (see the package replay
+// benchmarks). Inputs x are [R, B, ...] (per replica, as in training).
+func (m MLP) Backprop(params []*Node, x *Node, outputGrad func(output *Node) *Node) []*Node {
+	layers := len(m.Widths) - 1
+	r, b := params[0].Shape().Dimensions[0], x.Shape().Dimensions[1]
+	h := Reshape(x, r, b, -1)
+	inputs := make([]*Node, layers) // the input of each layer
+	pre := make([]*Node, layers)    // pre-activations
+	for l := range layers {
+		inputs[l] = h
+		z := Add(Einsum("rbi,rio->rbo", h, params[2*l]), InsertAxes(params[2*l+1], 1))
+		pre[l] = z
+		h = z
+		if l < layers-1 {
+			h = m.activate(z)
+		}
+	}
+	grads := make([]*Node, 2*layers)
+	dz := outputGrad(h)
+	for l := layers - 1; l >= 0; l-- {
+		grads[2*l] = Einsum("rbi,rbo->rio", inputs[l], dz)
+		grads[2*l+1] = ReduceSum(dz, 1)
+		if l == 0 {
+			break
+		}
+		dh := Einsum("rbo,rio->rbi", dz, params[2*l])
+		if m.Activation == TanhActivation {
+			t := inputs[l] // tanh(z_{l−1})
+			dz = Mul(dh, Sub(OnesLike(t), Square(t)))
+		} else {
+			dz = Where(GreaterThan(pre[l-1], ZerosLike(pre[l-1])), dh, ZerosLike(dh))
+		}
+	}
+	return grads
+}

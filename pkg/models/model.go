@@ -54,3 +54,12 @@ func NumParams(m Model) int {
 	}
 	return n
 }
+
+// Backpropagator is implemented by models that build their parameters' gradients themselves (explicit
+// backpropagation), given the loss's gradient with respect to their output; the replay engine then uses them
+// instead of graph.Gradient for update maps. They must compute the same gradient (tested against
+// graph.Gradient).
+type Backpropagator interface {
+	Model
+	Backprop(params []*Node, x *Node, outputGrad func(output *Node) *Node) []*Node
+}

@@ -58,3 +58,24 @@ func (CrossEntropy) Accuracy(logits, labels *Node) *Node {
 	correct := ConvertDType(Equal(predicted, labels), logits.DType())
 	return ReduceMean(correct, 1)
 }
+
+// OutputGradienter is a loss that also builds its own gradient with respect to the predictions, for models that
+// backpropagate by hand (models.MLP.Backprop).
+type OutputGradienter interface {
+	Loss
+	// OutputGradient builds the gradient of Σ_r Mean(predictions, targets)_r with respect to predictions [R, B, ...].
+	OutputGradient(predictions, targets *Node) *Node
+}
+
+// OutputGradient implements OutputGradienter: (ŷ − y)/B.
+func (HalfSquaredError) OutputGradient(predictions, targets *Node) *Node {
+	b := predictions.Shape().Dimensions[1]
+	return DivScalar(Sub(predictions, targets), float64(b))
+}
+
+// OutputGradient implements OutputGradienter: (softmax(z) − onehot(y))/B.
+func (CrossEntropy) OutputGradient(logits, labels *Node) *Node {
+	k := logits.Shape().Dimensions[logits.Rank()-1]
+	b := logits.Shape().Dimensions[1]
+	return DivScalar(Sub(Softmax(logits, -1), OneHot(labels, k, logits.DType())), float64(b))
+}

@@ -124,3 +124,50 @@ func TestHessianVectorProductsAreSymmetricOnAResNet(t *testing.T) {
 		t.Errorf("w·Hv = %.12g but v·Hw = %.12g", wHv, vHw)
 	}
 }
+
+// The update map uses the MLP's explicit backpropagation; it must give the gradient graph.Gradient gives
+// (Group.Gradients uses graph.Gradient): for tanh and ReLU networks, half squared error and cross-entropy.
+func TestBackpropEqualsAutomaticGradient(t *testing.T) {
+	src := rng.New(21)
+	const n = 12
+	x := make([]float64, n*6)
+	for i := range x {
+		x[i] = src.Normal()
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(src.IntN(3))
+	}
+	classification := &problem.Problem{Name: "toy", Model: models.MLP{Widths: []int{6, 7, 5, 3}, Activation: models.ReLUActivation},
+		Loss: problem.CrossEntropy{}, Train: &data.Dataset{Name: "toy", Inputs: tensors.FromFlatDataAndDimensions(x, n, 6),
+			Targets: tensors.FromFlatDataAndDimensions(labels, n)}}
+	for _, p := range []*problem.Problem{regression(t), classification} {
+		if _, ok := p.Model.(models.Backpropagator); !ok {
+			t.Fatalf("%s does not backpropagate by hand: the test is vacuous", p.Model.Name())
+		}
+		e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta := p.Model.Init(rng.New(2))
+		batch := []int32{0, 3, 4, 7, 9, 11}
+		g, _ := e.NewGroup([][]float64{theta, theta})
+		auto, err := g.Gradients(append(append([]int32{}, batch...), batch...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Step(append(append([]int32{}, batch...), batch...), []bool{true, false}); err != nil {
+			t.Fatal(err)
+		}
+		moved, _ := g.Thetas()
+		g.Close()
+		for i := range theta {
+			if math.Abs((theta[i]-moved[0][i])-auto[0][i]) > 1e-12*max(1, math.Abs(auto[0][i])) {
+				t.Fatalf("%s, parameter %d: backpropagation gives %.15g, graph.Gradient %.15g", p.Model.Name(), i, theta[i]-moved[0][i], auto[0][i])
+			}
+			if moved[1][i] != theta[i] {
+				t.Fatalf("%s: the inactive replica moved", p.Model.Name())
+			}
+		}
+	}
+}

@@ -30,6 +30,7 @@ type Engine struct {
 
 	train, test *deviceData
 	step        *Exec // params, state, count, data, indices, active → params, state, count
+	stepAll     *Exec // the same without the active flags, for steps where every replica is active
 	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
 	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
@@ -64,11 +65,16 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 			return nil, err
 		}
 	}
-	e.step, err = NewExec(backend, e.stepGraph)
+	e.step, err = NewExec(backend, func(in []*Node) []*Node { return e.stepGraph(in, true) })
 	if err != nil {
 		return nil, err
 	}
 	e.step.SetMaxCache(-1)
+	e.stepAll, err = NewExec(backend, func(in []*Node) []*Node { return e.stepGraph(in, false) })
+	if err != nil {
+		return nil, err
+	}
+	e.stepAll.SetMaxCache(-1)
 	e.loss, err = NewExec(backend, e.lossGraph)
 	if err != nil {
 		return nil, err
@@ -133,9 +139,10 @@ func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
 func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }
 
 // stepGraph builds one update map for a group:
-// inputs = params…, state…, count, [data inputs], data targets, indices [R, B], active [R];
-// outputs = params…, state…, count.
-func (e *Engine) stepGraph(in []*Node) []*Node {
+// inputs = params…, state…, count, [data inputs], data targets, indices [R, B], and with masked the active flags
+// [R]; outputs = params…, state…, count. Without masked every replica takes the step (masking costs a
+// broadcast and a selection per tensor, which the engine skips when no replica sits out).
+func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 	np, ns := len(e.params), e.numState()
 	params, state, count := in[:np], in[np:np+ns], in[np+ns]
 	rest := in[np+ns+1:]
@@ -143,29 +150,56 @@ func (e *Engine) stepGraph(in []*Node) []*Node {
 	if e.train.inputs != nil {
 		x, rest = rest[0], rest[1:]
 	}
-	y, indices, active := rest[0], rest[1], rest[2]
+	y, indices := rest[0], rest[1]
+	var active *Node
+	if masked {
+		active = rest[2]
+	}
 
 	at := InsertAxes(indices, -1) // [R, B, 1]
 	if x != nil {
 		x = Gather(x, at)
 	}
 	y = Gather(y, at)
-	losses := e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
-	grads := Gradient(ReduceAllSum(losses), params...)
+	grads := e.gradients(params, x, y)
 
-	newCount := Add(count, ConvertDType(active, e.dtype))
+	var newCount *Node
+	if masked {
+		newCount = Add(count, ConvertDType(active, e.dtype))
+	} else {
+		newCount = AddScalar(count, 1)
+	}
+	keep := func(updated, old *Node) *Node {
+		if masked {
+			return Where(active, updated, old)
+		}
+		return updated
+	}
 	out := make([]*Node, 0, len(in))
 	newState := make([]*Node, 0, ns)
 	k := e.rule.StateSize()
 	for i, p := range params {
 		np, st := e.rule.Apply(p, grads[i], state[i*k:(i+1)*k], newCount)
-		out = append(out, Where(active, np, p))
+		out = append(out, keep(np, p))
 		for j, s := range st {
-			newState = append(newState, Where(active, s, state[i*k+j]))
+			newState = append(newState, keep(s, state[i*k+j]))
 		}
 	}
 	out = append(out, newState...)
 	return append(out, newCount)
+}
+
+// gradients builds each replica's gradient of its mean batch loss, by the model's own backpropagation where it
+// has one (models.Backpropagator with a problem.OutputGradienter loss), else by graph.Gradient of the sum over
+// replicas of the mean losses.
+func (e *Engine) gradients(params []*Node, x, y *Node) []*Node {
+	bp, okModel := e.problem.Model.(models.Backpropagator)
+	og, okLoss := e.problem.Loss.(problem.OutputGradienter)
+	if okModel && okLoss && x != nil {
+		return bp.Backprop(params, x, func(out *Node) *Node { return og.OutputGradient(out, y) })
+	}
+	losses := e.problem.Loss.Mean(e.problem.Model.Apply(params, x), y)
+	return Gradient(ReduceAllSum(losses), params...)
 }
 
 // lossGraph builds the mean loss of each replica over the examples at the given indices, and their accuracy when

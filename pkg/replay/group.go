@@ -136,10 +136,13 @@ func (g *Group) Step(batches []int32, active []bool) error {
 	if g.e.train.inputs != nil {
 		args = append(args, g.e.train.inputs)
 	}
-	args = append(args, g.e.train.targets,
-		tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size),
-		tensors.FromFlatDataAndDimensions(active, g.size))
-	out, err := g.e.step.Exec(args...)
+	args = append(args, g.e.train.targets, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	exec := g.e.stepAll
+	if !allTrue(active) {
+		exec = g.e.step
+		args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
+	}
+	out, err := exec.Exec(args...)
 	if err != nil {
 		return fmt.Errorf("replay: update step: %w", err)
 	}
@@ -149,6 +152,15 @@ func (g *Group) Step(batches []int32, active []bool) error {
 	g.carry = out
 	g.dropStatistics()
 	return nil
+}
+
+func allTrue(xs []bool) bool {
+	for _, x := range xs {
+		if !x {
+			return false
+		}
+	}
+	return true
 }
 
 // Thetas returns each replica's flat parameter vector, as float64.
