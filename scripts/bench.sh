@@ -21,8 +21,6 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
-# Go's SIMD experiment turns on the pure-Go backend's AVX2/AVX-512 matrix kernels.
-export GOEXPERIMENT=simd
 go build -o "$out/revsgd" ./cmd/revsgd
 export GOMLX_BACKEND=${GOMLX_BACKEND:-go}
 
