@@ -26,8 +26,11 @@ export GOMLX_BACKEND=${GOMLX_BACKEND:-go}
 
 : >"$out/bench.jsonl"
 echo "bench: revsgd ($GOMLX_BACKEND), N = $steps"
-"$out/revsgd" bench -workload forward,backward -steps "$steps" -every 10 -seeds 5 2>/dev/null | tee -a "$out/bench.jsonl"
-"$out/revsgd" bench -workload backward -steps $((steps / 2)) -every 10 -seeds 5 2>/dev/null | tee -a "$out/bench.jsonl"
+# One process per workload, so that each peak memory is that workload's alone.
+for args in "forward $steps" "backward $steps" "backward $((steps / 2))"; do
+  set -- $args
+  "$out/revsgd" bench -workload "$1" -steps "$2" -every 10 -seeds 5 2>/dev/null | tee -a "$out/bench.jsonl"
+done
 echo "bench: PyTorch, N = $steps"
 /usr/bin/python3 scripts/bench_torch.py --workload forward,backward --steps "$steps" --every 10 --seeds 5 | tee -a "$out/bench.jsonl"
 echo "bench: replica engine"

@@ -113,13 +113,13 @@ func BackwardLimit(steps []int, iterates [][]float64) (Limit, error) {
 	if len(xs) >= 2 {
 		// ρ from the slope of the log displacements; the spacing correction depends on ρ (it vanishes for unit
 		// spacing), hence a few fixed-point rounds.
-		rho = math.Exp(slope(xs, ys))
+		rho = math.Exp(Slope(xs, ys))
 		for range 5 {
 			adj := make([]float64, len(ys))
 			for j := range xs {
 				adj[j] = ys[j] - 0.5*math.Log(spacingFactor(rho, deltas[j]))
 			}
-			rho = math.Exp(slope(xs, adj))
+			rho = math.Exp(Slope(xs, adj))
 		}
 		// c² as the mean of the normalised squared displacements, not from the intercept: the mean of log‖Δ‖
 		// sits below log √E‖Δ‖² (for Gaussian steps in one dimension by (γ + ln 2)/2).
@@ -168,8 +168,8 @@ func mean(xs []float64) float64 {
 	return m / float64(len(xs))
 }
 
-// slope is the least-squares slope of ys against xs.
-func slope(xs, ys []float64) float64 {
+// Slope is the least-squares slope of ys against xs.
+func Slope(xs, ys []float64) float64 {
 	mx, my := mean(xs), mean(ys)
 	var sxy, sxx float64
 	for i := range xs {
@@ -177,4 +177,13 @@ func slope(xs, ys []float64) float64 {
 		sxx += (xs[i] - mx) * (xs[i] - mx)
 	}
 	return sxy / sxx
+}
+
+// LogLogSlope is the least-squares slope of log ys against log xs: the order p of a power law y ∝ x^p.
+func LogLogSlope(xs, ys []float64) float64 {
+	lx, ly := make([]float64, len(xs)), make([]float64, len(ys))
+	for i := range xs {
+		lx[i], ly[i] = math.Log(xs[i]), math.Log(ys[i])
+	}
+	return Slope(lx, ly)
 }

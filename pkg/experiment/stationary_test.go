@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/order"
@@ -101,7 +102,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 			xs = append(xs, float64(k))
 			ys = append(ys, mean/float64(len(curves)))
 		}
-		return fitSlope(xs, ys)
+		return analysis.Slope(xs, ys)
 	}
 	if b, want := slope("backward"), math.Log(1-h); math.Abs(b-want) > 0.003 {
 		t.Errorf("backward: log step size falls by %.4f per step, want log(1−h) = %.4f", b, want)
@@ -128,15 +129,4 @@ func meanVar(xs []float64) (mean, variance float64) {
 		variance += (x - mean) * (x - mean)
 	}
 	return mean, variance / float64(len(xs)-1)
-}
-
-func fitSlope(xs, ys []float64) float64 {
-	mx, _ := meanVar(xs)
-	my, _ := meanVar(ys)
-	var sxy, sxx float64
-	for i := range xs {
-		sxy += (xs[i] - mx) * (ys[i] - my)
-		sxx += (xs[i] - mx) * (xs[i] - mx)
-	}
-	return sxy / sxx
 }

@@ -1,8 +1,6 @@
 package figures
 
 import (
-	"math"
-
 	"github.com/revsgd/revsgd/pkg/experiment"
 )
 
@@ -24,12 +22,4 @@ func floats(xs []int) []float64 {
 		out[i] = float64(x)
 	}
 	return out
-}
-
-func distance(a, b []float64) float64 {
-	d := 0.0
-	for i := range a {
-		d += (a[i] - b[i]) * (a[i] - b[i])
-	}
-	return math.Sqrt(d)
 }

@@ -3,11 +3,11 @@ package figures
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/lie"
@@ -103,7 +103,7 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 	}
 	var out []approximations
 	for k, n := range fwd.Steps {
-		a := approximations{gap: distance(fwd.Iterates[k], bwd.Iterates[k])}
+		a := approximations{gap: analysis.Distance(fwd.Iterates[k], bwd.Iterates[k])}
 		// The experiment ran forward and all backward replays together; share its time by maps applied.
 		a.backwardTime = time.Duration(float64(elapsed) * float64(n) / float64(total+n))
 		t0 := time.Now()
@@ -118,7 +118,7 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 			return nil, nil, err
 		}
 		a.linTime = time.Since(t0)
-		a.second, a.linear = distance(second, bwd.Iterates[k]), distance(lin, bwd.Iterates[k])
+		a.second, a.linear = analysis.Distance(second, bwd.Iterates[k]), analysis.Distance(lin, bwd.Iterates[k])
 		out = append(out, a)
 	}
 	return fwd.Steps, out, nil
@@ -154,9 +154,9 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	var summary strings.Builder
 	fmt.Fprintf(&summary, "| approximation | log-log slope in h (n = %d) | error at h = %g |\n|---|---|---|\n", l.SweepSteps, l.Hs[0])
-	fmt.Fprintf(&summary, "| forward (raw gap) | %.2f | %.3g |\n", slopeLogLog(l.Hs, gap), gap[0])
-	fmt.Fprintf(&summary, "| second-order correction | %.2f | %.3g |\n", slopeLogLog(l.Hs, second), second[0])
-	fmt.Fprintf(&summary, "| linearised composition | %.2f | %.3g |\n", slopeLogLog(l.Hs, linear), linear[0])
+	fmt.Fprintf(&summary, "| forward (raw gap) | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, gap), gap[0])
+	fmt.Fprintf(&summary, "| second-order correction | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, second), second[0])
+	fmt.Fprintf(&summary, "| linearised composition | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, linear), linear[0])
 
 	// Along a trajectory on FashionMNIST.
 	train, err := data.LoadFashionMNIST("train")
@@ -208,23 +208,4 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		"second-order correction %.3g s, linearised composition %.3g s.\n", l.TrajH, steps[len(steps)-1], last.gap,
 		100*last.second/last.gap, 100*last.linear/last.gap, last.backwardTime.Seconds(), last.secondTime.Seconds(), last.linTime.Seconds())
 	return &Outcome{Figure: plot.NewFigure(2, vsH, trajErr, fraction, cost), Summary: summary.String()}, nil
-}
-
-func slopeLogLog(xs, ys []float64) float64 {
-	var lx, ly []float64
-	for i := range xs {
-		lx = append(lx, math.Log(xs[i]))
-		ly = append(ly, math.Log(ys[i]))
-	}
-	mx, my := 0.0, 0.0
-	for i := range lx {
-		mx += lx[i] / float64(len(lx))
-		my += ly[i] / float64(len(ly))
-	}
-	var sxy, sxx float64
-	for i := range lx {
-		sxy += (lx[i] - mx) * (ly[i] - my)
-		sxx += (lx[i] - mx) * (lx[i] - mx)
-	}
-	return sxy / sxx
 }

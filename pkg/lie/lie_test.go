@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/experiment"
@@ -108,7 +109,7 @@ func TestCorrectionOrders(t *testing.T) {
 		residual = append(residual, dist(corrected, bwd))
 		linear = append(linear, dist(lin, bwd))
 	}
-	g, r, l := logSlope(hs, gap), logSlope(hs, residual), logSlope(hs, linear)
+	g, r, l := analysis.LogLogSlope(hs, gap), analysis.LogLogSlope(hs, residual), analysis.LogLogSlope(hs, linear)
 	t.Logf("slopes: gap %.3f, second-order residual %.3f, linearised %.3f; errors at h = %g: %.3g, %.3g, %.3g",
 		g, r, l, hs[0], gap[0], residual[0], linear[0])
 	if math.Abs(g-2) > 0.1 {
@@ -145,23 +146,4 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 	if d := dist(lin, res.Curve("backward", 1).Iterates[0]); d > 1e-12 {
 		t.Errorf("linearised composition is %.3g from the backward iterate", d)
 	}
-}
-
-func logSlope(hs, errs []float64) float64 {
-	var xs, ys []float64
-	for i := range hs {
-		xs = append(xs, math.Log(hs[i]))
-		ys = append(ys, math.Log(errs[i]))
-	}
-	mx, my := 0.0, 0.0
-	for i := range xs {
-		mx += xs[i] / float64(len(xs))
-		my += ys[i] / float64(len(ys))
-	}
-	var sxy, sxx float64
-	for i := range xs {
-		sxy += (xs[i] - mx) * (ys[i] - my)
-		sxx += (xs[i] - mx) * (xs[i] - mx)
-	}
-	return sxy / sxx
 }
