@@ -1,0 +1,188 @@
+package experiment
+
+import (
+	"context"
+
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/replay"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// Running replays as one lockstep group, and collecting what they reach.
+
+// runGroup runs tasks as one lockstep group. Replays end together: a replay with L maps left starts at lockstep
+// time T − L, T the longest, and sits the earlier steps out.
+func (r *runner) runGroup(ctx context.Context, tasks []*task) error {
+	carries := make([]replay.Carry, len(tasks))
+	offsets := make([]int, len(tasks))
+	longest := len(tasks[0].remaining())
+	for i, t := range tasks {
+		if t.resume != nil {
+			carries[i] = *t.resume
+		} else {
+			carries[i] = replay.Carry{Theta: r.known[point{t.order, t.seed, t.replay.From}]}
+		}
+		offsets[i] = longest - len(t.remaining())
+	}
+	group, err := r.engine.NewGroupFrom(carries)
+	if err != nil {
+		return err
+	}
+	defer group.Close()
+
+	b := r.spec.sampler().Batch()
+	batches := make([]int32, len(tasks)*b)
+	active := make([]bool, len(tasks))
+	for time := range longest {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		clear(batches)
+		activeCount := 0
+		for i, t := range tasks {
+			k := time - offsets[i]
+			active[i] = k >= 0
+			if active[i] {
+				copy(batches[i*b:(i+1)*b], r.histories[t.seed].Batch(t.remaining()[k]))
+				activeCount++
+			}
+		}
+		if err := group.Step(batches, active); err != nil {
+			return err
+		}
+		r.stats.Applied += activeCount
+		evals, err := r.collectReports(group, tasks, offsets, time+1)
+		if err != nil {
+			return err
+		}
+		r.tracker.add(activeCount, evals)
+	}
+	return nil
+}
+
+// due is a report reached at the current lockstep time.
+type due struct {
+	slot     int
+	report   order.Report
+	lastOne  bool // the replay's last report: no checkpoint needed after it
+	evaluate bool
+}
+
+// collectReports records the iterates that replays reach after `applied` lockstep steps, and stores them. It
+// returns the number of evaluated steps reached.
+func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []int, applied int) (int, error) {
+	var dues []due
+	for i, t := range tasks {
+		done := applied - offsets[i] // maps this task has applied, in this process
+		if done < 1 {
+			continue
+		}
+		for k, rep := range t.replay.Reports {
+			if rep.After-t.skipped == done {
+				dues = append(dues, due{slot: i, report: rep, lastOne: k == len(t.replay.Reports)-1,
+					evaluate: r.evaluated[rep.Step]})
+			}
+		}
+	}
+	if len(dues) == 0 {
+		return 0, nil
+	}
+	slots := make([]int, len(dues))
+	needCarry := false
+	for i, d := range dues {
+		slots[i] = d.slot
+		t := tasks[d.slot]
+		key := [2]int{t.order, t.seed}
+		needCarry = needCarry || r.spec.KeepIterates || r.starts[point{t.order, t.seed, d.report.Step}] ||
+			(r.stored[key] != nil && !d.lastOne)
+	}
+	reached, err := group.Select(slots)
+	if err != nil {
+		return 0, err
+	}
+	defer reached.Close()
+	var carries []replay.Carry
+	if needCarry {
+		if carries, err = reached.Carries(); err != nil {
+			return 0, err
+		}
+	}
+	metrics, err := r.metrics(reached)
+	if err != nil {
+		return 0, err
+	}
+	evals := 0
+	for i, d := range dues {
+		t := tasks[d.slot]
+		key := [2]int{t.order, t.seed}
+		p := point{t.order, t.seed, d.report.Step}
+		isStart := r.starts[p] && d.report.Step != 0
+		if isStart {
+			r.known[p] = carries[i].Theta
+		}
+		if d.evaluate {
+			evals++
+			c := r.curves[key]
+			c.Steps = append(c.Steps, d.report.Step)
+			if r.spec.KeepIterates {
+				c.Iterates = append(c.Iterates, carries[i].Theta)
+			}
+			r.appendMetrics(c, metrics[i])
+		}
+		run := r.stored[key]
+		if run == nil {
+			if r.spec.OnReport != nil {
+				r.spec.OnReport(r.curves[key].Order, r.curves[key].Seed, d.report.Step)
+			}
+			continue
+		}
+		rep := runs.Report{Step: d.report.Step, Evaluated: d.evaluate, Metrics: metrics[i], Start: isStart}
+		if carries != nil {
+			rep.Theta = carries[i].Theta
+		}
+		if !d.lastOne {
+			rep.Checkpoint = &runs.Checkpoint{Replay: t.index, Step: d.report.Step, After: d.report.After,
+				Theta: carries[i].Theta, State: carries[i].State, Count: carries[i].Count}
+		}
+		r.unsaved[key] = append(r.unsaved[key], rep)
+	}
+	return evals, r.save(false)
+}
+
+// metrics evaluates the spec's metrics for every replica of a group (empty maps when there are none).
+func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
+	out := make([]map[string]float64, g.Size())
+	for i := range out {
+		out[i] = map[string]float64{}
+	}
+	if !r.spec.Metrics {
+		return out, nil
+	}
+	subsets := []replay.Subset{replay.TrainData}
+	if r.spec.Problem.Test != nil {
+		subsets = append(subsets, replay.TestData)
+	}
+	for _, sub := range subsets {
+		ev, err := g.Evaluate(sub, r.spec.EvalLimit)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i][string(sub)+"_loss"] = ev.Loss[i]
+			if ev.Accuracy != nil {
+				out[i][string(sub)+"_accuracy"] = ev.Accuracy[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// appendMetrics appends one evaluated step's metrics to a curve.
+func (r *runner) appendMetrics(c *Curve, m map[string]float64) {
+	for name, dst := range map[string]*[]float64{"train_loss": &c.TrainLoss, "test_loss": &c.TestLoss,
+		"train_accuracy": &c.TrainAccuracy, "test_accuracy": &c.TestAccuracy} {
+		if v, ok := m[name]; ok {
+			*dst = append(*dst, v)
+		}
+	}
+}
