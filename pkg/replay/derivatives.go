@@ -56,6 +56,13 @@ func (g *Group) HessianVectorProducts(batches []int32, vectors [][]float64) ([][
 	if len(vectors) != g.size {
 		return nil, fmt.Errorf("replay: %d vectors for %d replicas", len(vectors), g.size)
 	}
+	want := models.NumParams(g.e.problem.Model)
+	for r, v := range vectors {
+		if v != nil && len(v) != want {
+			return nil, fmt.Errorf("replay: vector %d has %d values, the model %s has %d parameters", r, len(v),
+				g.e.problem.Model.Name(), want)
+		}
+	}
 	return g.derivatives(batches, vectors)
 }
 
@@ -64,28 +71,22 @@ func (g *Group) derivatives(batches []int32, vectors [][]float64) ([][]float64, 
 	if len(batches) == 0 || len(batches)%g.size != 0 {
 		return nil, fmt.Errorf("replay: %d batch indices for %d replicas", len(batches), g.size)
 	}
+	if err := e.checkIndices(batches); err != nil {
+		return nil, err
+	}
 	exec := &e.grad
 	if vectors != nil {
 		exec = &e.hvp
 	}
 	if *exec == nil {
 		var err error
-		if *exec, err = NewExec(e.backend, e.derivativeGraph(vectors != nil)); err != nil {
+		if *exec, err = compile(e.backend, e.derivativeGraph(vectors != nil)); err != nil {
 			return nil, err
 		}
-		(*exec).SetMaxCache(-1)
 	}
-	np := len(e.params)
-	args := make([]any, 0, 2*np+3)
-	for _, t := range g.carry[:np] {
-		args = append(args, t)
-	}
-	if e.train.inputs != nil {
-		args = append(args, e.train.inputs)
-	}
-	args = append(args, e.train.targets, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
-	for i := range e.params {
-		if vectors != nil {
+	args := dataArgs(g.carry[:len(e.params)], e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	if vectors != nil {
+		for i := range e.params {
 			args = append(args, e.replicated(i, vectors))
 		}
 	}
@@ -93,17 +94,6 @@ func (g *Group) derivatives(batches []int32, vectors [][]float64) ([][]float64, 
 	if err != nil {
 		return nil, fmt.Errorf("replay: derivatives: %w", err)
 	}
-	result := make([][]float64, g.size)
-	for i, t := range out {
-		flat, err := toFloat64(t)
-		t.FinalizeAll()
-		if err != nil {
-			return nil, err
-		}
-		size := e.params[i].Size()
-		for r := range result {
-			result[r] = append(result[r], flat[r*size:(r+1)*size]...)
-		}
-	}
-	return result, nil
+	defer finalize(out)
+	return e.perReplica(out, g.size)
 }

@@ -65,40 +65,35 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 			return nil, err
 		}
 	}
-	e.step, err = NewExec(backend, func(in []*Node) []*Node { return e.stepGraph(in, true) })
-	if err != nil {
+	if e.step, err = compile(backend, func(in []*Node) []*Node { return e.stepGraph(in, true) }); err != nil {
 		return nil, err
 	}
-	e.step.SetMaxCache(-1)
-	e.stepAll, err = NewExec(backend, func(in []*Node) []*Node { return e.stepGraph(in, false) })
-	if err != nil {
+	if e.stepAll, err = compile(backend, func(in []*Node) []*Node { return e.stepGraph(in, false) }); err != nil {
 		return nil, err
 	}
-	e.stepAll.SetMaxCache(-1)
-	e.loss, err = NewExec(backend, e.lossGraph)
-	if err != nil {
+	if e.loss, err = compile(backend, e.lossGraph); err != nil {
 		return nil, err
 	}
-	e.loss.SetMaxCache(-1)
-	e.pick, err = NewExec(backend, func(in []*Node) []*Node {
-		slots := InsertAxes(in[len(in)-1], -1)
-		out := make([]*Node, len(in)-1)
-		for i, p := range in[:len(in)-1] {
-			out[i] = Gather(p, slots)
-		}
-		return out
-	})
-	if err != nil {
+	if e.pick, err = compile(backend, pickGraph); err != nil {
 		return nil, err
 	}
-	e.pick.SetMaxCache(-1)
 	if _, ok := p.Model.(models.Calibrated); ok {
-		if e.stats, err = NewExec(backend, e.statsGraph); err != nil {
+		if e.stats, err = compile(backend, e.statsGraph); err != nil {
 			return nil, err
 		}
-		e.stats.SetMaxCache(-1)
 	}
 	return e, nil
+}
+
+// compile prepares a graph function for execution; its graphs are cached for every group size and data shape
+// the engine meets, without the default cap.
+func compile(backend compute.Backend, graphFn func(in []*Node) []*Node) (*Exec, error) {
+	exec, err := NewExec(backend, graphFn)
+	if err != nil {
+		return nil, err
+	}
+	exec.SetMaxCache(-1)
+	return exec, nil
 }
 
 // Problem returns the engine's problem.
@@ -239,6 +234,17 @@ func (e *Engine) statsGraph(in []*Node) []*Node {
 	return e.problem.Model.(models.Calibrated).Statistics(in[:np], calibration)
 }
 
+// pickGraph gathers the listed replicas of every carry tensor: inputs = carry…, slots [S]; outputs = carry… with
+// S replicas.
+func pickGraph(in []*Node) []*Node {
+	slots := InsertAxes(in[len(in)-1], -1)
+	out := make([]*Node, len(in)-1)
+	for i, p := range in[:len(in)-1] {
+		out[i] = Gather(p, slots)
+	}
+	return out
+}
+
 // paramOffset returns where parameter i starts in the flat vector θ.
 func (e *Engine) paramOffset(i int) int {
 	offset := 0
@@ -261,6 +267,23 @@ func (e *Engine) replicated(i int, vectors [][]float64) *tensors.Tensor {
 		}
 	}
 	return e.fromFloat64(flat, e.shape(i, len(vectors)).Dimensions)
+}
+
+// perReplica is the inverse of replicated: from one tensor per parameter, each with a leading axis of r
+// replicas, it builds every replica's flat vector laid out like θ.
+func (e *Engine) perReplica(perParam []*tensors.Tensor, r int) ([][]float64, error) {
+	out := make([][]float64, r)
+	for i, t := range perParam {
+		flat, err := toFloat64(t)
+		if err != nil {
+			return nil, err
+		}
+		size := e.params[i].Size()
+		for k := range out {
+			out[k] = append(out[k], flat[k*size:(k+1)*size]...)
+		}
+	}
+	return out, nil
 }
 
 // shape returns the shape of parameter i for a group of r replicas.

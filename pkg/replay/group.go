@@ -44,10 +44,15 @@ func (g *Group) statistics() ([]*tensors.Tensor, error) {
 
 // dropStatistics frees the cached statistics (the parameters changed).
 func (g *Group) dropStatistics() {
-	for _, t := range g.stats {
+	finalize(g.stats)
+	g.stats = nil
+}
+
+// finalize frees tensors now rather than when the garbage collector finds them.
+func finalize(ts []*tensors.Tensor) {
+	for _, t := range ts {
 		t.FinalizeAll()
 	}
-	g.stats = nil
 }
 
 // Carry is what one replica carries from one update map to the next: θ, the optimizer state (one vector per
@@ -124,19 +129,10 @@ func (g *Group) Step(batches []int32, active []bool) error {
 		return fmt.Errorf("replay: a step of %d replicas needs %d active flags and R·B batch indices, got %d and %d",
 			g.size, g.size, len(active), len(batches))
 	}
-	for _, i := range batches {
-		if i < 0 || int(i) >= g.e.train.len {
-			return fmt.Errorf("replay: example index %d outside the training data (%d examples)", i, g.e.train.len)
-		}
+	if err := g.e.checkIndices(batches); err != nil {
+		return err
 	}
-	args := make([]any, 0, len(g.carry)+4)
-	for _, t := range g.carry {
-		args = append(args, t)
-	}
-	if g.e.train.inputs != nil {
-		args = append(args, g.e.train.inputs)
-	}
-	args = append(args, g.e.train.targets, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
 	exec := g.e.stepAll
 	if !allTrue(active) {
 		exec = g.e.step
@@ -146,12 +142,33 @@ func (g *Group) Step(batches []int32, active []bool) error {
 	if err != nil {
 		return fmt.Errorf("replay: update step: %w", err)
 	}
-	for _, t := range g.carry {
-		t.FinalizeAll()
-	}
+	finalize(g.carry)
 	g.carry = out
 	g.dropStatistics()
 	return nil
+}
+
+// checkIndices checks that batch indices name training examples (a gather would clamp them silently).
+func (e *Engine) checkIndices(batches []int32) error {
+	for _, i := range batches {
+		if i < 0 || int(i) >= e.train.len {
+			return fmt.Errorf("replay: example index %d outside the training data (%d examples)", i, e.train.len)
+		}
+	}
+	return nil
+}
+
+// dataArgs lists the arguments a graph over data takes: the given carry tensors, the data set's inputs (if it
+// has any) and targets, then the example indices.
+func dataArgs(carry []*tensors.Tensor, d *deviceData, indices *tensors.Tensor) []any {
+	args := make([]any, 0, len(carry)+3)
+	for _, t := range carry {
+		args = append(args, t)
+	}
+	if d.inputs != nil {
+		args = append(args, d.inputs)
+	}
+	return append(args, d.targets, indices)
 }
 
 func allTrue(xs []bool) bool {
@@ -180,22 +197,14 @@ func (g *Group) Thetas() ([][]float64, error) {
 func (g *Group) Carries() ([]Carry, error) { return g.carries(true) }
 
 func (g *Group) carries(withState bool) ([]Carry, error) {
-	out := make([]Carry, g.size)
 	np, k := len(g.e.params), g.e.rule.StateSize()
-	appendRows := func(t *tensors.Tensor, size int, dst func(r int) *[]float64) error {
-		flat, err := toFloat64(t)
-		if err != nil {
-			return err
-		}
-		for r := range out {
-			*dst(r) = append(*dst(r), flat[r*size:(r+1)*size]...)
-		}
-		return nil
+	thetas, err := g.e.perReplica(g.carry[:np], g.size)
+	if err != nil {
+		return nil, err
 	}
-	for i, p := range g.e.params {
-		if err := appendRows(g.carry[i], p.Size(), func(r int) *[]float64 { return &out[r].Theta }); err != nil {
-			return nil, err
-		}
+	out := make([]Carry, g.size)
+	for r := range out {
+		out[r].Theta = thetas[r]
 	}
 	if !withState {
 		return out, nil
@@ -203,11 +212,17 @@ func (g *Group) carries(withState bool) ([]Carry, error) {
 	for r := range out {
 		out[r].State = make([][]float64, k)
 	}
-	for i, p := range g.e.params {
-		for j := range k {
-			if err := appendRows(g.carry[np+i*k+j], p.Size(), func(r int) *[]float64 { return &out[r].State[j] }); err != nil {
-				return nil, err
-			}
+	for j := range k {
+		slot := make([]*tensors.Tensor, np) // state slot j of every parameter
+		for i := range slot {
+			slot[i] = g.carry[np+i*k+j]
+		}
+		states, err := g.e.perReplica(slot, g.size)
+		if err != nil {
+			return nil, err
+		}
+		for r := range out {
+			out[r].State[j] = states[r]
 		}
 	}
 	counts, err := toFloat64(g.carry[len(g.carry)-1])
@@ -311,14 +326,7 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 		for i := range idx {
 			idx[i] = int32(lo + i)
 		}
-		args := make([]any, 0, np+3)
-		for _, t := range g.carry[:np] {
-			args = append(args, t)
-		}
-		if d.inputs != nil {
-			args = append(args, d.inputs)
-		}
-		args = append(args, d.targets, tensors.FromFlatDataAndDimensions(idx, len(idx)))
+		args := dataArgs(g.carry[:np], d, tensors.FromFlatDataAndDimensions(idx, len(idx)))
 		for _, t := range stats {
 			args = append(args, t)
 		}
@@ -349,9 +357,7 @@ func (g *Group) Close() {
 		g.carry = nil
 		return
 	}
-	for _, t := range g.carry {
-		t.FinalizeAll()
-	}
+	finalize(g.carry)
 	g.carry = nil
 }
 
