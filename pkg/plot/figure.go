@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/revsgd/revsgd/internal/atomicfile"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -105,11 +106,11 @@ func (f *Figure) Save(dir, name string) (pngPath, svgPath string, err error) {
 		return "", "", err
 	}
 	pngPath, svgPath = filepath.Join(dir, name+".png"), filepath.Join(dir, name+".svg")
-	if err := writeFileAtomic(pngPath, png); err != nil {
-		return "", "", err
+	if err := atomicfile.Write(pngPath, png); err != nil {
+		return "", "", fmt.Errorf("plot: %w", err)
 	}
-	if err := writeFileAtomic(svgPath, svg); err != nil {
-		return "", "", err
+	if err := atomicfile.Write(svgPath, svg); err != nil {
+		return "", "", fmt.Errorf("plot: %w", err)
 	}
 	return pngPath, svgPath, nil
 }
@@ -125,30 +126,5 @@ func (f *Figure) Show() error {
 		return err
 	}
 	gonbui.DisplayPNG(png)
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and renames it into place, so that a
-// reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
 	return nil
 }
