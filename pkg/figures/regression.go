@@ -113,11 +113,12 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 		if err := band.Band(name, x, teMean, teStd); err != nil {
 			return nil, err
 		}
-		if err := change.Line(name, x[1:], meanAbsChange(tests), 1.5); err != nil {
+		changes := meanAbsChange(tests)
+		if err := change.Line(name, x[1:], changes, 1.5); err != nil {
 			return nil, err
 		}
 		last := len(x) - 1
-		late, changes := 0.0, meanAbsChange(tests)
+		late := 0.0
 		for _, c := range changes[len(changes)/2:] {
 			late += c / float64(len(changes)-len(changes)/2)
 		}
