@@ -107,7 +107,7 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 			return 0, err
 		}
 	}
-	metrics, err := r.metrics(reached)
+	metrics, err := r.dueMetrics(group, reached, dues)
 	if err != nil {
 		return 0, err
 	}
@@ -147,6 +147,37 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 		r.unsaved[key] = append(r.unsaved[key], rep)
 	}
 	return evals, r.save(false)
+}
+
+// dueMetrics evaluates the metrics of the dues at evaluated steps (reached holds every due's replica, in order);
+// a due at a step that is not evaluated (a reset point, a switch) gets nil, and costs no evaluation.
+func (r *runner) dueMetrics(group, reached *replay.Group, dues []due) ([]map[string]float64, error) {
+	var slots, at []int
+	for i, d := range dues {
+		if d.evaluate {
+			slots, at = append(slots, d.slot), append(at, i)
+		}
+	}
+	out := make([]map[string]float64, len(dues))
+	if len(slots) == 0 {
+		return out, nil
+	}
+	g := reached
+	if len(slots) < len(dues) {
+		var err error
+		if g, err = group.Select(slots); err != nil {
+			return nil, err
+		}
+		defer g.Close()
+	}
+	ms, err := r.metrics(g)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range at {
+		out[i] = ms[k]
+	}
+	return out, nil
 }
 
 // metrics evaluates the spec's metrics for every replica of a group (empty maps when there are none).

@@ -10,6 +10,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/replay"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -123,6 +124,45 @@ func TestAdamWBackwardEqualsAdamWByHand(t *testing.T) {
 	for i := range theta {
 		if math.Abs(got[i]-theta[i]) > 1e-12*max(1, math.Abs(theta[i])) {
 			t.Fatalf("parameter %d: replay %.15g, by hand %.15g", i, got[i], theta[i])
+		}
+	}
+}
+
+// Reports at steps that are not evaluated (here the reset at 5, reached in the same lockstep group as step 3)
+// are not evaluated, and do not disturb the metrics of those that are: each evaluated step's losses equal the
+// losses recomputed at its stored iterate.
+func TestMetricsOnlyAtEvaluatedSteps(t *testing.T) {
+	p := regressionProblem(t)
+	const seed = 2
+	rule := update.SGD{LearningRate: 0.1}
+	res, err := Run(context.Background(), backendtest.Go(t), &Spec{
+		Problem: p, Rule: rule, Orders: []order.Order{order.Intermittent{Resets: order.EveryW(5)}},
+		Seeds: []uint64{seed}, Steps: 9, BatchSize: 2, DType: dtypes.Float64, KeepIterates: true, Metrics: true,
+		Schedule: schedule.List{3, 7, 9},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Curve("intermittent-w5", seed)
+	if len(c.Steps) != 3 || len(c.TrainLoss) != 3 || len(c.TestLoss) != 3 {
+		t.Fatalf("steps %v, %d training and %d test losses; want steps 3, 7, 9 with a loss each", c.Steps,
+			len(c.TrainLoss), len(c.TestLoss))
+	}
+	g, err := newEngine(t, p, rule).NewGroup(c.Iterates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, m := range []struct {
+		subset replay.Subset
+		got    []float64
+	}{{replay.TrainData, c.TrainLoss}, {replay.TestData, c.TestLoss}} {
+		want, err := g.Loss(m.subset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(m.got, want); d > 1e-12 {
+			t.Fatalf("%s losses %v, recomputed at the iterates %v", m.subset, m.got, want)
 		}
 	}
 }
