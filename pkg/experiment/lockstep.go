@@ -189,11 +189,7 @@ func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
 	if !r.spec.Metrics {
 		return out, nil
 	}
-	subsets := []replay.Subset{replay.TrainData}
-	if r.spec.Problem.Test != nil {
-		subsets = append(subsets, replay.TestData)
-	}
-	for _, sub := range subsets {
+	for _, sub := range r.spec.subsets() {
 		ev, err := g.Evaluate(sub, r.spec.EvalLimit)
 		if err != nil {
 			return nil, err

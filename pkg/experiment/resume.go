@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -25,7 +26,7 @@ func (r *runner) save(force bool) error {
 	for k := range r.unsaved {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b [2]int) int { return (a[0]-b[0])*1_000_000 + a[1] - b[1] })
+	slices.SortFunc(keys, func(a, b [2]int) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	for _, k := range keys {
 		if err := r.stored[k].Commit(r.unsaved[k]...); err != nil {
 			return err
@@ -83,8 +84,8 @@ func (r *runner) readStored(oi, si int, run *runs.Run) (int, error) {
 	return n, nil
 }
 
-// isDone reports whether a report of an order's replay needs no computing: its evaluated step is stored (or
-// there is no store and nothing is computed yet), and where replays start from it, its iterate is known.
+// isDone reports whether a report of an order's replay needs no computing: its evaluated step is stored and,
+// where replays start from it, its iterate is known. Without a store nothing is done.
 func (r *runner) isDone(oi, si int, rep order.Report) bool {
 	run := r.stored[[2]int{oi, si}]
 	if run == nil {
@@ -107,22 +108,20 @@ func (r *runner) isDone(oi, si int, rep order.Report) bool {
 // checkpoint covers part of it, the whole replay otherwise.
 func (r *runner) taskFor(oi, si, index int, rp order.Replay) (*task, error) {
 	t := &task{order: oi, seed: si, index: index, replay: rp}
-	allDone := true
-	for _, rep := range rp.Reports {
-		allDone = allDone && r.isDone(oi, si, rep)
+	run := r.stored[[2]int{oi, si}]
+	if run == nil {
+		return t, nil
 	}
-	if allDone && r.stored[[2]int{oi, si}] != nil {
+	if r.reportsDoneUpTo(oi, si, rp, len(rp.Steps)) {
 		return nil, nil
 	}
-	if run := r.stored[[2]int{oi, si}]; run != nil {
-		cp, err := run.Checkpoint(index)
-		if err != nil {
-			return nil, err
-		}
-		if cp != nil && cp.After < len(rp.Steps) && r.reportsDoneUpTo(oi, si, rp, cp.After) {
-			t.skipped = cp.After
-			t.resume = &replay.Carry{Theta: cp.Theta, State: cp.State, Count: cp.Count}
-		}
+	cp, err := run.Checkpoint(index)
+	if err != nil {
+		return nil, err
+	}
+	if cp != nil && cp.After < len(rp.Steps) && r.reportsDoneUpTo(oi, si, rp, cp.After) {
+		t.skipped = cp.After
+		t.resume = &replay.Carry{Theta: cp.Theta, State: cp.State, Count: cp.Count}
 	}
 	return t, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/replay"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -23,18 +24,22 @@ func (s *Spec) metricNames() []string {
 	if !s.Metrics {
 		return nil
 	}
-	subsets := []string{"train"}
-	if s.Problem.Test != nil {
-		subsets = append(subsets, "test")
-	}
 	var names []string
-	for _, sub := range subsets {
-		names = append(names, sub+"_loss")
+	for _, sub := range s.subsets() {
+		names = append(names, string(sub)+"_loss")
 		if _, ok := s.Problem.Loss.(problem.Classifier); ok {
-			names = append(names, sub+"_accuracy")
+			names = append(names, string(sub)+"_accuracy")
 		}
 	}
 	return names
+}
+
+// subsets lists the data the metrics are evaluated on: the training data and, where there is some, the test data.
+func (s *Spec) subsets() []replay.Subset {
+	if s.Problem.Test == nil {
+		return []replay.Subset{replay.TrainData}
+	}
+	return []replay.Subset{replay.TrainData, replay.TestData}
 }
 
 // runConfig returns the run configuration of an order and seed.
