@@ -59,7 +59,7 @@ type Spec struct {
 	// Progress receives a snapshot about once a second and a final one (see PrintProgress); nil is silent.
 	Progress func(Progress)
 	// OnReport is called each time an order's iterate at a step is reached; with a store, once it is stored
-	// (reports are committed in batches, at least every two seconds).
+	// (reports are committed in batches, at most SaveEvery apart).
 	OnReport func(order string, seed uint64, step int)
 }
 

@@ -93,25 +93,25 @@ func (n *net) conv(x *Node, name string, k, cin, cout, stride int, bias bool) *N
 		return nil
 	}
 	r := w.Shape().Dimensions[0]
-	if n.twice {
-		y := convBySelection(x, w, k, stride)
-		if b != nil {
-			y = Add(y, Reshape(b, r, 1, 1, 1, cout))
-		}
-		return y
-	}
-	patches := im2col(x, k, stride)
-	kernel := Reshape(w, r, k*k*cin, cout)
 	var y *Node
-	if patches.Shape().Dimensions[0] == 1 && r > 1 {
-		y = Einsum("bhwk,rko->rbhwo", Squeeze(patches, 0), kernel)
+	if n.twice {
+		y = convBySelection(x, w, k, stride)
 	} else {
-		y = Einsum("rbhwk,rko->rbhwo", patches, kernel)
+		y = mulKernel(im2col(x, k, stride), Reshape(w, r, k*k*cin, cout))
 	}
 	if b != nil {
 		y = Add(y, Reshape(b, r, 1, 1, 1, cout))
 	}
 	return y
+}
+
+// mulKernel multiplies features x [R or 1, B, H, W, K] by each replica's kernel [R, K, O]: [R, B, H, W, O].
+// Shared inputs (a leading axis of 1) are multiplied without being broadcast to every replica first.
+func mulKernel(x, kernel *Node) *Node {
+	if x.Shape().Dimensions[0] == 1 && kernel.Shape().Dimensions[0] > 1 {
+		return Einsum("bhwk,rko->rbhwo", Squeeze(x, 0), kernel)
+	}
+	return Einsum("rbhwk,rko->rbhwo", x, kernel)
 }
 
 // im2col returns the k×k patches of x [R, B, H, W, C] at the given stride, padded with (k−1)/2 zeros on each side:
@@ -154,12 +154,7 @@ func convBySelection(x, w *Node, k, stride int) *Node {
 			onehot := make([]float64, k*k)
 			onehot[dy*k+dx] = 1
 			tap := Einsum("j,rjio->rio", ConvertDType(Const(x.Graph(), onehot), x.DType()), taps)
-			var term *Node
-			if col.Shape().Dimensions[0] == 1 && r > 1 {
-				term = Einsum("bhwi,rio->rbhwo", Squeeze(col, 0), tap)
-			} else {
-				term = Einsum("rbhwi,rio->rbhwo", col, tap)
-			}
+			term := mulKernel(col, tap)
 			if y == nil {
 				y = term
 			} else {
