@@ -2,7 +2,6 @@ package update
 
 import (
 	"fmt"
-	"math"
 
 	. "github.com/gomlx/gomlx/core/graph"
 )
@@ -39,9 +38,10 @@ func (a AdamW) Hyper() map[string]float64 {
 
 // Validate implements Rule.
 func (a AdamW) Validate() error {
+	if err := checkLearningRate(a.LearningRate); err != nil {
+		return fmt.Errorf("adamw: %w", err)
+	}
 	switch {
-	case !(a.LearningRate > 0) || math.IsInf(a.LearningRate, 0):
-		return fmt.Errorf("adamw: the learning rate must be positive and finite, got %g", a.LearningRate)
 	case !(a.Beta1 >= 0 && a.Beta1 < 1) || !(a.Beta2 >= 0 && a.Beta2 < 1):
 		return fmt.Errorf("adamw: β1 and β2 must be in [0, 1), got %g and %g (DefaultAdamW has PyTorch's)", a.Beta1, a.Beta2)
 	case !(a.Epsilon > 0):
@@ -77,39 +77,4 @@ func replicaColumn(x *Node, rank int) *Node {
 	}
 	dims[0] = x.Shape().Dimensions[0]
 	return Reshape(x, dims...)
-}
-
-// Momentum is SGD with heavy-ball momentum as PyTorch computes it: b ← μ b + g, θ ← θ − h b, with the buffer b
-// fresh (zero) at the start of every replay.
-type Momentum struct {
-	// LearningRate is h; Mu the momentum coefficient μ in [0, 1).
-	LearningRate, Mu float64
-}
-
-// Name implements Rule.
-func (Momentum) Name() string { return "momentum" }
-
-// Hyper implements Rule.
-func (m Momentum) Hyper() map[string]float64 {
-	return map[string]float64{"learning_rate": m.LearningRate, "momentum": m.Mu}
-}
-
-// Validate implements Rule.
-func (m Momentum) Validate() error {
-	if err := (SGD{LearningRate: m.LearningRate}).Validate(); err != nil {
-		return fmt.Errorf("momentum: %w", err)
-	}
-	if !(m.Mu >= 0 && m.Mu < 1) {
-		return fmt.Errorf("momentum: μ must be in [0, 1), got %g", m.Mu)
-	}
-	return nil
-}
-
-// StateSize implements Rule: the velocity buffer.
-func (Momentum) StateSize() int { return 1 }
-
-// Apply implements Rule.
-func (m Momentum) Apply(theta, grad *Node, state []*Node, _ *Node) (*Node, []*Node) {
-	b := Add(MulScalar(state[0], m.Mu), grad)
-	return Sub(theta, MulScalar(b, m.LearningRate)), []*Node{b}
 }

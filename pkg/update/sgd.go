@@ -22,8 +22,16 @@ func (s SGD) Hyper() map[string]float64 { return map[string]float64{"learning_ra
 
 // Validate implements Rule.
 func (s SGD) Validate() error {
-	if !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) {
-		return fmt.Errorf("sgd: the learning rate must be positive and finite, got %g", s.LearningRate)
+	if err := checkLearningRate(s.LearningRate); err != nil {
+		return fmt.Errorf("sgd: %w", err)
+	}
+	return nil
+}
+
+// checkLearningRate checks a rule's learning rate h: positive and finite.
+func checkLearningRate(h float64) error {
+	if !(h > 0) || math.IsInf(h, 0) {
+		return fmt.Errorf("the learning rate must be positive and finite, got %g", h)
 	}
 	return nil
 }
@@ -34,4 +42,39 @@ func (SGD) StateSize() int { return 0 }
 // Apply implements Rule.
 func (s SGD) Apply(theta, grad *Node, _ []*Node, _ *Node) (*Node, []*Node) {
 	return Sub(theta, MulScalar(grad, s.LearningRate)), nil
+}
+
+// Momentum is SGD with heavy-ball momentum as PyTorch computes it: b ← μ b + g, θ ← θ − h b, with the buffer b
+// fresh (zero) at the start of every replay.
+type Momentum struct {
+	// LearningRate is h; Mu the momentum coefficient μ in [0, 1).
+	LearningRate, Mu float64
+}
+
+// Name implements Rule.
+func (Momentum) Name() string { return "momentum" }
+
+// Hyper implements Rule.
+func (m Momentum) Hyper() map[string]float64 {
+	return map[string]float64{"learning_rate": m.LearningRate, "momentum": m.Mu}
+}
+
+// Validate implements Rule.
+func (m Momentum) Validate() error {
+	if err := checkLearningRate(m.LearningRate); err != nil {
+		return fmt.Errorf("momentum: %w", err)
+	}
+	if !(m.Mu >= 0 && m.Mu < 1) {
+		return fmt.Errorf("momentum: μ must be in [0, 1), got %g", m.Mu)
+	}
+	return nil
+}
+
+// StateSize implements Rule: the velocity buffer.
+func (Momentum) StateSize() int { return 1 }
+
+// Apply implements Rule.
+func (m Momentum) Apply(theta, grad *Node, state []*Node, _ *Node) (*Node, []*Node) {
+	b := Add(MulScalar(state[0], m.Mu), grad)
+	return Sub(theta, MulScalar(b, m.LearningRate)), []*Node{b}
 }
