@@ -85,11 +85,16 @@ func (x *Expansion) Gradients(n int) ([][]float64, error) {
 	if err := x.check(n); err != nil {
 		return nil, err
 	}
+	return x.atTheta0(steps(n), nil)
+}
+
+// steps returns 1, …, n.
+func steps(n int) []int {
 	ks := make([]int, n)
 	for i := range ks {
 		ks[i] = i + 1
 	}
-	return x.atTheta0(ks, nil)
+	return ks
 }
 
 func (x *Expansion) check(n int) error {
@@ -122,11 +127,7 @@ func (x *Expansion) Correction(n int) ([]float64, error) {
 		ds[k] = d
 		axpy(prefix, 1, g)
 	}
-	ks := make([]int, n)
-	for i := range ks {
-		ks[i] = i + 1
-	}
-	hd, err := x.atTheta0(ks, ds)
+	hd, err := x.atTheta0(steps(n), ds)
 	if err != nil {
 		return nil, err
 	}
