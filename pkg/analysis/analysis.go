@@ -36,16 +36,21 @@ func MeanStd(runs [][]float64) (mean, std []float64, err error) {
 	return mean, std, nil
 }
 
+// mean returns the arithmetic mean of xs.
+func mean(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m += x
+	}
+	return m / float64(len(xs))
+}
+
 // Variance returns the sample variance of xs (n − 1 in the denominator).
 func Variance(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := 0.0
-	for _, x := range xs {
-		m += x
-	}
-	m /= float64(len(xs))
+	m := mean(xs)
 	v := 0.0
 	for _, x := range xs {
 		v += (x - m) * (x - m)

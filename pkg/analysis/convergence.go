@@ -160,14 +160,6 @@ func spacingFactor(rho float64, delta int) float64 {
 	return (1 - math.Pow(rho, 2*float64(delta))) / (1 - rho*rho)
 }
 
-func mean(xs []float64) float64 {
-	m := 0.0
-	for _, x := range xs {
-		m += x
-	}
-	return m / float64(len(xs))
-}
-
 // Slope is the least-squares slope of ys against xs.
 func Slope(xs, ys []float64) float64 {
 	mx, my := mean(xs), mean(ys)

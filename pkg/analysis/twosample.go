@@ -30,7 +30,7 @@ func KolmogorovSmirnov(a, b []float64) (d, p float64, err error) {
 		d = max(d, math.Abs(float64(i)/float64(len(sa))-float64(j)/float64(len(sb))))
 	}
 	ne := float64(len(a)) * float64(len(b)) / float64(len(a)+len(b))
-	return d, kolmogorovQ((math.Sqrt(ne) + 0.12 + 0.11/math.Sqrt(ne)) * d), nil
+	return d, kolmogorovP(ne, d), nil
 }
 
 // KolmogorovSmirnovOneSample tests a sample against a continuous distribution function cdf: D = sup |F_n − cdf|
@@ -46,7 +46,13 @@ func KolmogorovSmirnovOneSample(a []float64, cdf func(float64) float64) (d, p fl
 		f := cdf(x)
 		d = max(d, math.Abs(float64(i+1)/n-f), math.Abs(f-float64(i)/n))
 	}
-	return d, kolmogorovQ((math.Sqrt(n) + 0.12 + 0.11/math.Sqrt(n)) * d), nil
+	return d, kolmogorovP(n, d), nil
+}
+
+// kolmogorovP is the asymptotic p-value of a Kolmogorov–Smirnov statistic d for an effective sample size n, with
+// Stephens' correction: P(K > (√n + 0.12 + 0.11/√n) d).
+func kolmogorovP(n, d float64) float64 {
+	return kolmogorovQ((math.Sqrt(n) + 0.12 + 0.11/math.Sqrt(n)) * d)
 }
 
 // kolmogorovQ is P(K > λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}.
