@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/revsgd/revsgd/internal/atomicfile"
 )
 
 // download is one file to fetch: its address and the MD5 to check (of the archive, or for FashionMNIST of the
@@ -110,7 +112,11 @@ func fetchCIFAR(ctx context.Context, name, dir string, log io.Writer) error {
 		return err
 	}
 	raw, _ := json.MarshalIndent(manifest, "", "  ")
-	return os.WriteFile(filepath.Join(out, manifestName), raw, 0o644)
+	// The manifest marks the extraction complete: replace it atomically, so that a crash leaves none or a whole one.
+	if err := atomicfile.Write(filepath.Join(out, manifestName), raw); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	return nil
 }
 
 // extract copies the listed files of the tar.gz archive's folder prefix into out, refusing anything else (other
