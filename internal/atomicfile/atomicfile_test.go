@@ -20,6 +20,13 @@ func TestWriteReplacesAndLeavesNoTemporaryFile(t *testing.T) {
 		if string(got) != content {
 			t.Fatalf("read %q, wrote %q", got, content)
 		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Fatalf("mode %v, want 0644 like an ordinary data file", st.Mode().Perm())
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
