@@ -87,31 +87,34 @@ func (r *Run) Close() {
 
 func (r *Run) path(name string) string { return filepath.Join(r.dir, name) }
 
+// createOrCompare writes want to path if there is no such file yet, and otherwise reports whether the stored file
+// holds exactly want.
+func createOrCompare(path string, want []byte) (same bool, err error) {
+	stored, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, writeAtomic(path, want)
+	}
+	if err != nil {
+		return false, fmt.Errorf("runs: %w", err)
+	}
+	return bytes.Equal(stored, want), nil
+}
+
 // load creates the run's files if they are missing and verifies them if they are present.
 func (r *Run) load(configJSON []byte, batches []int32) error {
 	cfgPath := r.path("config.json")
-	switch stored, err := os.ReadFile(cfgPath); {
-	case errors.Is(err, os.ErrNotExist):
-		if err := writeAtomic(cfgPath, configJSON); err != nil {
-			return err
-		}
-	case err != nil:
-		return fmt.Errorf("runs: %w", err)
-	case !bytes.Equal(stored, configJSON):
+	if same, err := createOrCompare(cfgPath, configJSON); err != nil {
+		return err
+	} else if !same {
 		return fmt.Errorf("%s: differs from the configuration this run was opened with (edited or corrupted); "+
 			"delete the run directory to recompute it", cfgPath)
 	}
 
 	batchData := encode(npyHeader(npyInt32, []int{r.config.Steps, r.config.BatchSize}), npyInt32, int32s(batches))
 	batchPath := r.path("batches.npy")
-	switch stored, err := os.ReadFile(batchPath); {
-	case errors.Is(err, os.ErrNotExist):
-		if err := writeAtomic(batchPath, batchData); err != nil {
-			return err
-		}
-	case err != nil:
-		return fmt.Errorf("runs: %w", err)
-	case !bytes.Equal(stored, batchData):
+	if same, err := createOrCompare(batchPath, batchData); err != nil {
+		return err
+	} else if !same {
 		if _, _, perr := readNpy(batchPath); perr != nil {
 			return perr
 		}
