@@ -48,14 +48,23 @@ func checksum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// contentChecksum is the SHA-256 of the record encoded with Checksum empty.
+func (r record) contentChecksum() (string, error) {
+	r.Checksum = ""
+	body, err := json.MarshalIndent(&r, "", " ")
+	if err != nil {
+		return "", err
+	}
+	return checksum(body), nil
+}
+
 // encode returns the JSON of the record with its checksum filled in.
 func (r *record) encode() ([]byte, error) {
-	r.Checksum = ""
-	body, err := json.MarshalIndent(r, "", " ")
+	sum, err := r.contentChecksum()
 	if err != nil {
 		return nil, err
 	}
-	r.Checksum = checksum(body)
+	r.Checksum = sum
 	out, err := json.MarshalIndent(r, "", " ")
 	if err != nil {
 		return nil, err
@@ -73,20 +82,16 @@ func readRecord(path string) (*record, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("%s: corrupted or truncated (%v); delete the run directory to recompute it", path, err)
 	}
-	stored := r.Checksum
-	r.Checksum = ""
-	body, _ := json.MarshalIndent(&r, "", " ")
-	if checksum(body) != stored {
+	if sum, err := r.contentChecksum(); err != nil || sum != r.Checksum {
 		return nil, fmt.Errorf("%s: checksum mismatch, the file was modified or corrupted; delete the run directory "+
 			"to recompute it", path)
 	}
-	r.Checksum = stored
 	return &r, nil
 }
 
 // entry returns the completed entry of a step.
 func (r *record) entry(step int) (Entry, bool) {
-	i, ok := slices.BinarySearchFunc(r.Completed, step, func(e Entry, s int) int { return e.Step - s })
+	i, ok := slices.BinarySearchFunc(r.Completed, step, byStep)
 	if !ok {
 		return Entry{}, false
 	}
@@ -95,10 +100,13 @@ func (r *record) entry(step int) (Entry, bool) {
 
 // put inserts or replaces an entry, keeping the list sorted by step.
 func (r *record) put(e Entry) {
-	i, ok := slices.BinarySearchFunc(r.Completed, e.Step, func(x Entry, s int) int { return x.Step - s })
+	i, ok := slices.BinarySearchFunc(r.Completed, e.Step, byStep)
 	if ok {
 		r.Completed[i] = e
 		return
 	}
 	r.Completed = slices.Insert(r.Completed, i, e)
 }
+
+// byStep compares an entry with a step, for binary search in the sorted Completed list.
+func byStep(e Entry, step int) int { return e.Step - step }
