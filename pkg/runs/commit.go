@@ -143,7 +143,7 @@ func (r *Run) writeFile(name string, shape []int, values []float64) (string, err
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("runs: %w", err)
 	}
-	data := encode(npyHeader(r.config.npyDType(), shape), r.config.npyDType(), values)
+	data := npyFile(r.config.npyDType(), shape, values)
 	if err := writeAtomic(path, data); err != nil {
 		return "", err
 	}

@@ -141,9 +141,9 @@ func decode(src []byte, dtype npyDType) []float64 {
 	return out
 }
 
-// writeNpy writes a whole array atomically.
-func writeNpy(path string, dtype npyDType, shape []int, values []float64) error {
-	return writeAtomic(path, encode(npyHeader(dtype, shape), dtype, values))
+// npyFile returns the bytes of a whole .npy file holding values as dtype with the given shape.
+func npyFile(dtype npyDType, shape []int, values []float64) []byte {
+	return encode(npyHeader(dtype, shape), dtype, values)
 }
 
 // readNpy reads a whole array, checking that the file holds exactly what its header announces.

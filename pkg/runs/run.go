@@ -110,7 +110,7 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 			"delete the run directory to recompute it", cfgPath)
 	}
 
-	batchData := encode(npyHeader(npyInt32, []int{r.config.Steps, r.config.BatchSize}), npyInt32, int32s(batches))
+	batchData := npyFile(npyInt32, []int{r.config.Steps, r.config.BatchSize}, int32s(batches))
 	batchPath := r.path("batches.npy")
 	if same, err := createOrCompare(batchPath, batchData); err != nil {
 		return err
