@@ -254,3 +254,49 @@ func TestGroupErrors(t *testing.T) {
 		t.Error("int32 parameters accepted")
 	}
 }
+
+// Momentum, which GoMLX has no optimizer for, against the heavy-ball recursion by hand: b ← μ b + g,
+// θ ← θ − h b, with the gradients g taken from the engine's SGD map at h = 1 (g = θ − T(θ)), and the recursion's
+// arithmetic done in Go. Both sides round the same float64 operations differently only in their order, hence
+// the 1e-12 relative bound.
+func TestMomentumMatchesHeavyBallByHand(t *testing.T) {
+	p := regression(t)
+	rule := update.Momentum{LearningRate: 0.05, Mu: 0.9}
+	batches := [][]int32{{0, 5, 7, 11}, {1, 2, 3, 4}, {20, 21, 22, 23}, {6, 8, 9, 10}, {0, 5, 7, 11}}
+	theta := p.Model.Init(rng.New(4))
+
+	g, _ := engine(t, p, rule).NewGroup([][]float64{theta})
+	defer g.Close()
+	for _, b := range batches {
+		if err := g.Step(b, []bool{true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ours, _ := g.Carries()
+
+	sgd := engine(t, p, update.SGD{LearningRate: 1})
+	want, buf := append([]float64(nil), theta...), make([]float64, len(theta))
+	for _, b := range batches {
+		gg, _ := sgd.NewGroup([][]float64{want})
+		if err := gg.Step(b, []bool{true}); err != nil {
+			t.Fatal(err)
+		}
+		moved, _ := gg.Thetas()
+		gg.Close()
+		for i := range want {
+			buf[i] = rule.Mu*buf[i] + (want[i] - moved[0][i])
+			want[i] -= rule.LearningRate * buf[i]
+		}
+	}
+	for i := range want {
+		if d := math.Abs(ours[0].Theta[i] - want[i]); d > 1e-12*max(1, math.Abs(want[i])) {
+			t.Fatalf("parameter %d: engine %.15g, by hand %.15g", i, ours[0].Theta[i], want[i])
+		}
+		if d := math.Abs(ours[0].State[0][i] - buf[i]); d > 1e-12*max(1, math.Abs(buf[i])) {
+			t.Fatalf("buffer %d: engine %.15g, by hand %.15g", i, ours[0].State[0][i], buf[i])
+		}
+	}
+	if ours[0].Count != float64(len(batches)) {
+		t.Fatalf("step count %g after %d steps", ours[0].Count, len(batches))
+	}
+}
