@@ -252,15 +252,12 @@ func classificationPanels(res *experiment.Result, marks []int) (*classification,
 		if err := change.Line(name, x[1:], changes, 1.5); err != nil {
 			return nil, "", err
 		}
-		late := 0.0
-		for _, v := range changes[len(changes)/2:] {
-			late += v / float64(len(changes)-len(changes)/2)
-		}
 		cell := func(runs [][]float64) string {
 			m, s, _ := analysis.MeanStd(runs)
 			return fmt.Sprintf("%.4f ± %.4f", m[len(m)-1], s[len(s)-1])
 		}
-		fmt.Fprintf(&summary, "| %s | %s | %s | %s | %.4f |\n", name, cell(trains), cell(tests), cell(accs), late)
+		fmt.Fprintf(&summary, "| %s | %s | %s | %s | %.4f |\n", name, cell(trains), cell(tests), cell(accs),
+			secondHalfMean(changes))
 	}
 	for _, p := range []*plot.Panel{trainLoss, testLoss, testAcc, change} {
 		for _, m := range marks {

@@ -118,12 +118,8 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 			return nil, err
 		}
 		last := len(x) - 1
-		late := 0.0
-		for _, c := range changes[len(changes)/2:] {
-			late += c / float64(len(changes)-len(changes)/2)
-		}
 		fmt.Fprintf(&summary, "| %s | %.4f ± %.4f | %.4f ± %.4f | %.4f |\n", name, trMean[last], trStd[last],
-			teMean[last], teStd[last], late)
+			teMean[last], teStd[last], secondHalfMean(changes))
 	}
 	return &Outcome{Figure: plot.NewFigure(2, train, test, band, change), Summary: summary.String()}, nil
 }
@@ -134,6 +130,16 @@ func joinInts(xs []int, sep string) string {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, sep)
+}
+
+// secondHalfMean is the mean of the second half of xs: how much a curve still moves late in the run.
+func secondHalfMean(xs []float64) float64 {
+	late := xs[len(xs)/2:]
+	m := 0.0
+	for _, x := range late {
+		m += x / float64(len(late))
+	}
+	return m
 }
 
 // meanAbsChange returns, for k ≥ 1, the mean over runs of |runs[s][k] − runs[s][k−1]|.
