@@ -132,11 +132,7 @@ func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 			}
 		}
 		for _, c := range curvesD.Order(name) {
-			dist := make([]float64, len(c.Iterates))
-			for k, th := range c.Iterates {
-				dist[k] = analysis.Distance(th, mean)
-			}
-			if err := norms.Line(name, stepsOf(c), dist, 0.8); err != nil {
+			if err := norms.Line(name, stepsOf(c), analysis.DistancesTo(c.Iterates, mean), 0.8); err != nil {
 				return nil, err
 			}
 		}
