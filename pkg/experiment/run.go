@@ -12,7 +12,6 @@ import (
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/replay"
-	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -79,14 +78,12 @@ func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
 func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*Result, error) {
 	spec := r.spec
 
-	sampler := spec.sampler()
 	for si, seed := range spec.Seeds {
-		h, err := sampler.History(seedBatches(seed), spec.Steps)
+		theta0, h, err := spec.draw(seed)
 		if err != nil {
-			return nil, fmt.Errorf("experiment: %w", err)
+			return nil, err
 		}
 		r.histories = append(r.histories, h)
-		theta0 := spec.Problem.Model.Init(rng.New(seedInit(seed)))
 		for oi := range spec.Orders {
 			r.known[point{oi, si, 0}] = theta0
 		}

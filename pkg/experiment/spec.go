@@ -137,6 +137,24 @@ func (s *Spec) evaluated() ([]int, error) {
 	return sched.Steps(s.Steps)
 }
 
+// Draw returns what a run of the spec draws for a seed: θ_0 and the batch history B_1 … B_Steps. Code that works
+// beside Run on the same runs (e.g. lie.Expansion) starts from these.
+func (s *Spec) Draw(seed uint64) (theta0 []float64, batches *data.History, err error) {
+	if err := s.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return s.draw(seed)
+}
+
+// draw is Draw for a validated spec.
+func (s *Spec) draw(seed uint64) ([]float64, *data.History, error) {
+	h, err := s.sampler().History(seedBatches(seed), s.Steps)
+	if err != nil {
+		return nil, nil, fmt.Errorf("experiment: %w", err)
+	}
+	return s.Problem.Model.Init(rng.New(seedInit(seed))), h, nil
+}
+
 // seedInit and seedBatches derive the two streams of a run seed.
 func seedInit(seed uint64) uint64    { return rng.Derive(seed, "init") }
 func seedBatches(seed uint64) uint64 { return rng.Derive(seed, "batches") }

@@ -16,7 +16,6 @@ import (
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
-	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -91,11 +90,11 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 	if err != nil {
 		return nil, nil, err
 	}
-	hist, err := data.Sampler{Examples: p.Train.Len(), BatchSize: l.Batch, Mode: data.Shuffled}.History(rng.Derive(seed, "batches"), steps)
+	theta0, hist, err := spec.Draw(seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	x := &lie.Expansion{Engine: e, H: h, Theta0: p.Model.Init(rng.New(rng.Derive(seed, "init"))), Batches: hist}
+	x := &lie.Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist}
 	fwd, bwd := res.Curve("forward", seed), res.Curve("backward", seed)
 	total := 0
 	for _, n := range fwd.Steps {

@@ -14,7 +14,6 @@ import (
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
-	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -45,21 +44,12 @@ func orbit(t *testing.T, p *problem.Problem, h float64, n int) (fwd, bwd []float
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist, err := data.Sampler{Examples: p.Train.Len(), BatchSize: 4, Mode: data.Shuffled}.History(rng.Derive(1, "batches"), n)
+	theta0, hist, err := spec.Draw(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	theta0 := p.Model.Init(rng.New(rng.Derive(1, "init")))
 	return res.Curve("forward", 1).Iterates[0], res.Curve("backward", 1).Iterates[0],
 		&Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist, Replicas: 5}
-}
-
-func dist(a, b []float64) float64 {
-	d := 0.0
-	for i := range a {
-		d += (a[i] - b[i]) * (a[i] - b[i])
-	}
-	return math.Sqrt(d)
 }
 
 // The O(n) prefix/suffix computation of Σ_{i<j} (H_i g_j − H_j g_i) equals the direct double sum.
@@ -74,8 +64,8 @@ func TestCorrectionEqualsDirectDoubleSum(t *testing.T) {
 		t.Fatal(err)
 	}
 	norm := math.Sqrt(dot(slow, slow))
-	if norm == 0 || dist(fast, slow) > 1e-12*norm {
-		t.Errorf("prefix sums differ from the double sum by %.3g (norm %.3g)", dist(fast, slow), norm)
+	if norm == 0 || analysis.Distance(fast, slow) > 1e-12*norm {
+		t.Errorf("prefix sums differ from the double sum by %.3g (norm %.3g)", analysis.Distance(fast, slow), norm)
 	}
 }
 
@@ -105,9 +95,9 @@ func TestCorrectionOrders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gap = append(gap, dist(fwd, bwd))
-		residual = append(residual, dist(corrected, bwd))
-		linear = append(linear, dist(lin, bwd))
+		gap = append(gap, analysis.Distance(fwd, bwd))
+		residual = append(residual, analysis.Distance(corrected, bwd))
+		linear = append(linear, analysis.Distance(lin, bwd))
 	}
 	g, r, l := analysis.LogLogSlope(hs, gap), analysis.LogLogSlope(hs, residual), analysis.LogLogSlope(hs, linear)
 	t.Logf("slopes: gap %.3f, second-order residual %.3f, linearised %.3f; errors at h = %g: %.3g, %.3g, %.3g",
@@ -137,13 +127,16 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := replay.New(backendtest.Go(t), p, update.SGD{LearningRate: h}, dtypes.Float64)
-	hist, _ := data.Sampler{Examples: 64, BatchSize: 2, Mode: data.Shuffled}.History(rng.Derive(1, "batches"), n)
-	x := &Expansion{Engine: e, H: h, Theta0: p.Model.Init(nil), Batches: hist}
+	theta0, hist, err := spec.Draw(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist}
 	lin, err := x.Linearised(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := dist(lin, res.Curve("backward", 1).Iterates[0]); d > 1e-12 {
+	if d := analysis.Distance(lin, res.Curve("backward", 1).Iterates[0]); d > 1e-12 {
 		t.Errorf("linearised composition is %.3g from the backward iterate", d)
 	}
 }
