@@ -99,7 +99,7 @@ func benchCmd(args []string) error {
 		return fmt.Errorf("unknown model %q: use mlp or resnet18", *modelName)
 	}
 	for _, w := range splitList(*workload) {
-		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: 0.025}, Seeds: seedRange(*seeds),
+		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: 0.025}, Seeds: experiment.SeedRange(*seeds),
 			Steps: *steps, BatchSize: 8, DType: dtypes.Float32, Replicas: *replicas}
 		switch w {
 		case "forward":
@@ -125,14 +125,6 @@ func benchCmd(args []string) error {
 		fmt.Println(string(line))
 	}
 	return nil
-}
-
-func seedRange(n int) []uint64 {
-	s := make([]uint64, n)
-	for i := range s {
-		s[i] = uint64(i + 1)
-	}
-	return s
 }
 
 func splitList(s string) []string {

@@ -137,6 +137,15 @@ func (s *Spec) evaluated() ([]int, error) {
 	return sched.Steps(s.Steps)
 }
 
+// SeedRange returns the run seeds 1, …, n: the seeds of a figure or benchmark with n seeds.
+func SeedRange(n int) []uint64 {
+	s := make([]uint64, n)
+	for i := range s {
+		s[i] = uint64(i + 1)
+	}
+	return s
+}
+
 // Draw returns what a run of the spec draws for a seed: θ_0 and the batch history B_1 … B_Steps. Code that works
 // beside Run on the same runs (e.g. lie.Expansion) starts from these.
 func (s *Spec) Draw(seed uint64) (theta0 []float64, batches *data.History, err error) {

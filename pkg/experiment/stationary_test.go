@@ -31,7 +31,7 @@ func TestLateIterateVarianceMatchesStationaryLaw(t *testing.T) {
 
 	spec := &Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: seedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
+		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		Schedule: schedule.List{steps}, KeepIterates: true,
 	}
 	res, err := Run(context.Background(), backendtest.Go(t), spec)
@@ -68,7 +68,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 	p := quadratic1D(t, 1<<16, theta0)
 	spec := &Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: seedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
+		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		KeepIterates: true,
 	}
 	res, err := Run(context.Background(), backendtest.Go(t), spec)
@@ -110,14 +110,6 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 	if f := slope("forward"); math.Abs(f) > 0.003 {
 		t.Errorf("forward: log step size changes by %.4f per step late in the run, want no trend", f)
 	}
-}
-
-func seedRange(n int) []uint64 {
-	s := make([]uint64, n)
-	for i := range s {
-		s[i] = uint64(i + 1)
-	}
-	return s
 }
 
 func meanVar(xs []float64) (mean, variance float64) {

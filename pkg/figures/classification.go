@@ -199,7 +199,7 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	spec := &experiment.Spec{
 		Problem: p, Rule: c.rule(), Orders: c.orders(),
-		Seeds: seedList(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
+		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, c.Scale))

@@ -4,15 +4,6 @@ import (
 	"github.com/revsgd/revsgd/pkg/experiment"
 )
 
-// seedList returns the seeds 1..n.
-func seedList(n int) []uint64 {
-	s := make([]uint64, n)
-	for i := range s {
-		s[i] = uint64(i + 1)
-	}
-	return s
-}
-
 // stepsOf returns a curve's evaluated steps as plot coordinates.
 func stepsOf(c *experiment.Curve) []float64 { return floats(c.Steps) }
 

@@ -132,8 +132,8 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	// Against h: mean over seeds of each error, at n = SweepSteps.
 	gap, second, linear := make([]float64, len(l.Hs)), make([]float64, len(l.Hs)), make([]float64, len(l.Hs))
 	for i, h := range l.Hs {
-		for s := range l.Seeds {
-			_, a, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, uint64(s+1))
+		for _, seed := range experiment.SeedRange(l.Seeds) {
+			_, a, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, seed)
 			if err != nil {
 				return nil, err
 			}

@@ -86,7 +86,7 @@ func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule) (*experiment.S
 	}
 	return &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: q.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: seedList(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: sched,
+		Seeds: experiment.SeedRange(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: sched,
 		DType: dtypes.Float64, KeepIterates: true,
 	}, nil
 }

@@ -68,7 +68,7 @@ func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	spec := &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: r.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: seedList(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
+		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true,
 	}
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, r.Scale))

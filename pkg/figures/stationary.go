@@ -78,7 +78,7 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 	}
 	spec := &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: seedList(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
+		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
 		Schedule: schedule.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, s.Scale))
