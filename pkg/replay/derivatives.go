@@ -17,23 +17,15 @@ import (
 func (e *Engine) derivativeGraph(hvp bool) func(in []*Node) []*Node {
 	return func(in []*Node) []*Node {
 		np := len(e.params)
-		params, rest := in[:np], in[np:]
-		var x *Node
-		if e.train.inputs != nil {
-			x, rest = rest[0], rest[1:]
-		}
-		y, indices, vs := rest[0], rest[1], rest[2:]
-		at := InsertAxes(indices, -1)
-		if x != nil {
-			x = Gather(x, at)
-		}
+		params := in[:np]
+		x, y, vs := e.trainingBatches(in[np:])
 		var predictions *Node
 		if tm, ok := e.problem.Model.(models.TwiceDifferentiable); ok && hvp {
 			predictions = tm.ApplyTwiceDifferentiable(params, x)
 		} else {
 			predictions = e.problem.Model.Apply(params, x)
 		}
-		losses := e.problem.Loss.Mean(predictions, Gather(y, at))
+		losses := e.problem.Loss.Mean(predictions, y)
 		grads := Gradient(ReduceAllSum(losses), params...)
 		if !hvp {
 			return grads

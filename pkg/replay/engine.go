@@ -140,22 +140,11 @@ func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }
 func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 	np, ns := len(e.params), e.numState()
 	params, state, count := in[:np], in[np:np+ns], in[np+ns]
-	rest := in[np+ns+1:]
-	var x, y *Node
-	if e.train.inputs != nil {
-		x, rest = rest[0], rest[1:]
-	}
-	y, indices := rest[0], rest[1]
+	x, y, rest := e.trainingBatches(in[np+ns+1:])
 	var active *Node
 	if masked {
-		active = rest[2]
+		active = rest[0]
 	}
-
-	at := InsertAxes(indices, -1) // [R, B, 1]
-	if x != nil {
-		x = Gather(x, at)
-	}
-	y = Gather(y, at)
 	grads := e.gradients(params, x, y)
 
 	var newCount *Node
@@ -182,6 +171,20 @@ func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 	}
 	out = append(out, newState...)
 	return append(out, newCount)
+}
+
+// trainingBatches reads the graph inputs that follow the carry in dataArgs (the training inputs, if the problem
+// has any, its targets and the example indices [R, B]) and gathers each replica's batch: x [R, B, ...] (nil
+// without inputs) and y [R, B, ...]. It returns the inputs after them.
+func (e *Engine) trainingBatches(in []*Node) (x, y *Node, rest []*Node) {
+	if e.train.inputs != nil {
+		x, in = in[0], in[1:]
+	}
+	at := InsertAxes(in[1], -1) // [R, B, 1]
+	if x != nil {
+		x = Gather(x, at)
+	}
+	return x, Gather(in[0], at), in[2:]
 }
 
 // gradients builds each replica's gradient of its mean batch loss, by the model's own backpropagation where it
