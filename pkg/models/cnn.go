@@ -22,6 +22,8 @@ type VGG struct {
 	Channels, Classes int
 	// Width multiplies every layer's channels (1 for the standard network).
 	Width float64
+	// Path selects how convolutions are built; the zero value, AutoPath, suits the backend.
+	Path ConvolutionPath
 }
 
 var vggConfigs = map[int][]int{ // 0 stands for a max-pool
@@ -57,11 +59,7 @@ func (v VGG) arch(n *net, x *Node) *Node {
 		x = n.relu(n.norm(n.conv(x, name, 3, in, c, 1, true), name+"/bn", c))
 		in = c
 	}
-	if !n.describe {
-		d := x.Shape().Dimensions
-		x = Reshape(x, d[0], d[1], -1) // 1×1×C after five pools of a 32×32 input
-	}
-	return n.linear(x, "classifier", in, v.Classes)
+	return n.linear(n.flatten(x), "classifier", in, v.Classes) // 1×1×C after five pools of a 32×32 input
 }
 
 // Params implements Model.
@@ -71,7 +69,12 @@ func (v VGG) Params() []Param { p, _ := describe(v.arch); return p }
 func (v VGG) Init(src *rng.Source) []float64 { p, i := describe(v.arch); return initialise(p, i, src) }
 
 // Apply implements Model, with batch statistics.
-func (v VGG) Apply(params []*Node, x *Node) *Node { return apply(v.arch, params, x) }
+func (v VGG) Apply(params []*Node, x *Node) *Node { return apply(v.arch, v.Path, params, x) }
+
+// Backprop implements Backpropagator.
+func (v VGG) Backprop(params []*Node, x *Node, outputGrad func(*Node) *Node) []*Node {
+	return backprop(v.arch, v.Path, params, x, outputGrad)
+}
 
 // ApplyTwiceDifferentiable implements TwiceDifferentiable.
 func (v VGG) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
@@ -80,12 +83,12 @@ func (v VGG) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
 
 // Statistics implements Calibrated.
 func (v VGG) Statistics(params []*Node, calibration *Node) []*Node {
-	return statistics(v.arch, params, calibration)
+	return statistics(v.arch, v.Path, params, calibration)
 }
 
 // ApplyWithStatistics implements Calibrated.
 func (v VGG) ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *Node {
-	return applyWithStatistics(v.arch, params, x, stats)
+	return applyWithStatistics(v.arch, v.Path, params, x, stats)
 }
 
 // ResNet is the CIFAR variant of ResNet (He et al. 2016) as in the widely used pytorch-cifar code: a 3×3 stem
@@ -100,6 +103,8 @@ type ResNet struct {
 	Channels, Classes int
 	// Width multiplies every layer's channels (1: 64 in the stem).
 	Width float64
+	// Path selects how convolutions are built; the zero value, AutoPath, suits the backend.
+	Path ConvolutionPath
 }
 
 var resnetBlocks = map[int][4]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}}
@@ -165,7 +170,12 @@ func (m ResNet) Init(src *rng.Source) []float64 {
 }
 
 // Apply implements Model, with batch statistics.
-func (m ResNet) Apply(params []*Node, x *Node) *Node { return apply(m.arch, params, x) }
+func (m ResNet) Apply(params []*Node, x *Node) *Node { return apply(m.arch, m.Path, params, x) }
+
+// Backprop implements Backpropagator.
+func (m ResNet) Backprop(params []*Node, x *Node, outputGrad func(*Node) *Node) []*Node {
+	return backprop(m.arch, m.Path, params, x, outputGrad)
+}
 
 // ApplyTwiceDifferentiable implements TwiceDifferentiable.
 func (m ResNet) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
@@ -174,10 +184,10 @@ func (m ResNet) ApplyTwiceDifferentiable(params []*Node, x *Node) *Node {
 
 // Statistics implements Calibrated.
 func (m ResNet) Statistics(params []*Node, calibration *Node) []*Node {
-	return statistics(m.arch, params, calibration)
+	return statistics(m.arch, m.Path, params, calibration)
 }
 
 // ApplyWithStatistics implements Calibrated.
 func (m ResNet) ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *Node {
-	return applyWithStatistics(m.arch, params, x, stats)
+	return applyWithStatistics(m.arch, m.Path, params, x, stats)
 }

@@ -129,7 +129,7 @@ func TestKinkedLayerGradients(t *testing.T) {
 		},
 	}
 	for name, a := range cases {
-		t.Run(name, func(t *testing.T) { checkGradient(t, archModel{name, a}, 8, 4) })
+		t.Run(name, func(t *testing.T) { checkGradient(t, archModel{name: name, a: a}, 8, 4) })
 	}
 	t.Run("mlp-relu", func(t *testing.T) {
 		checkGradient(t, MLP{Widths: []int{48, 7, 5}, Activation: ReLUActivation}, 4, 4)
@@ -140,6 +140,7 @@ func TestKinkedLayerGradients(t *testing.T) {
 type archModel struct {
 	name string
 	a    architecture
+	path ConvolutionPath
 }
 
 func (m archModel) Name() string    { return m.name }
@@ -148,7 +149,7 @@ func (m archModel) Init(src *rng.Source) []float64 {
 	p, i := describe(m.a)
 	return initialise(p, i, src)
 }
-func (m archModel) Apply(params []*Node, x *Node) *Node { return apply(m.a, params, x) }
+func (m archModel) Apply(params []*Node, x *Node) *Node { return apply(m.a, m.path, params, x) }
 
 // With the calibration batch equal to the evaluated batch, the calibrated output equals the batch-statistics
 // output.

@@ -67,6 +67,10 @@ type net struct {
 	// every backend (Hessian-vector products): slicing, concatenation and padding have gradients whose own
 	// gradient (Pad's) GoMLX does not define.
 	twice bool
+	// folded builds the network in the folded layout (see folded.go); tape, when set, records its layers for
+	// Backprop.
+	folded bool
+	tape   *tape
 }
 
 // param registers (describe) or returns (build) the next parameter.
@@ -91,6 +95,17 @@ func (n *net) conv(x *Node, name string, k, cin, cout, stride int, bias bool) *N
 	}
 	if n.describe {
 		return nil
+	}
+	if n.folded {
+		bi := -1
+		if b != nil {
+			bi = n.paramIndex()
+		}
+		wi := n.paramIndex()
+		if b != nil {
+			wi--
+		}
+		return n.foldedConv(x, w, b, wi, bi, k, stride)
 	}
 	r := w.Shape().Dimensions[0]
 	var y *Node
@@ -196,6 +211,9 @@ func (n *net) norm(x *Node, name string, channels int) *Node {
 	if n.describe {
 		return nil
 	}
+	if n.folded {
+		return n.foldedNorm(x, scale, shift, n.paramIndex()-1, n.paramIndex())
+	}
 	axes := make([]int, 0, x.Rank()-2)
 	for a := 1; a < x.Rank()-1; a++ {
 		axes = append(axes, a)
@@ -226,9 +244,14 @@ func (n *net) relu(x *Node) *Node {
 		return nil
 	}
 	if smoothKinks {
-		return Tanh(x)
+		y := Tanh(x)
+		return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+			return []*Node{Mul(dy, OneMinus(Square(y)))}
+		})
 	}
-	return Max(x, ZerosLike(x))
+	return n.record(Max(x, ZerosLike(x)), []*Node{x}, func(dy *Node) []*Node {
+		return []*Node{Where(GreaterThan(x, ZerosLike(x)), dy, ZerosLike(dy))}
+	})
 }
 
 // smoothKinks replaces ReLU by tanh and max-pooling by average pooling. Tests set it to check whole networks'
@@ -239,13 +262,16 @@ func (n *net) add(a, b *Node) *Node {
 	if n.describe {
 		return nil
 	}
-	return Add(a, b)
+	return n.record(Add(a, b), []*Node{a, b}, func(dy *Node) []*Node { return []*Node{dy, dy} })
 }
 
 // maxPool2 is 2×2 max-pooling with stride 2, as a reshape and a maximum.
 func (n *net) maxPool2(x *Node) *Node {
 	if n.describe {
 		return nil
+	}
+	if n.folded {
+		return n.foldedMaxPool2(x)
 	}
 	d := x.Shape().Dimensions
 	windows := Reshape(x, d[0], d[1], d[2]/2, 2, d[3]/2, 2, d[4])
@@ -260,7 +286,22 @@ func (n *net) globalAvgPool(x *Node) *Node {
 	if n.describe {
 		return nil
 	}
+	if n.folded {
+		return n.unfold(x, true)
+	}
 	return ReduceMean(x, 2, 3)
+}
+
+// flatten turns feature maps [R, B, H, W, C] into features [R, B, H·W·C].
+func (n *net) flatten(x *Node) *Node {
+	if n.describe {
+		return nil
+	}
+	if n.folded {
+		return n.unfold(x, false)
+	}
+	d := x.Shape().Dimensions
+	return Reshape(x, d[0], d[1], -1)
 }
 
 // linear is a fully connected layer with bias on [R, B, in].
@@ -272,7 +313,13 @@ func (n *net) linear(x *Node, name string, in, out int) *Node {
 		return nil
 	}
 	r := w.Shape().Dimensions[0]
-	return Add(Einsum("rbi,rio->rbo", x, w), Reshape(b, r, 1, out))
+	wi := n.paramIndex() - 1
+	y := Add(Einsum("rbi,rio->rbo", x, w), Reshape(b, r, 1, out))
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		n.tape.grads[wi] = Einsum("rbi,rbo->rio", x, dy)
+		n.tape.grads[wi+1] = ReduceSum(dy, 1)
+		return []*Node{Einsum("rbo,rio->rbi", dy, w)}
+	})
 }
 
 // architecture is a network written against net.
@@ -305,14 +352,34 @@ func initialise(params []Param, inits []paramInit, src *rng.Source) []float64 {
 	return theta
 }
 
+// build starts a walk that builds an architecture on the given parameters along the given path.
+func build(path ConvolutionPath, params []*Node, mode normMode) *net {
+	return &net{values: params, mode: mode, folded: path.resolve(params[0].Graph()) == GroupedPath}
+}
+
 // apply builds an architecture with batch statistics.
-func apply(a architecture, params []*Node, x *Node) *Node {
-	return a(&net{values: params, mode: normBatch}, x)
+func apply(a architecture, path ConvolutionPath, params []*Node, x *Node) *Node {
+	return a(build(path, params, normBatch), x)
 }
 
 // applyTwice builds an architecture with batch statistics, differentiable twice on every backend.
 func applyTwice(a architecture, params []*Node, x *Node) *Node {
 	return a(&net{values: params, mode: normBatch, twice: true}, x)
+}
+
+// backprop builds the gradients of a loss with respect to an architecture's parameters, given the loss's gradient
+// with respect to the output (see Backpropagator): on the grouped path from the tape of hand-written layer
+// gradients, on the patch path by GoMLX's gradient of ⟨outputGrad, output⟩ with outputGrad held constant.
+func backprop(a architecture, path ConvolutionPath, params []*Node, x *Node, outputGrad func(*Node) *Node) []*Node {
+	n := build(path, params, normBatch)
+	if !n.folded {
+		out := a(n, x)
+		return Gradient(ReduceAllSum(Mul(StopGradient(outputGrad(out)), out)), params...)
+	}
+	n.tape = &tape{grads: make([]*Node, len(params))}
+	out := a(n, x)
+	n.tape.backprop(out, outputGrad(out))
+	return n.tape.grads
 }
 
 // TwiceDifferentiable is implemented by models whose Apply graph cannot always be differentiated twice:
@@ -324,9 +391,10 @@ type TwiceDifferentiable interface {
 }
 
 // statistics builds the batch-norm statistics of an architecture on calibration inputs: mean and variance of
-// every normalisation layer, in order, each with the shape it broadcasts with ([R, 1, …, 1, C]).
-func statistics(a architecture, params []*Node, calibration *Node) []*Node {
-	rec := &net{values: params, mode: normRecord}
+// every normalisation layer, in order, each with the shape it broadcasts with ([R, 1, …, 1, C] on the patch path,
+// [1, 1, 1, R·C] on the grouped path).
+func statistics(a architecture, path ConvolutionPath, params []*Node, calibration *Node) []*Node {
+	rec := build(path, params, normRecord)
 	a(rec, calibration)
 	out := make([]*Node, 0, 2*len(rec.stats))
 	for _, s := range rec.stats {
@@ -336,8 +404,8 @@ func statistics(a architecture, params []*Node, calibration *Node) []*Node {
 }
 
 // applyWithStatistics builds an architecture on x with the given batch-norm statistics.
-func applyWithStatistics(a architecture, params []*Node, x *Node, stats []*Node) *Node {
-	use := &net{values: params, mode: normRecorded}
+func applyWithStatistics(a architecture, path ConvolutionPath, params []*Node, x *Node, stats []*Node) *Node {
+	use := build(path, params, normRecorded)
 	for i := 0; i+1 < len(stats); i += 2 {
 		use.stats = append(use.stats, [2]*Node{stats[i], stats[i+1]})
 	}

@@ -2,6 +2,7 @@
 package backendtest
 
 import (
+	"os"
 	"sync"
 	"testing"
 
@@ -24,4 +25,28 @@ func Go(tb testing.TB) compute.Backend {
 		tb.Fatalf("pure-Go backend: %v", initErr)
 	}
 	return shared
+}
+
+var (
+	selectedOnce sync.Once
+	selected     compute.Backend
+	selectedErr  error
+)
+
+// Selected returns the backend that GOMLX_BACKEND names (backend.New's rule), or the pure-Go backend when it is
+// unset, so that a test binary built here can run its tests again on XLA where XLA is installed.
+func Selected(tb testing.TB) compute.Backend {
+	tb.Helper()
+	if _, set := os.LookupEnv(backend.EnvVar); !set {
+		return Go(tb)
+	}
+	selectedOnce.Do(func() {
+		var c backend.Choice
+		c, selectedErr = backend.New()
+		selected = c.Backend
+	})
+	if selectedErr != nil {
+		tb.Fatalf("backend from %s: %v", backend.EnvVar, selectedErr)
+	}
+	return selected
 }

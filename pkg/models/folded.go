@@ -1,0 +1,285 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// The folded layout: the R replicas of a convolutional network folded into the channel axis. Activations are
+// [B, H, W, R·C] with channel r·C + c holding channel c of replica r, and every R-replica convolution is one
+// grouped convolution (ChannelGroupCount R, kernels [k, k, C_in, R·C_out]), so that a compiler such as XLA runs
+// one convolution kernel for all replicas instead of R, or a patch matrix R times the size of the input. Batch
+// normalisation over the batch and spatial axes of each folded channel is exactly per-replica batch
+// normalisation, and ReLU, max-pooling and residual additions act on channels independently, so only the first
+// convolution (which folds the input) and the pooling before the classifier (which unfolds to [R, B, C]) see
+// the replicas.
+//
+// Gradients are written by hand, layer by layer, on a tape (see tape), the way JAX differentiates a grouped
+// convolution: the input gradient is one grouped convolution of the output gradient with the spatially reversed
+// kernel, its input dilated by the stride; the kernel gradient is one convolution with the input's channels as
+// its batch (BatchGroupCount R) and the output gradient as its kernel, dilated by the stride. GoMLX's own
+// gradient of a grouped convolution splits it into one convolution per group, R of them per layer.
+
+// ConvolutionPath selects how a convolutional network (ResNet, VGG) builds its convolutions. Both paths compute
+// the same function and the same gradients, to rounding (tested).
+type ConvolutionPath int
+
+const (
+	// AutoPath takes GroupedPath on XLA and PatchPath on the pure-Go backend, whose grouped convolution is a
+	// direct loop.
+	AutoPath ConvolutionPath = iota
+	// PatchPath writes convolutions as patch matrices times kernels, replicas on a leading axis, differentiated
+	// by GoMLX. It runs on every backend and can be differentiated twice (see TwiceDifferentiable).
+	PatchPath
+	// GroupedPath folds the replicas into channels and runs each convolution as one grouped convolution, with
+	// gradients written by hand (Backprop).
+	GroupedPath
+)
+
+// String names the path.
+func (p ConvolutionPath) String() string {
+	switch p {
+	case AutoPath:
+		return "auto"
+	case PatchPath:
+		return "patches"
+	case GroupedPath:
+		return "grouped"
+	}
+	return fmt.Sprintf("ConvolutionPath(%d)", int(p))
+}
+
+// resolve returns the path a network takes on the backend its graph is built for.
+func (p ConvolutionPath) resolve(g *Graph) ConvolutionPath {
+	if p != AutoPath {
+		return p
+	}
+	if isGoBackend(g.Backend()) {
+		return PatchPath
+	}
+	return GroupedPath
+}
+
+// isGoBackend reports whether b is the pure-Go backend (pkg/backend.IsGo, which this package cannot import).
+func isGoBackend(b compute.Backend) bool {
+	return strings.HasPrefix(strings.ToLower(b.Name()), "go")
+}
+
+// tape records, while a folded network is built, how to send gradients back through each layer.
+type tape struct {
+	steps []tapeStep
+	grads []*Node // the gradient of each parameter, by parameter index
+}
+
+// tapeStep is one layer: its output, its inputs, and the map from the output's gradient to the inputs' gradients
+// (nil where no gradient is needed); it stores its parameters' gradients in the tape as a side effect.
+type tapeStep struct {
+	out  *Node
+	ins  []*Node
+	back func(dy *Node) []*Node
+}
+
+// record adds a layer to the tape (when there is one) and returns its output.
+func (n *net) record(out *Node, ins []*Node, back func(dy *Node) []*Node) *Node {
+	if n.tape != nil {
+		n.tape.steps = append(n.tape.steps, tapeStep{out: out, ins: ins, back: back})
+	}
+	return out
+}
+
+// paramIndex is the index of the parameter param last returned.
+func (n *net) paramIndex() int { return n.next - 1 }
+
+// backprop propagates the output's gradient back through the tape, newest layer first, summing the gradients
+// of activations used twice (residual connections).
+func (t *tape) backprop(out, dout *Node) {
+	grads := map[*Node]*Node{out: dout}
+	for i := len(t.steps) - 1; i >= 0; i-- {
+		s := t.steps[i]
+		dy := grads[s.out]
+		if dy == nil {
+			continue
+		}
+		delete(grads, s.out)
+		for j, d := range s.back(dy) {
+			if d == nil {
+				continue
+			}
+			if prev := grads[s.ins[j]]; prev != nil {
+				d = Add(prev, d)
+			}
+			grads[s.ins[j]] = d
+		}
+	}
+	for i, g := range t.grads {
+		if g == nil {
+			panic(fmt.Sprintf("models: parameter %d received no gradient on the tape", i))
+		}
+	}
+}
+
+// channelsLast is the axes configuration of a 2-D convolution of [B, H, W, C] inputs with [k, k, C_in, C_out]
+// kernels.
+var channelsLast = ConvolveAxesConfig{
+	InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
+	KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
+	OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
+}
+
+// foldedConv is conv in the folded layout: x is [B, H, W, R·C_in], or the network's input [R or 1, B, H, W,
+// C_in], which it folds (an input shared by all replicas is convolved once with all replicas' kernels side by
+// side, without grouping).
+func (n *net) foldedConv(x, w, b *Node, wi, bi, k, stride int) *Node {
+	wd := w.Shape().Dimensions
+	r, cin, cout := wd[0], wd[3], wd[4]
+	in, groups := x, r
+	if x.Rank() == 5 {
+		d := x.Shape().Dimensions
+		if d[0] == 1 {
+			in, groups = Reshape(x, d[1:]...), 1
+		} else {
+			in = Reshape(TransposeAllAxes(x, 1, 2, 3, 0, 4), d[1], d[2], d[3], r*cin)
+		}
+	}
+	pad := (k - 1) / 2
+	kernel := Reshape(TransposeAllAxes(w, 1, 2, 3, 0, 4), k, k, cin, r*cout)
+	y := ConvGeneral(in, kernel, channelsLast, []int{stride, stride}, [][2]int{{pad, pad}, {pad, pad}}, nil, nil, groups, 1)
+	if b != nil {
+		y = Add(y, Reshape(b, 1, 1, 1, r*cout))
+	}
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		if b != nil {
+			n.tape.grads[bi] = Reshape(ReduceSum(dy, 0, 1, 2), r, cout)
+		}
+		n.tape.grads[wi] = kernelGradient(in, dy, groups, r, k, stride, pad)
+		if x.Rank() == 5 {
+			return []*Node{nil} // the data needs no gradient
+		}
+		return []*Node{inputGradient(dy, w, in.Shape().Dimensions, k, stride, pad)}
+	})
+}
+
+// kernelGradient is the gradient of a folded convolution's kernels [R, k, k, C_in, C_out], given its input in
+// [B, H, W, G·C_in] (G = R groups, or 1 for an input shared by all replicas) and its output's gradient dy
+// [B, H', W', R·C_out]: one convolution of the input, channels as batch, with dy as the kernel (batch axis as
+// its input channels), dilated by the stride, in BatchGroupCount G groups. Both batch axes sit at axis 0, where
+// every backend sizes them right.
+func kernelGradient(in, dy *Node, groups, r, k, stride, pad int) *Node {
+	d, dd := in.Shape().Dimensions, dy.Shape().Dimensions
+	cin, cout := d[3]/groups, dd[3]/r
+	xt := TransposeAllAxes(in, 3, 1, 2, 0) // [G·C_in, H, W, B]
+	pads := make([][2]int, 2)
+	for a := range 2 {
+		size, outSize := d[1+a], dd[1+a]
+		// The window of output o covers input rows o·stride − pad … o·stride − pad + k − 1; the last one must
+		// end inside the padded input: pad the high side by what is missing, or crop what is never read.
+		high := k + (outSize-1)*stride - size - pad
+		if high < 0 {
+			xt = SliceAxis(xt, 1+a, AxisRange(0, size+high))
+			high = 0
+		}
+		pads[a] = [2]int{pad, high}
+	}
+	axes := ConvolveAxesConfig{
+		InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
+		KernelInputChannels: 0, KernelSpatial: []int{1, 2}, KernelOutputChannels: 3,
+		OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
+	}
+	g := ConvGeneral(xt, dy, axes, []int{1, 1}, pads, nil, []int{stride, stride}, 1, groups) // [C_in, k, k, R·C_out]
+	return TransposeAllAxes(Reshape(g, cin, k, k, r, cout), 3, 1, 2, 0, 4)
+}
+
+// inputGradient is the gradient of a folded convolution's input [B, H, W, R·C_in] (inDims), given its output's
+// gradient dy [B, H', W', R·C_out] and kernels w [R, k, k, C_in, C_out]: one grouped convolution of dy, dilated
+// by the stride, with each replica's kernel spatially reversed and its channel axes swapped.
+func inputGradient(dy, w *Node, inDims []int, k, stride, pad int) *Node {
+	wd := w.Shape().Dimensions
+	r, cin, cout := wd[0], wd[3], wd[4]
+	kernel := Reverse(Reshape(TransposeAllAxes(w, 1, 2, 4, 0, 3), k, k, cout, r*cin), 0, 1)
+	low := k - 1 - pad
+	pads := make([][2]int, 2)
+	for a := range 2 {
+		dilated := (dy.Shape().Dimensions[1+a]-1)*stride + 1
+		pads[a] = [2]int{low, inDims[1+a] + k - 1 - dilated - low}
+	}
+	return ConvGeneral(dy, kernel, channelsLast, []int{1, 1}, pads, []int{stride, stride}, nil, r, 1)
+}
+
+// foldedNorm is norm in the folded layout: statistics over the batch and spatial axes of each of the R·C
+// channels, which are each replica's own. With a tape, the gradient flows through the batch statistics:
+// dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/σ with dx̂ = γ·dy.
+func (n *net) foldedNorm(x, scale, shift *Node, si, hi int) *Node {
+	r, c := scale.Shape().Dimensions[0], scale.Shape().Dimensions[1]
+	gamma, beta := Reshape(scale, 1, 1, 1, r*c), Reshape(shift, 1, 1, 1, r*c)
+	var mean, variance *Node
+	if n.mode == normRecorded {
+		mean, variance = n.stats[n.statIdx][0], n.stats[n.statIdx][1]
+		n.statIdx++
+	} else {
+		mean = ReduceAndKeep(x, ReduceMean, 0, 1, 2)
+		variance = ReduceAndKeep(Square(Sub(x, mean)), ReduceMean, 0, 1, 2)
+		if n.mode == normRecord {
+			n.stats = append(n.stats, [2]*Node{StopGradient(mean), StopGradient(variance)})
+		}
+	}
+	sigma := Sqrt(AddScalar(variance, bnEpsilon))
+	xhat := Div(Sub(x, mean), sigma)
+	y := Add(Mul(xhat, gamma), beta)
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		if n.mode != normBatch {
+			panic("models: gradients of batch normalisation need batch statistics")
+		}
+		n.tape.grads[hi] = Reshape(ReduceSum(dy, 0, 1, 2), r, c)
+		n.tape.grads[si] = Reshape(ReduceSum(Mul(dy, xhat), 0, 1, 2), r, c)
+		dxhat := Mul(dy, gamma)
+		centred := Sub(dxhat, ReduceAndKeep(dxhat, ReduceMean, 0, 1, 2))
+		return []*Node{Div(Sub(centred, Mul(xhat, ReduceAndKeep(Mul(dxhat, xhat), ReduceMean, 0, 1, 2))), sigma)}
+	})
+}
+
+// foldedMaxPool2 is maxPool2 in the folded layout; its gradient goes to every maximum of a window, as GoMLX's
+// gradient of ReduceMax does.
+func (n *net) foldedMaxPool2(x *Node) *Node {
+	d := x.Shape().Dimensions
+	windows := Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3])
+	if smoothKinks {
+		y := ReduceMean(windows, 2, 4)
+		return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+			up := BroadcastToShape(Reshape(dy, d[0], d[1]/2, 1, d[2]/2, 1, d[3]), windows.Shape())
+			return []*Node{Reshape(DivScalar(up, 4), d...)}
+		})
+	}
+	y := ReduceMax(windows, 2, 4)
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		kept := func(v *Node) *Node { return Reshape(v, d[0], d[1]/2, 1, d[2]/2, 1, d[3]) }
+		atMax := NonNegativeIndicator(Sub(windows, kept(y)))
+		return []*Node{Reshape(Mul(BroadcastToShape(kept(dy), windows.Shape()), atMax), d...)}
+	})
+}
+
+// unfold turns folded activations [B, H, W, R·C] into per-replica features [R, B, H·W·C] (row-major in H, W,
+// C, as the patch path's flattening), with mean over H and W first when pool is set ([R, B, C]).
+func (n *net) unfold(x *Node, pool bool) *Node {
+	d := x.Shape().Dimensions
+	r := n.replicas()
+	c := d[3] / r
+	y := x
+	if pool {
+		y = ReduceAndKeep(x, ReduceMean, 1, 2)
+	}
+	yd := y.Shape().Dimensions
+	out := Reshape(TransposeAllAxes(Reshape(y, yd[0], yd[1], yd[2], r, c), 3, 0, 1, 2, 4), r, yd[0], yd[1]*yd[2]*c)
+	return n.record(out, []*Node{x}, func(dz *Node) []*Node {
+		back := Reshape(TransposeAllAxes(Reshape(dz, r, yd[0], yd[1], yd[2], c), 1, 2, 3, 0, 4), yd...)
+		if pool {
+			back = DivScalar(BroadcastToShape(back, x.Shape()), float64(d[1]*d[2]))
+		}
+		return []*Node{back}
+	})
+}
+
+// replicas is the number of replicas R of the network being built.
+func (n *net) replicas() int { return n.values[0].Shape().Dimensions[0] }
