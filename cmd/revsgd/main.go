@@ -100,8 +100,13 @@ func figureCmd(args []string) error {
 	every := fs.Int("every", 0, "classification figures: override the evaluation interval")
 	seeds := fs.Int("seeds", 0, "classification figures: override the number of seeds")
 	orders := fs.String("orders", "", "classification figures: override the composition orders, e.g. forward,backward")
+	replicas := fs.Int("replicas", 0, "lockstep group size (0: from -device-memory if given, else automatic)")
+	memory := fs.Float64("device-memory", 0, "GiB of device memory to size lockstep groups for (0: automatic)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *replicas < 0 || *memory < 0 {
+		return fmt.Errorf("-replicas and -device-memory must be 0 (automatic) or positive")
 	}
 	scale, err := figures.ParseScale(*scaleName)
 	if err != nil {
@@ -153,7 +158,8 @@ func figureCmd(args []string) error {
 	for _, f := range figs {
 		start := time.Now()
 		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
-		env := figures.Env{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second)}
+		env := figures.Env{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
+			Replicas: *replicas, DeviceMemory: int64(*memory * (1 << 30))}
 		if *store != "" {
 			env.Store = &runs.Store{Root: *store}
 		}

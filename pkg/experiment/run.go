@@ -34,6 +34,7 @@ type point struct{ order, seed, step int }
 type runner struct {
 	spec      *Spec
 	engine    *replay.Engine
+	groupSize int // the lockstep group size
 	evaluated map[int]bool
 	histories []*data.History
 	known     map[point][]float64 // iterates replays start from
@@ -60,7 +61,15 @@ func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
 		return nil, err
 	}
 	evaluated, _ := spec.evaluated()
-	r := &runner{spec: spec, engine: engine, evaluated: map[int]bool{}, known: map[point][]float64{},
+	size := spec.Replicas
+	if size == 0 && spec.DeviceMemory > 0 {
+		if size, err = ReplicasForMemory(b, spec.Problem, spec.Rule, spec.BatchSize, spec.DeviceMemory); err != nil {
+			return nil, err
+		}
+	} else if size == 0 {
+		size = AutoReplicas(b, models.NumParams(spec.Problem.Model))
+	}
+	r := &runner{spec: spec, engine: engine, groupSize: size, evaluated: map[int]bool{}, known: map[point][]float64{},
 		starts: map[point]bool{}, curves: map[[2]int]*Curve{}, stored: map[[2]int]*runs.Run{},
 		unsaved: map[[2]int][]runs.Report{}, lastSave: time.Now()}
 	for _, n := range evaluated {
@@ -190,11 +199,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 
 // replicas returns the lockstep group size for n ready replays.
 func (r *runner) replicas(n int) int {
-	size := r.spec.Replicas
-	if size == 0 {
-		size = AutoReplicas(r.engine.Backend(), models.NumParams(r.spec.Problem.Model))
-	}
-	return min(size, n)
+	return min(r.groupSize, n)
 }
 
 // AutoReplicas is the default lockstep group size for a backend and a model of numParams parameters: enough

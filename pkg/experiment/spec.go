@@ -48,6 +48,9 @@ type Spec struct {
 	EvalLimit int
 	// Replicas caps the number of replays run in lockstep in one graph; 0 chooses from the backend and model size.
 	Replicas int
+	// DeviceMemory, when positive and Replicas is 0, is the device memory in bytes that lockstep groups are sized
+	// for (ReplicasForMemory).
+	DeviceMemory int64
 
 	// Store, when set, saves every run as it goes and reuses what is stored (see package runs).
 	Store *runs.Store
@@ -118,6 +121,9 @@ func (s *Spec) Validate() error {
 	}
 	if dt := s.dtype(); dt != dtypes.Float32 && dt != dtypes.Float64 {
 		return fmt.Errorf("experiment: dtype must be float32 or float64, got %s", dt)
+	}
+	if s.DeviceMemory < 0 {
+		return fmt.Errorf("experiment: device memory must be 0 (automatic) or positive, got %d bytes", s.DeviceMemory)
 	}
 	if s.Replicas < 0 {
 		return fmt.Errorf("experiment: replicas must be 0 (automatic) or positive, got %d", s.Replicas)

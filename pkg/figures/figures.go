@@ -55,11 +55,16 @@ type Env struct {
 	Store *runs.Store
 	// Progress receives progress snapshots of long runs; nil is silent.
 	Progress func(experiment.Progress)
+	// Replicas, when positive, is the lockstep group size; DeviceMemory, when positive (bytes) and Replicas is 0,
+	// sizes the groups for that much device memory (see experiment.Spec).
+	Replicas     int
+	DeviceMemory int64
 }
 
 // spec completes an experiment spec with the environment and the scale label.
 func (env Env) spec(s *experiment.Spec, scale Scale) *experiment.Spec {
 	s.Store, s.Progress, s.Scale = env.Store, env.Progress, string(scale)
+	s.Replicas, s.DeviceMemory = env.Replicas, env.DeviceMemory
 	return s
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/problem"
 )
@@ -282,8 +283,27 @@ type Evaluation struct {
 	Accuracy []float64
 }
 
-// evalBudget bounds the number of input scalars (replicas × examples × features) one evaluation call handles.
-const evalBudget = 1 << 21
+// evalBudget bounds the number of input scalars (replicas × examples × features) one evaluation call handles:
+// on a CPU, to keep a call's activations in memory; on an accelerator, 16 times more, whose memory holds them and
+// which needs large calls to be busy.
+func (e *Engine) evalBudget() int {
+	if backend.IsGo(e.backend) {
+		return 1 << 21
+	}
+	return 1 << 25
+}
+
+// evalChunks splits n examples into calls of at most most examples each, of equal sizes where a divisor of n
+// allows it (each distinct size compiles its own graph): the chunk size and the number of calls.
+func evalChunks(n, most int) (size, calls int) {
+	calls = (n + most - 1) / most
+	for k := calls; k <= 2*calls; k++ {
+		if n%k == 0 {
+			return n / k, k
+		}
+	}
+	return most, calls
+}
 
 // Loss returns each replica's mean loss over the whole subset.
 func (g *Group) Loss(subset Subset) ([]float64, error) {
@@ -309,7 +329,11 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	if d.inputs != nil {
 		features = d.inputs.Shape().Size() / d.len
 	}
-	chunk := max(1, min(1024, evalBudget/(g.size*features)))
+	most := max(1, min(1024, g.e.evalBudget()/(g.size*features)))
+	if !backend.IsGo(g.e.backend) {
+		most = max(1, min(8192, g.e.evalBudget()/(g.size*features)))
+	}
+	chunk, _ := evalChunks(n, most)
 	_, classifier := g.e.problem.Loss.(problem.Classifier)
 	ev := Evaluation{Loss: make([]float64, g.size)}
 	if classifier {
