@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Runs the benchmark workloads on XLA with an NVIDIA GPU, then (unless --no-figure) the paper-scale
-# cifar10-resnet18 figure, printing update maps per second and GPU memory. For a machine with a GPU.
+# Runs the benchmark workloads on XLA with an NVIDIA GPU — the FashionMNIST MLP, then ResNet-18, VGG-11 and
+# ResNet-50 (width 1, batch 8, float32, lockstep groups sized from the GPU's memory) — and then, unless
+# --no-figure, the paper-scale cifar10-resnet18 figure (on the FashionMNIST stand-in when the real CIFAR-10 is
+# absent). Prints one JSON line per workload (update maps per second) and the GPU's peak memory. For a machine
+# with a GPU.
 #
-# Usage: scripts/bench-gpu.sh [--binary PATH] [--no-figure] [--steps N]
+# Usage: scripts/bench-gpu.sh [--binary PATH] [--no-figure] [--steps N] [--models "mlp resnet18 vgg11 resnet50"]
+#                             [--figure-timeout SECONDS] [--out DIR]
 #
 # The XLA backend is taken from $GOMLX_BACKEND if set; otherwise from the CUDA PJRT plugin installed by
 # `go run ./cmd/revsgd install-xla`, or, with no download at all, from the plugin of a Python JAX with CUDA
-# (the jax-cuda13-pjrt package) if one is installed.
+# (the jax-cuda13-pjrt package) if one is installed. The figure's run store goes to --out (default
+# results/gpu), so an interrupted figure resumes where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="" figure=1 steps=1000
+bin="" figure=1 steps=100 models="mlp resnet18 vgg11 resnet50" figure_timeout=0 out=results/gpu
 while (($#)); do
   case "$1" in
     --binary) bin=$2; shift 2 ;;
     --no-figure) figure=0; shift ;;
     --steps) steps=$2; shift 2 ;;
+    --models) models=$2; shift 2 ;;
+    --figure-timeout) figure_timeout=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
     *) echo "bench-gpu: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -45,23 +53,37 @@ PY
 fi
 echo "bench-gpu: GOMLX_BACKEND=$GOMLX_BACKEND"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+# Lockstep groups are sized for the GPU's total memory (experiment.ReplicasForMemory).
+mem_mib=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits 2>/dev/null | head -1 || echo 0)
+mem_gib=$(awk -v m="${mem_mib:-0}" 'BEGIN { printf "%.1f", m / 1024 }')
 
 run() {
   local t0; t0=$(date +%s%N)
-  "$bin" "$@" &
+  "$@" &
   local pid=$! peak=0 m
   while kill -0 $pid 2>/dev/null; do
     m=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | head -1 || echo 0)
     ((m > peak)) && peak=$m
     sleep 0.5
   done
-  wait $pid
-  echo "bench-gpu: $* — $(( ($(date +%s%N) - t0) / 1000000 )) ms, peak GPU memory ${peak} MiB"
+  local rc=0
+  wait $pid || rc=$?
+  echo "bench-gpu: ${*#"$bin" } — $(( ($(date +%s%N) - t0) / 1000000 )) ms, peak GPU memory ${peak} MiB, exit $rc"
 }
 "$bin" backend
-run bench -model mlp -workload forward,backward -steps "$steps" -every 10 -seeds 5
-run bench -model resnet18 -workload forward -steps 100 -seeds 5
-run bench -model resnet18 -workload backward -steps 100 -every 10 -seeds 5
+for m in $models; do
+  case $m in
+    mlp) run "$bin" bench -model mlp -workload forward,backward -steps 1000 -every 10 -seeds 5 ;;
+    resnet50) run "$bin" bench -model resnet50 -workload backward -steps $((steps / 2)) -every 10 -seeds 5 -device-memory "$mem_gib" ;;
+    *) run "$bin" bench -model "$m" -workload backward -steps "$steps" -every 10 -seeds 5 -device-memory "$mem_gib" ;;
+  esac
+done
 if ((figure)); then
-  run figure -scale paper cifar10-resnet18
+  args=(figure -scale paper -runs "$out/runs" -out "$out/figures" -device-memory "$mem_gib" cifar10-resnet18)
+  if ((figure_timeout > 0)); then
+    # Stopped at the time limit, the figure keeps what it computed in the run store; rerun to resume.
+    run timeout --signal=INT "$figure_timeout" "$bin" "${args[@]}"
+  else
+    run "$bin" "${args[@]}"
+  fi
 fi
