@@ -68,59 +68,6 @@ func isGoBackend(b compute.Backend) bool {
 	return strings.HasPrefix(strings.ToLower(b.Name()), "go")
 }
 
-// tape records, while a folded network is built, how to send gradients back through each layer.
-type tape struct {
-	steps []tapeStep
-	grads []*Node // the gradient of each parameter, by parameter index
-}
-
-// tapeStep is one layer: its output, its inputs, and the map from the output's gradient to the inputs' gradients
-// (nil where no gradient is needed); it stores its parameters' gradients in the tape as a side effect.
-type tapeStep struct {
-	out  *Node
-	ins  []*Node
-	back func(dy *Node) []*Node
-}
-
-// record adds a layer to the tape (when there is one) and returns its output.
-func (n *net) record(out *Node, ins []*Node, back func(dy *Node) []*Node) *Node {
-	if n.tape != nil {
-		n.tape.steps = append(n.tape.steps, tapeStep{out: out, ins: ins, back: back})
-	}
-	return out
-}
-
-// paramIndex is the index of the parameter param last returned.
-func (n *net) paramIndex() int { return n.next - 1 }
-
-// backprop propagates the output's gradient back through the tape, newest layer first, summing the gradients
-// of activations used twice (residual connections).
-func (t *tape) backprop(out, dout *Node) {
-	grads := map[*Node]*Node{out: dout}
-	for i := len(t.steps) - 1; i >= 0; i-- {
-		s := t.steps[i]
-		dy := grads[s.out]
-		if dy == nil {
-			continue
-		}
-		delete(grads, s.out)
-		for j, d := range s.back(dy) {
-			if d == nil {
-				continue
-			}
-			if prev := grads[s.ins[j]]; prev != nil {
-				d = Add(prev, d)
-			}
-			grads[s.ins[j]] = d
-		}
-	}
-	for i, g := range t.grads {
-		if g == nil {
-			panic(fmt.Sprintf("models: parameter %d received no gradient on the tape", i))
-		}
-	}
-}
-
 // channelsLast is the axes configuration of a 2-D convolution of [B, H, W, C] inputs with [k, k, C_in, C_out]
 // kernels.
 var channelsLast = ConvolveAxesConfig{
@@ -155,8 +102,8 @@ func (n *net) foldedConv(x, w, b *Node, wi, bi, k, stride int) *Node {
 			n.tape.grads[bi] = Reshape(ReduceSum(dy, 0, 1, 2), r, cout)
 		}
 		n.tape.grads[wi] = kernelGradient(in, dy, groups, r, k, stride, pad)
-		if x.Rank() == 5 {
-			return []*Node{nil} // the data needs no gradient
+		if x == n.input {
+			return []*Node{nil}
 		}
 		return []*Node{inputGradient(dy, w, in.Shape().Dimensions, k, stride, pad)}
 	})
@@ -206,58 +153,6 @@ func inputGradient(dy, w *Node, inDims []int, k, stride, pad int) *Node {
 		pads[a] = [2]int{low, inDims[1+a] + k - 1 - dilated - low}
 	}
 	return ConvGeneral(dy, kernel, channelsLast, []int{1, 1}, pads, []int{stride, stride}, nil, r, 1)
-}
-
-// foldedNorm is norm in the folded layout: statistics over the batch and spatial axes of each of the R·C
-// channels, which are each replica's own. With a tape, the gradient flows through the batch statistics:
-// dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/σ with dx̂ = γ·dy.
-func (n *net) foldedNorm(x, scale, shift *Node, si, hi int) *Node {
-	r, c := scale.Shape().Dimensions[0], scale.Shape().Dimensions[1]
-	gamma, beta := Reshape(scale, 1, 1, 1, r*c), Reshape(shift, 1, 1, 1, r*c)
-	var mean, variance *Node
-	if n.mode == normRecorded {
-		mean, variance = n.stats[n.statIdx][0], n.stats[n.statIdx][1]
-		n.statIdx++
-	} else {
-		mean = ReduceAndKeep(x, ReduceMean, 0, 1, 2)
-		variance = ReduceAndKeep(Square(Sub(x, mean)), ReduceMean, 0, 1, 2)
-		if n.mode == normRecord {
-			n.stats = append(n.stats, [2]*Node{StopGradient(mean), StopGradient(variance)})
-		}
-	}
-	sigma := Sqrt(AddScalar(variance, bnEpsilon))
-	xhat := Div(Sub(x, mean), sigma)
-	y := Add(Mul(xhat, gamma), beta)
-	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
-		if n.mode != normBatch {
-			panic("models: gradients of batch normalisation need batch statistics")
-		}
-		n.tape.grads[hi] = Reshape(ReduceSum(dy, 0, 1, 2), r, c)
-		n.tape.grads[si] = Reshape(ReduceSum(Mul(dy, xhat), 0, 1, 2), r, c)
-		dxhat := Mul(dy, gamma)
-		centred := Sub(dxhat, ReduceAndKeep(dxhat, ReduceMean, 0, 1, 2))
-		return []*Node{Div(Sub(centred, Mul(xhat, ReduceAndKeep(Mul(dxhat, xhat), ReduceMean, 0, 1, 2))), sigma)}
-	})
-}
-
-// foldedMaxPool2 is maxPool2 in the folded layout; its gradient goes to every maximum of a window, as GoMLX's
-// gradient of ReduceMax does.
-func (n *net) foldedMaxPool2(x *Node) *Node {
-	d := x.Shape().Dimensions
-	windows := Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3])
-	if smoothKinks {
-		y := ReduceMean(windows, 2, 4)
-		return n.record(y, []*Node{x}, func(dy *Node) []*Node {
-			up := BroadcastToShape(Reshape(dy, d[0], d[1]/2, 1, d[2]/2, 1, d[3]), windows.Shape())
-			return []*Node{Reshape(DivScalar(up, 4), d...)}
-		})
-	}
-	y := ReduceMax(windows, 2, 4)
-	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
-		kept := func(v *Node) *Node { return Reshape(v, d[0], d[1]/2, 1, d[2]/2, 1, d[3]) }
-		atMax := NonNegativeIndicator(Sub(windows, kept(y)))
-		return []*Node{Reshape(Mul(BroadcastToShape(kept(dy), windows.Shape()), atMax), d...)}
-	})
 }
 
 // unfold turns folded activations [B, H, W, R·C] into per-replica features [R, B, H·W·C] (row-major in H, W,

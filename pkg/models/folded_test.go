@@ -32,10 +32,10 @@ func (m archModel) ApplyWithStatistics(params []*Node, x *Node, stats []*Node) *
 }
 
 // pathOutputs runs, for R replicas with their own parameters: the output on per-replica inputs [R, B, ...], the
-// gradient of ⟨V, output⟩ for a fixed cotangent V (by Backprop on the path's own terms; on the patch path that is
-// GoMLX's gradient), the output on inputs shared by all replicas [1, B, ...], and the output on those shared
-// inputs with batch-norm statistics calibrated on the per-replica inputs of replica 0.
-func pathOutputs(t *testing.T, m pathModel, thetas [][]float64, x, shared, v *tensors.Tensor) [][]float64 {
+// gradient of ⟨V, output⟩ for a fixed cotangent V (by Backprop, the hand-written gradients, or with auto by
+// GoMLX's graph.Gradient), the output on inputs shared by all replicas [1, B, ...], and the output on those
+// shared inputs with batch-norm statistics calibrated on the per-replica inputs of replica 0.
+func pathOutputs(t *testing.T, m pathModel, thetas [][]float64, x, shared, v *tensors.Tensor, auto bool) [][]float64 {
 	t.Helper()
 	params := m.Params()
 	var inputs []any
@@ -53,7 +53,11 @@ func pathOutputs(t *testing.T, m pathModel, thetas [][]float64, x, shared, v *te
 		np := len(params)
 		ps, xs, sh, cot := in[:np], in[np], in[np+1], in[np+2]
 		out := []*Node{m.Apply(ps, xs)}
-		out = append(out, m.Backprop(ps, xs, func(*Node) *Node { return cot })...)
+		if auto {
+			out = append(out, Gradient(ReduceAllSum(Mul(cot, out[0])), ps...)...)
+		} else {
+			out = append(out, m.Backprop(ps, xs, func(*Node) *Node { return cot })...)
+		}
 		out = append(out, m.Apply(ps, sh))
 		calibration := Slice(xs, AxisRange(0, 1))
 		return append(out, m.ApplyWithStatistics(ps, sh, m.Statistics(ps, calibration)))
@@ -68,8 +72,9 @@ func pathOutputs(t *testing.T, m pathModel, thetas [][]float64, x, shared, v *te
 	return res
 }
 
-// The grouped path computes what the patch path computes: outputs, calibrated outputs and every parameter's
-// gradient, for R = 1, 3 and 8 replicas, in float64. The bound, 1e-9 relative to the largest magnitude of each
+// Both paths compute what the patch path computes with GoMLX's own gradients: outputs, calibrated outputs and
+// every parameter's gradient by Backprop (written by hand on both paths), for R = 1, 3 and 8 replicas, in
+// float64, on the backend GOMLX_BACKEND selects. The bound, 1e-9 relative to the largest magnitude of each
 // output, leaves room for the different summation orders of convolutions by patches and by XLA's or the Go
 // backend's convolution kernels (≈1e-15 each, accumulated over a few dozen layers, and amplified by batch
 // normalisation over small batches) while catching any wrong index, stride, padding or missing term.
@@ -122,25 +127,27 @@ func TestGroupedPathEqualsPatchPath(t *testing.T) {
 					classes = m.Classes
 				}
 				v := normal(r, c.batch, classes)
-				patch := pathOutputs(t, c.m.withPath(PatchPath), thetas, x, shared, v)
-				grouped := pathOutputs(t, c.m.withPath(GroupedPath), thetas, x, shared, v)
+				want := pathOutputs(t, c.m.withPath(PatchPath), thetas, x, shared, v, true)
 				names := []string{"output"}
 				for _, p := range c.m.Params() {
 					names = append(names, "gradient of "+p.Name)
 				}
 				names = append(names, "output on shared inputs", "calibrated output")
-				for i := range patch {
-					scale := 0.0
-					for _, a := range patch[i] {
-						scale = max(scale, math.Abs(a))
-					}
-					if len(patch[i]) != len(grouped[i]) {
-						t.Fatalf("%s: %d values by patches, %d grouped", names[i], len(patch[i]), len(grouped[i]))
-					}
-					for j := range patch[i] {
-						if d := math.Abs(patch[i][j] - grouped[i][j]); d > 1e-9*max(scale, 1e-3) {
-							t.Fatalf("%s, value %d: %.15g by patches, %.15g grouped (scale %g)", names[i], j,
-								patch[i][j], grouped[i][j], scale)
+				for _, path := range []ConvolutionPath{PatchPath, GroupedPath} {
+					got := pathOutputs(t, c.m.withPath(path), thetas, x, shared, v, false)
+					for i := range want {
+						scale := 0.0
+						for _, a := range want[i] {
+							scale = max(scale, math.Abs(a))
+						}
+						if len(want[i]) != len(got[i]) {
+							t.Fatalf("%s: %d values on the %s path, %d wanted", names[i], len(got[i]), path, len(want[i]))
+						}
+						for j := range want[i] {
+							if d := math.Abs(want[i][j] - got[i][j]); d > 1e-9*max(scale, 1e-3) {
+								t.Fatalf("%s, value %d: %.15g on the %s path, %.15g by GoMLX's gradient of the "+
+									"patch path (scale %g)", names[i], j, got[i][j], path, want[i][j], scale)
+							}
 						}
 					}
 				}

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/revsgd/revsgd/pkg/rng"
 )
@@ -71,6 +69,7 @@ type net struct {
 	// Backprop.
 	folded bool
 	tape   *tape
+	input  *Node // the network's input: data, which needs no gradient
 }
 
 // param registers (describe) or returns (build) the next parameter.
@@ -96,128 +95,39 @@ func (n *net) conv(x *Node, name string, k, cin, cout, stride int, bias bool) *N
 	if n.describe {
 		return nil
 	}
+	wi, bi := n.paramIndex(), -1
+	if b != nil {
+		wi, bi = wi-1, wi
+	}
 	if n.folded {
-		bi := -1
-		if b != nil {
-			bi = n.paramIndex()
-		}
-		wi := n.paramIndex()
-		if b != nil {
-			wi--
-		}
 		return n.foldedConv(x, w, b, wi, bi, k, stride)
 	}
-	r := w.Shape().Dimensions[0]
-	var y *Node
 	if n.twice {
-		y = convBySelection(x, w, k, stride)
-	} else {
-		y = mulKernel(im2col(x, k, stride), Reshape(w, r, k*k*cin, cout))
+		return addBias(convBySelection(x, w, k, stride), b)
 	}
-	if b != nil {
-		y = Add(y, Reshape(b, r, 1, 1, 1, cout))
-	}
-	return y
+	return n.patchConv(x, w, b, wi, bi, k, stride)
 }
 
-// mulKernel multiplies features x [R or 1, B, H, W, K] by each replica's kernel [R, K, O]: [R, B, H, W, O].
-// Shared inputs (a leading axis of 1) are multiplied without being broadcast to every replica first.
-func mulKernel(x, kernel *Node) *Node {
-	if x.Shape().Dimensions[0] == 1 && kernel.Shape().Dimensions[0] > 1 {
-		return Einsum("bhwk,rko->rbhwo", Squeeze(x, 0), kernel)
+// addBias adds per-replica biases b [R, C] (or nothing, for nil) to activations [R, B, H, W, C].
+func addBias(y, b *Node) *Node {
+	if b == nil {
+		return y
 	}
-	return Einsum("rbhwk,rko->rbhwo", x, kernel)
-}
-
-// im2col returns the k×k patches of x [R, B, H, W, C] at the given stride, padded with (k−1)/2 zeros on each side:
-// [R, B, H', W', k·k·C], ordered (row offset, column offset, channel).
-func im2col(x *Node, k, stride int) *Node {
-	pad := (k - 1) / 2
-	if pad > 0 {
-		x = zeroPad(x, 2, pad)
-		x = zeroPad(x, 3, pad)
-	}
-	dims := x.Shape().Dimensions
-	hOut := (dims[2]-k)/stride + 1
-	wOut := (dims[3]-k)/stride + 1
-	var cols []*Node
-	for dy := range k {
-		for dx := range k {
-			cols = append(cols, Slice(x, AxisRange(), AxisRange(),
-				AxisRange(dy, dy+(hOut-1)*stride+1).Stride(stride),
-				AxisRange(dx, dx+(wOut-1)*stride+1).Stride(stride), AxisRange()))
-		}
-	}
-	if len(cols) == 1 {
-		return cols[0]
-	}
-	return Concatenate(cols, -1)
-}
-
-// convBySelection is the k×k convolution of x [R or 1, B, H, W, Cin] with w [R, k, k, Cin, Cout] written with
-// matrix products alone: for each offset (dy, dx), constant 0/1 matrices select the shifted, strided and
-// zero-padded rows and columns, a one-hot vector selects the kernel's tap, and the taps' products are summed.
-func convBySelection(x, w *Node, k, stride int) *Node {
-	d := x.Shape().Dimensions
-	r, cin, cout := w.Shape().Dimensions[0], w.Shape().Dimensions[3], w.Shape().Dimensions[4]
-	taps := Reshape(w, r, k*k, cin, cout)
-	var y *Node
-	for dy := range k {
-		rows := Einsum("oh,rbhwc->rbowc", selection(x.Graph(), x.DType(), d[2], k, dy, stride), x)
-		for dx := range k {
-			col := Einsum("ow,rbhwc->rbhoc", selection(x.Graph(), x.DType(), d[3], k, dx, stride), rows)
-			onehot := make([]float64, k*k)
-			onehot[dy*k+dx] = 1
-			tap := Einsum("j,rjio->rio", ConvertDType(Const(x.Graph(), onehot), x.DType()), taps)
-			term := mulKernel(col, tap)
-			if y == nil {
-				y = term
-			} else {
-				y = Add(y, term)
-			}
-		}
-	}
-	return y
-}
-
-// selection returns the constant [out, in] matrix that picks, for output position o, input position
-// o·stride + offset − (k−1)/2, or nothing (a zero row) where that falls in the padding.
-func selection(g *Graph, dtype dtypes.DType, in, k, offset, stride int) *Node {
-	pad := (k - 1) / 2
-	out := (in+2*pad-k)/stride + 1
-	m := make([][]float64, out)
-	for o := range m {
-		m[o] = make([]float64, in)
-		if i := o*stride + offset - pad; i >= 0 && i < in {
-			m[o][i] = 1
-		}
-	}
-	return ConvertDType(Const(g, m), dtype)
-}
-
-// zeroPad adds pad zeros on both sides of an axis by concatenation (graph.Pad has no gradient on every backend).
-func zeroPad(x *Node, axis, pad int) *Node {
-	dims := slices.Clone(x.Shape().Dimensions)
-	dims[axis] = pad
-	z := Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
-	return Concatenate([]*Node{z, x, z}, axis)
+	d := b.Shape().Dimensions
+	return Add(y, Reshape(b, d[0], 1, 1, 1, d[1]))
 }
 
 // norm is batch normalisation over the batch and spatial axes, per replica and channel, with a learned scale and
-// shift; see normMode for where the statistics come from.
+// shift; see normMode for where the statistics come from. With a tape, the gradient flows through the batch
+// statistics: dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/σ with dx̂ = γ·dy.
 func (n *net) norm(x *Node, name string, channels int) *Node {
 	scale := n.param(name+"/scale", []int{channels}, paramInit{kind: initOnes})
 	shift := n.param(name+"/shift", []int{channels}, paramInit{kind: initZeros})
 	if n.describe {
 		return nil
 	}
-	if n.folded {
-		return n.foldedNorm(x, scale, shift, n.paramIndex()-1, n.paramIndex())
-	}
-	axes := make([]int, 0, x.Rank()-2)
-	for a := 1; a < x.Rank()-1; a++ {
-		axes = append(axes, a)
-	}
+	si, hi := n.paramIndex()-1, n.paramIndex()
+	axes := n.statAxes()
 	var mean, variance *Node
 	if n.mode == normRecorded {
 		mean, variance = n.stats[n.statIdx][0], n.stats[n.statIdx][1]
@@ -229,14 +139,38 @@ func (n *net) norm(x *Node, name string, channels int) *Node {
 			n.stats = append(n.stats, [2]*Node{StopGradient(mean), StopGradient(variance)})
 		}
 	}
-	r := scale.Shape().Dimensions[0]
-	shape := make([]int, x.Rank())
-	for i := range shape {
-		shape[i] = 1
+	gamma, beta := n.perChannel(scale), n.perChannel(shift)
+	sigma := Sqrt(AddScalar(variance, bnEpsilon)) // Rsqrt has no gradient in GoMLX
+	xhat := Div(Sub(x, mean), sigma)
+	y := Add(Mul(xhat, gamma), beta)
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		if n.mode != normBatch {
+			panic("models: gradients of batch normalisation need batch statistics")
+		}
+		d := scale.Shape().Dimensions
+		n.tape.grads[hi] = Reshape(ReduceSum(dy, axes...), d...)
+		n.tape.grads[si] = Reshape(ReduceSum(Mul(dy, xhat), axes...), d...)
+		dxhat := Mul(dy, gamma)
+		centred := Sub(dxhat, ReduceAndKeep(dxhat, ReduceMean, axes...))
+		return []*Node{Div(Sub(centred, Mul(xhat, ReduceAndKeep(Mul(dxhat, xhat), ReduceMean, axes...))), sigma)}
+	})
+}
+
+// statAxes are the batch and spatial axes of activations: [R, B, H, W, C] or, folded, [B, H, W, R·C].
+func (n *net) statAxes() []int {
+	if n.folded {
+		return []int{0, 1, 2}
 	}
-	shape[0], shape[len(shape)-1] = r, channels
-	y := Div(Sub(x, mean), Sqrt(AddScalar(variance, bnEpsilon))) // Rsqrt has no gradient in GoMLX
-	return Add(Mul(y, Reshape(scale, shape...)), Reshape(shift, shape...))
+	return []int{1, 2, 3}
+}
+
+// perChannel reshapes per-replica channel values [R, C] to broadcast with activations.
+func (n *net) perChannel(p *Node) *Node {
+	d := p.Shape().Dimensions
+	if n.folded {
+		return Reshape(p, 1, 1, 1, d[0]*d[1])
+	}
+	return Reshape(p, d[0], 1, 1, 1, d[1])
 }
 
 func (n *net) relu(x *Node) *Node {
@@ -265,20 +199,37 @@ func (n *net) add(a, b *Node) *Node {
 	return n.record(Add(a, b), []*Node{a, b}, func(dy *Node) []*Node { return []*Node{dy, dy} })
 }
 
-// maxPool2 is 2×2 max-pooling with stride 2, as a reshape and a maximum.
+// maxPool2 is 2×2 max-pooling with stride 2, as a reshape and a maximum. Its gradient goes to every maximum of a
+// window, as GoMLX's gradient of ReduceMax does.
 func (n *net) maxPool2(x *Node) *Node {
 	if n.describe {
 		return nil
 	}
-	if n.folded {
-		return n.foldedMaxPool2(x)
-	}
 	d := x.Shape().Dimensions
-	windows := Reshape(x, d[0], d[1], d[2]/2, 2, d[3]/2, 2, d[4])
-	if smoothKinks {
-		return ReduceMean(windows, 3, 5)
+	var wd, reduce []int // windows' dimensions, and the axes within a window
+	for a, size := range d {
+		if slices.Contains(n.statAxes()[1:], a) { // the spatial axes
+			wd = append(wd, size/2, 2)
+			reduce = append(reduce, len(wd)-1)
+		} else {
+			wd = append(wd, size)
+		}
 	}
-	return ReduceMax(windows, 3, 5)
+	windows := Reshape(x, wd...)
+	kept := slices.Clone(wd) // a pooled value's shape within the windows
+	for _, a := range reduce {
+		kept[a] = 1
+	}
+	if smoothKinks {
+		return n.record(ReduceMean(windows, reduce...), []*Node{x}, func(dy *Node) []*Node {
+			return []*Node{Reshape(DivScalar(BroadcastToShape(Reshape(dy, kept...), windows.Shape()), 4), d...)}
+		})
+	}
+	y := ReduceMax(windows, reduce...)
+	return n.record(y, []*Node{x}, func(dy *Node) []*Node {
+		atMax := NonNegativeIndicator(Sub(windows, Reshape(y, kept...)))
+		return []*Node{Reshape(Mul(BroadcastToShape(Reshape(dy, kept...), windows.Shape()), atMax), d...)}
+	})
 }
 
 // globalAvgPool averages over the spatial axes: [R, B, H, W, C] → [R, B, C].
@@ -289,7 +240,11 @@ func (n *net) globalAvgPool(x *Node) *Node {
 	if n.folded {
 		return n.unfold(x, true)
 	}
-	return ReduceMean(x, 2, 3)
+	d := x.Shape().Dimensions
+	return n.record(ReduceMean(x, 2, 3), []*Node{x}, func(dy *Node) []*Node {
+		up := BroadcastToShape(Reshape(dy, d[0], d[1], 1, 1, d[4]), x.Shape())
+		return []*Node{DivScalar(up, float64(d[2]*d[3]))}
+	})
 }
 
 // flatten turns feature maps [R, B, H, W, C] into features [R, B, H·W·C].
@@ -301,7 +256,7 @@ func (n *net) flatten(x *Node) *Node {
 		return n.unfold(x, false)
 	}
 	d := x.Shape().Dimensions
-	return Reshape(x, d[0], d[1], -1)
+	return n.record(Reshape(x, d[0], d[1], -1), []*Node{x}, func(dy *Node) []*Node { return []*Node{Reshape(dy, d...)} })
 }
 
 // linear is a fully connected layer with bias on [R, B, in].
@@ -368,15 +323,10 @@ func applyTwice(a architecture, params []*Node, x *Node) *Node {
 }
 
 // backprop builds the gradients of a loss with respect to an architecture's parameters, given the loss's gradient
-// with respect to the output (see Backpropagator): on the grouped path from the tape of hand-written layer
-// gradients, on the patch path by GoMLX's gradient of ⟨outputGrad, output⟩ with outputGrad held constant.
+// with respect to the output (see Backpropagator), from the tape of hand-written layer gradients.
 func backprop(a architecture, path ConvolutionPath, params []*Node, x *Node, outputGrad func(*Node) *Node) []*Node {
 	n := build(path, params, normBatch)
-	if !n.folded {
-		out := a(n, x)
-		return Gradient(ReduceAllSum(Mul(StopGradient(outputGrad(out)), out)), params...)
-	}
-	n.tape = &tape{grads: make([]*Node, len(params))}
+	n.tape, n.input = &tape{grads: make([]*Node, len(params))}, x
 	out := a(n, x)
 	n.tape.backprop(out, outputGrad(out))
 	return n.tape.grads
