@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/revsgd/revsgd/pkg/rng"
 )
 
 // The CIFAR data sets (Krizhevsky 2009): 32×32 colour images, 50 000 for training and 10 000 for testing, in 10
@@ -157,61 +156,4 @@ func readManifest(dir string) (map[string]string, error) {
 		return nil, fmt.Errorf("cifar: %s is corrupted (%v); delete %s and fetch again", filepath.Join(dir, manifestName), err, dir)
 	}
 	return m, nil
-}
-
-// WriteCIFARStandIn writes generated data in the exact binary layout of a CIFAR data set into dir (the files of
-// both splits, train examples spread over the training files), for tests and for machines without the real data.
-// The images are learnable but synthetic: each class has its own random colour and stripe orientation, plus
-// pixel noise; labels are drawn uniformly. All draws come from rng.New(seed).
-func WriteCIFARStandIn(name, dir string, train, test int, seed uint64) error {
-	layout, ok := cifarLayouts[name]
-	if !ok {
-		return fmt.Errorf("cifar: unknown data set %q", name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cifar: %w", err)
-	}
-	r := rng.New(seed)
-	type look struct {
-		colour     [3]float64
-		horizontal bool
-	}
-	looks := make([]look, layout.classes)
-	for i := range looks {
-		looks[i] = look{colour: [3]float64{r.Uniform(40, 215), r.Uniform(40, 215), r.Uniform(40, 215)}, horizontal: r.IntN(2) == 0}
-	}
-	write := func(file string, n int) error {
-		rec := make([]byte, 0, n*(layout.labelBytes+cifarPixels))
-		for range n {
-			fine := r.IntN(layout.classes)
-			if layout.labelBytes == 2 {
-				rec = append(rec, byte(fine/5)) // coarse: five fine classes per superclass
-			}
-			rec = append(rec, byte(fine))
-			lk := looks[fine]
-			for c := range 3 {
-				for i := range 32 * 32 {
-					row, col := i/32, i%32
-					stripe := row
-					if !lk.horizontal {
-						stripe = col
-					}
-					v := lk.colour[c] + 30*float64(stripe%4/2*2-1) + r.Uniform(-40, 40)
-					rec = append(rec, byte(max(0, min(255, v))))
-				}
-			}
-		}
-		return os.WriteFile(filepath.Join(dir, file), rec, 0o644)
-	}
-	trainFiles := layout.splits["train"]
-	for i, f := range trainFiles {
-		n := train / len(trainFiles)
-		if i < train%len(trainFiles) {
-			n++
-		}
-		if err := write(f, n); err != nil {
-			return err
-		}
-	}
-	return write(layout.splits["test"][0], test)
 }

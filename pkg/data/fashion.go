@@ -44,23 +44,65 @@ const (
 // /usr/share/datasets/fashion-mnist; each idx file may be gzipped (NAME.gz) or not. The MD5 of every file's
 // decompressed content is checked.
 func LoadFashionMNIST(split string) (*Dataset, error) {
-	return loadFashion(split, []string{filepath.Join(Dir(), FashionMNIST), DebianFashionMNISTDir}, true)
+	return loadFashion(split, fashionDirs(), true)
 }
+
+// fashionDirs returns the directories LoadFashionMNIST looks in, in order (a variable for tests).
+var fashionDirs = func() []string {
+	return []string{filepath.Join(Dir(), FashionMNIST), DebianFashionMNISTDir}
+}
+
+// FashionMNISTDir returns the directory LoadFashionMNIST would read FashionMNIST's training images from, and
+// whether there is one. It only looks for the files; loading checks their content.
+func FashionMNISTDir() (string, bool) { return findFashion("train", fashionDirs()) }
 
 // loadFashion loads from the first directory that has the split's files; verify checks the official MD5s.
 func loadFashion(split string, dirs []string, verify bool) (*Dataset, error) {
+	f, err := readFashion(split, dirs, verify)
+	if err != nil {
+		return nil, err
+	}
+	x := make([]float32, len(f.pixels))
+	for i, v := range f.pixels {
+		x[i] = float32((float64(v)/255 - fashionMean) / fashionStd)
+	}
+	y := make([]int32, len(f.labels))
+	for i, v := range f.labels {
+		y[i] = int32(v)
+	}
+	return &Dataset{
+		Name:    FashionMNIST + "/" + split,
+		Inputs:  tensors.FromFlatDataAndDimensions(x, f.n, 28, 28, 1),
+		Targets: tensors.FromFlatDataAndDimensions(y, f.n),
+	}, nil
+}
+
+// fashionRaw is one split of FashionMNIST as stored: n images of 28×28 bytes (0 black … 255 white, row-major)
+// and their labels 0–9.
+type fashionRaw struct {
+	n              int
+	pixels, labels []byte
+}
+
+// findFashion returns the first of dirs that has the split's image file (gzipped or not).
+func findFashion(split string, dirs []string) (string, bool) {
+	for _, d := range dirs {
+		if _, err := findIDX(d, fashionFiles[split][0].name); err == nil {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// readFashion reads a split's idx files from the first directory that has them; verify checks the official MD5s
+// of their content.
+func readFashion(split string, dirs []string, verify bool) (*fashionRaw, error) {
 	files, ok := fashionFiles[split]
 	if !ok {
 		return nil, fmt.Errorf("fashion-mnist: unknown split %q; use \"train\" or \"test\"", split)
 	}
-	dir := ""
-	for _, d := range dirs {
-		if _, err := findIDX(d, files[0].name); err == nil {
-			dir = d
-			break
-		}
-	}
-	if dir == "" {
+	dir, ok := findFashion(split, dirs)
+	if !ok {
 		return nil, fmt.Errorf("fashion-mnist: %s not found in %s: run `%s` (downloads into %s) or "+
 			"`apt-get install dataset-fashion-mnist`", files[0].name, strings.Join(dirs, " or "),
 			FetchCommand(FashionMNIST), filepath.Join(Dir(), FashionMNIST))
@@ -88,26 +130,16 @@ func loadFashion(split string, dirs []string, verify bool) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(dims) != 3 || len(ldims) != 1 || dims[0] != ldims[0] {
+	if len(dims) != 3 || dims[1] != 28 || dims[2] != 28 || len(ldims) != 1 || dims[0] != ldims[0] {
 		return nil, fmt.Errorf("fashion-mnist: %s has shape %v and %s %v; expected [M 28 28] and [M]", files[0].name,
 			dims, files[1].name, ldims)
 	}
-	x := make([]float32, len(images))
-	for i, v := range images {
-		x[i] = float32((float64(v)/255 - fashionMean) / fashionStd)
-	}
-	y := make([]int32, len(labels))
 	for i, v := range labels {
 		if v > 9 {
 			return nil, fmt.Errorf("fashion-mnist: %s: label %d at example %d is not a class 0–9", files[1].name, v, i)
 		}
-		y[i] = int32(v)
 	}
-	return &Dataset{
-		Name:    FashionMNIST + "/" + split,
-		Inputs:  tensors.FromFlatDataAndDimensions(x, dims[0], dims[1], dims[2], 1),
-		Targets: tensors.FromFlatDataAndDimensions(y, dims[0]),
-	}, nil
+	return &fashionRaw{n: dims[0], pixels: images, labels: labels}, nil
 }
 
 // findIDX returns the path of NAME or NAME.gz in dir.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -44,8 +43,9 @@ type Classification struct {
 	Marks []int
 	// EvalLimit is the number of examples of each data set the metrics are computed on (0: all).
 	EvalLimit int
-	// StandIn, at quick scale, is the number of training and test images of generated stand-in data used when
-	// the real CIFAR data is absent.
+	// StandIn is the number of training and test images of the stand-in used when the real CIFAR data is absent
+	// (data.CIFARStandIn: FashionMNIST in the CIFAR layout, else generated images); zero means none, and the
+	// missing data is an error.
 	StandIn [2]int
 }
 
@@ -60,8 +60,9 @@ func fashionMLPSettings(s Scale) *Classification {
 }
 
 func cifarSettings(s Scale, name, paper, dataset string, model models.Model, quickWidth float64) *Classification {
+	// At paper scale the stand-in has CIFAR's sizes (FashionMNIST has 60 000 training and 10 000 test images).
 	c := &Classification{Scale: s, Name: name, Paper: paper, Dataset: dataset, Model: model,
-		H: 0.025, Batch: 8, Steps: 2000, Every: 20, Seeds: 5, EvalLimit: 10000}
+		H: 0.025, Batch: 8, Steps: 2000, Every: 20, Seeds: 5, EvalLimit: 10000, StandIn: [2]int{50000, 10000}}
 	if s == Quick {
 		c.Steps, c.Every, c.EvalLimit, c.StandIn = 30, 10, 256, [2]int{512, 256}
 		switch m := model.(type) {
@@ -109,8 +110,10 @@ float32.`, c.Name, c.Paper, c.Scale, c.Dataset, c.Model.Name(), models.NumParams
 recomputed at θ on the first %d training examples.`, models.CalibrationExamples)
 	}
 	if c.StandIn[0] > 0 {
-		text += fmt.Sprintf(` Without the real %s in the data directory, this scale runs on generated stand-in data in
-its binary format (%d training, %d test images).`, c.Dataset, c.StandIn[0], c.StandIn[1])
+		text += fmt.Sprintf(` Without the real %s in the data directory, this scale runs on a stand-in in its binary
+format, %d training and %d test images, and says so: %s (the first images of each FashionMNIST split), or,
+without FashionMNIST too, %s.`, c.Dataset, c.StandIn[0], c.StandIn[1], data.FashionStandIn.Describe(c.Dataset),
+			data.GeneratedStandIn.Describe(c.Dataset))
 	}
 	return text
 }
@@ -149,32 +152,53 @@ func describeRule(r update.Rule) string {
 	return fmt.Sprintf("%s %v", r.Name(), r.Hyper())
 }
 
-// load returns the data, and a notice when it is generated stand-in data.
-func (c *Classification) load() (train, test *data.Dataset, notice string, err error) {
+// load returns the data, and when it is a stand-in a notice (Markdown) and a figure title that say so.
+func (c *Classification) load() (train, test *data.Dataset, notice, title string, err error) {
 	switch c.Dataset {
 	case data.FashionMNIST:
 		if train, err = data.LoadFashionMNIST("train"); err == nil {
 			test, err = data.LoadFashionMNIST("test")
 		}
-		return train, test, "", err
+		return train, test, "", "", err
 	case data.CIFAR10, data.CIFAR100:
 		dir := data.CIFARDir(c.Dataset)
 		if _, statErr := os.Stat(dir); errors.Is(statErr, os.ErrNotExist) && c.StandIn[0] > 0 {
-			dir = filepath.Join(data.Dir(), "stand-in", c.Dataset)
-			if err := data.WriteCIFARStandIn(c.Dataset, dir, c.StandIn[0], c.StandIn[1], 2025); err != nil {
-				return nil, nil, "", err
+			var kind data.StandInKind
+			if dir, kind, err = data.CIFARStandIn(c.Dataset, c.StandIn[0], c.StandIn[1]); err != nil {
+				return nil, nil, "", "", err
 			}
-			notice = fmt.Sprintf("**Stand-in data.** %s was not found in %s, so this run used generated stand-in "+
-				"data in the %s binary format (%d training, %d test images; `data.WriteCIFARStandIn`), not the "+
-				"real images. Fetch the real data with `%s`.", c.Dataset, data.CIFARDir(c.Dataset), c.Dataset,
-				c.StandIn[0], c.StandIn[1], data.FetchCommand(c.Dataset))
+			notice, title = c.standInNotice(kind, dir)
 		}
 		if train, err = data.LoadCIFAR(c.Dataset, dir, "train", false); err == nil {
 			test, err = data.LoadCIFAR(c.Dataset, dir, "test", false)
 		}
-		return train, test, notice, err
+		return train, test, notice, title, err
 	}
-	return nil, nil, "", fmt.Errorf("figures: unknown data set %q", c.Dataset)
+	return nil, nil, "", "", fmt.Errorf("figures: unknown data set %q", c.Dataset)
+}
+
+// standInNotice says, in Markdown, which stand-in a run used instead of the missing CIFAR data, and gives the
+// figure's title.
+func (c *Classification) standInNotice(kind data.StandInKind, dir string) (notice, title string) {
+	what := kind.Describe(c.Dataset)
+	var how string
+	switch {
+	case kind == data.FashionStandIn && c.Dataset == data.CIFAR100:
+		how = "It holds FashionMNIST's first %d training and %d test images, each 28×28 garment centred in 32×32 " +
+			"and drawn in one of 10 colours, tint i mod 10 for the i-th image of a split; fine label 10·garment + " +
+			"tint, coarse label fine/5 (`data.WriteFashionCIFARStandIn`)."
+	case kind == data.FashionStandIn:
+		how = "It holds FashionMNIST's first %d training and %d test images, each 28×28 garment centred in 32×32 " +
+			"and copied into the red, green and blue planes, labelled by garment (`data.WriteFashionCIFARStandIn`)."
+	default:
+		how = "FashionMNIST was not found either, so its %d training and %d test images are generated: each class " +
+			"has one random colour and stripe orientation, plus noise (`data.WriteCIFARStandIn`)."
+	}
+	notice = fmt.Sprintf("**Stand-in data.** %s was not found in %s, so this run used a stand-in in its binary "+
+		"format: %s. %s The files are in %s. These are not CIFAR images, so the numbers are not the paper's; "+
+		"fetch the real data with `%s`.", c.Dataset, data.CIFARDir(c.Dataset), what,
+		fmt.Sprintf(how, c.StandIn[0], c.StandIn[1]), dir, data.FetchCommand(c.Dataset))
+	return notice, fmt.Sprintf("%s on stand-in data: %s", c.Name, what)
 }
 
 // Run implements Figure.
@@ -183,13 +207,14 @@ func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{Figure: plot.NewFigure(2, panels.trainLoss, panels.testLoss, panels.testAcc, panels.change),
-		Summary: summary}, nil
+	fig := plot.NewFigure(2, panels.trainLoss, panels.testLoss, panels.testAcc, panels.change)
+	fig.Title = panels.title
+	return &Outcome{Figure: fig, Summary: summary}, nil
 }
 
 // run runs the experiment and draws its panels.
 func (c *Classification) run(ctx context.Context, env Env) (*classification, string, error) {
-	train, test, notice, err := c.load()
+	train, test, notice, title, err := c.load()
 	if err != nil {
 		return nil, "", err
 	}
@@ -213,12 +238,15 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	if notice != "" {
 		summary = notice + "\n\n" + summary
 	}
+	panels.title = title
 	return panels, summary, nil
 }
 
-// classification holds the panels of a classification figure.
+// classification holds the panels of a classification figure, and its title ("" unless the data is a
+// stand-in, which the title names).
 type classification struct {
 	trainLoss, testLoss, testAcc, change *plot.Panel
+	title                                string
 }
 
 // classificationPanels draws per-seed training loss, test loss and test accuracy, order against order, how much
@@ -264,5 +292,6 @@ func classificationPanels(res *experiment.Result, marks []int) (*classification,
 			p.VLine(float64(m))
 		}
 	}
-	return &classification{trainLoss, testLoss, testAcc, change}, summary.String(), nil
+	return &classification{trainLoss: trainLoss, testLoss: testLoss, testAcc: testAcc, change: change},
+		summary.String(), nil
 }

@@ -3,12 +3,14 @@ package plot
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"os"
 	"path/filepath"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/revsgd/revsgd/internal/atomicfile"
 	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -23,6 +25,9 @@ type Figure struct {
 	Panels []*Panel
 	// PanelWidth and PanelHeight are each panel's size; zero means 12 cm × 8 cm.
 	PanelWidth, PanelHeight vg.Length
+	// Title, when set, is drawn centred above the panels (lines split at "\n"), in a strip added to the
+	// figure's height.
+	Title string
 }
 
 // NewFigure returns a figure of panels laid out in cols columns.
@@ -38,10 +43,34 @@ func (f *Figure) layout() (rows, cols int, w, h vg.Length) {
 	if ph == 0 {
 		ph = 8 * vg.Centimeter
 	}
-	return rows, cols, pw * vg.Length(cols), ph * vg.Length(rows)
+	return rows, cols, pw * vg.Length(cols), ph*vg.Length(rows) + f.titleHeight()
+}
+
+// titlePadding is the space above and below the figure's title.
+const titlePadding = 2 * vg.Millimeter
+
+// titleStyle is the figure title's text style: a point larger than the panels' titles.
+func titleStyle() draw.TextStyle {
+	return draw.TextStyle{Color: color.Black, Font: font.From(gplot.DefaultFont, 13), XAlign: draw.XCenter,
+		YAlign: draw.YTop, Handler: gplot.DefaultTextHandler}
+}
+
+// titleHeight is the height of the strip the title takes, zero without one.
+func (f *Figure) titleHeight() vg.Length {
+	if f.Title == "" {
+		return 0
+	}
+	return titleStyle().Rectangle(f.Title).Size().Y + 2*titlePadding
 }
 
 func (f *Figure) draw(c draw.Canvas) {
+	if h := f.titleHeight(); h > 0 {
+		strip := vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: c.Max.Y - h}, Max: c.Max}
+		c.SetColor(color.White)
+		c.Fill(strip.Path())
+		c.FillText(titleStyle(), vg.Point{X: c.Center().X, Y: c.Max.Y - titlePadding}, f.Title)
+		c.Max.Y -= h
+	}
 	rows, cols, _, _ := f.layout()
 	grid := make([][]*gplot.Plot, rows)
 	for r := range grid {

@@ -52,3 +52,26 @@ func TestFigureWritesPNGAndSVG(t *testing.T) {
 		t.Error("mismatched lengths accepted")
 	}
 }
+
+func TestFigureTitle(t *testing.T) {
+	p := NewPanel("curves", "step", "value")
+	if err := p.Line("forward", []float64{1, 2}, []float64{1, 0.5}, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := NewFigure(1, p)
+	_, _, _, plain := f.layout()
+	f.Title = "stand-in data: FashionMNIST"
+	if _, _, _, h := f.layout(); h <= plain {
+		t.Errorf("height %v with a title, %v without", h, plain)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "stand-in data: FashionMNIST") || !strings.Contains(string(svg), "curves") {
+		t.Error("SVG lacks the figure title or the panel title")
+	}
+	if _, err := f.PNG(); err != nil {
+		t.Fatal(err)
+	}
+}
