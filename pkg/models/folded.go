@@ -2,9 +2,7 @@ package models
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
@@ -24,18 +22,19 @@ import (
 // gradient of a grouped convolution splits it into one convolution per group, R of them per layer.
 
 // ConvolutionPath selects how a convolutional network (ResNet, VGG) builds its convolutions. Both paths compute
-// the same function and the same gradients, to rounding (tested).
+// the same function and the same gradients, to rounding (tested), and both backpropagate by hand (Backprop).
 type ConvolutionPath int
 
 const (
-	// AutoPath takes GroupedPath on XLA and PatchPath on the pure-Go backend, whose grouped convolution is a
-	// direct loop.
+	// AutoPath is PatchPath, the faster of the two wherever it was measured (BENCHMARKS.md): on two CPU cores
+	// with the pure-Go backend, whose grouped convolution is a direct loop, and on an H100 with XLA, where the
+	// batched matrix products of patches beat cuDNN's grouped convolutions for ResNet-18 and VGG-11.
 	AutoPath ConvolutionPath = iota
-	// PatchPath writes convolutions as patch matrices times kernels, replicas on a leading axis, differentiated
-	// by GoMLX. It runs on every backend and can be differentiated twice (see TwiceDifferentiable).
+	// PatchPath writes convolutions as patch matrices times kernels, replicas on a leading axis. It runs on
+	// every backend and, through ApplyTwiceDifferentiable, can be differentiated twice.
 	PatchPath
-	// GroupedPath folds the replicas into channels and runs each convolution as one grouped convolution, with
-	// gradients written by hand (Backprop).
+	// GroupedPath folds the replicas into channels and runs each convolution as one grouped convolution. It
+	// needs less memory than patches (no k²-fold patch matrices).
 	GroupedPath
 )
 
@@ -52,20 +51,12 @@ func (p ConvolutionPath) String() string {
 	return fmt.Sprintf("ConvolutionPath(%d)", int(p))
 }
 
-// resolve returns the path a network takes on the backend its graph is built for.
-func (p ConvolutionPath) resolve(g *Graph) ConvolutionPath {
-	if p != AutoPath {
-		return p
-	}
-	if isGoBackend(g.Backend()) {
+// resolve returns the path a network takes.
+func (p ConvolutionPath) resolve() ConvolutionPath {
+	if p == AutoPath {
 		return PatchPath
 	}
-	return GroupedPath
-}
-
-// isGoBackend reports whether b is the pure-Go backend (pkg/backend.IsGo, which this package cannot import).
-func isGoBackend(b compute.Backend) bool {
-	return strings.HasPrefix(strings.ToLower(b.Name()), "go")
+	return p
 }
 
 // channelsLast is the axes configuration of a 2-D convolution of [B, H, W, C] inputs with [k, k, C_in, C_out]

@@ -309,7 +309,7 @@ func initialise(params []Param, inits []paramInit, src *rng.Source) []float64 {
 
 // build starts a walk that builds an architecture on the given parameters along the given path.
 func build(path ConvolutionPath, params []*Node, mode normMode) *net {
-	return &net{values: params, mode: mode, folded: path.resolve(params[0].Graph()) == GroupedPath}
+	return &net{values: params, mode: mode, folded: path.resolve() == GroupedPath}
 }
 
 // apply builds an architecture with batch statistics.
