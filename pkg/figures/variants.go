@@ -83,14 +83,22 @@ func (c *Composite) Settings() string {
 func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
 	var panels []*plot.Panel
 	var summary strings.Builder
+	var titles []string
 	for i, p := range c.Parts {
 		got, s, err := p.run(ctx, env)
 		if err != nil {
 			return nil, err
 		}
-		panels = append(panels, got.testLoss.SetTitle(c.Labels[i]+": test loss, per seed"),
-			got.change.SetTitle(c.Labels[i]+": change of the test loss"))
-		fmt.Fprintf(&summary, "**%s**\n\n%s\n", c.Labels[i], s)
+		label := c.Labels[i]
+		if got.title != "" { // a stand-in: say so in the panels and the figure's title
+			label += " (stand-in)"
+			titles = append(titles, got.title)
+		}
+		panels = append(panels, got.testLoss.SetTitle(label+": test loss, per seed"),
+			got.change.SetTitle(label+": change of the test loss"))
+		fmt.Fprintf(&summary, "**%s**\n\n%s\n", label, s)
 	}
-	return &Outcome{Figure: plot.NewFigure(2, panels...), Summary: summary.String()}, nil
+	fig := plot.NewFigure(2, panels...)
+	fig.Title = strings.Join(titles, "; ")
+	return &Outcome{Figure: fig, Summary: summary.String()}, nil
 }
