@@ -1,6 +1,7 @@
 package figures
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestCIFARFiguresUseFashionStandIn(t *testing.T) {
 			t.Errorf("does not name the stand-in: %q", text)
 		}
 	}
-	if !strings.Contains(notice, "cifar100-fashion-mnist-512x256-v1") || !strings.Contains(notice, "fetch cifar100") {
+	if !strings.Contains(notice, fmt.Sprintf("cifar100-fashion-mnist-%dx%d-v1", c.StandIn[0], c.StandIn[1])) || !strings.Contains(notice, "fetch cifar100") {
 		t.Errorf("notice: %q", notice)
 	}
 	if !strings.Contains(c.Settings(), "10 garments × 10 tints") {

@@ -59,9 +59,6 @@ func adamWSettings(s Scale) *Composite {
 		c.Name, c.Paper = "adamw", "App. A.5"
 		c.Rule = update.DefaultAdamW(1e-3)
 	}
-	if s == Quick {
-		resnet.Steps = 20
-	}
 	return &Composite{Scale: s, Name: "adamw", Paper: "App. A.5", Parts: []*Classification{mlp, resnet},
 		Labels: []string{"MLP, FashionMNIST", "ResNet-18, CIFAR-10"}}
 }
