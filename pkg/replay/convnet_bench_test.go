@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/models"
@@ -14,8 +15,9 @@ import (
 )
 
 // One lockstep SGD step (batch 8, float32) of R replicas of the CIFAR convnets on stand-in CIFAR-10 images, on
-// the backend GOMLX_BACKEND selects (the pure-Go one when unset), by convolution path: update maps per second.
-// Select with -bench 'ConvNetStep/resnet18-w0.0625' etc.
+// the backend GOMLX_BACKEND selects (the pure-Go one when unset), by convolution path: update maps per second,
+// compilation excluded. R = 1 and 8, and on an accelerator also 32 and 64, and ResNet-50. Select with
+// -bench 'ConvNetStep/resnet18-w0.0625' etc.
 func BenchmarkConvNetStep(b *testing.B) {
 	dir := b.TempDir()
 	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 256, 8, 1); err != nil {
@@ -30,9 +32,14 @@ func BenchmarkConvNetStep(b *testing.B) {
 		nets = append(nets, models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: w},
 			models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: w})
 	}
+	sizes := []int{1, 8}
+	if be := backendtest.Selected(b); !backend.IsGo(be) {
+		sizes = append(sizes, 32, 64)
+		nets = append(nets, models.ResNet{Depth: 50, Channels: 3, Classes: 10, Width: 1})
+	}
 	for _, m := range nets {
 		for _, path := range []models.ConvolutionPath{models.PatchPath, models.GroupedPath} {
-			for _, r := range []int{1, 8} {
+			for _, r := range sizes {
 				b.Run(fmt.Sprintf("%s/%s/R=%d", m.Name(), path, r), func(b *testing.B) {
 					switch v := m.(type) {
 					case models.ResNet:
