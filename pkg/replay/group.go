@@ -283,26 +283,29 @@ type Evaluation struct {
 	Accuracy []float64
 }
 
-// evalBudget bounds the number of input scalars (replicas × examples × features) one evaluation call handles:
-// on a CPU, to keep a call's activations in memory; on an accelerator, 16 times more, whose memory holds them and
-// which needs large calls to be busy.
-func (e *Engine) evalBudget() int {
-	if backend.IsGo(e.backend) {
-		return 1 << 21
+// evalLimit is the most examples one evaluation call of r replicas handles, for inputs of the given number of
+// features: the call's input scalars (replicas × examples × features) are bounded to keep its activations in
+// memory — on a CPU 2²¹, on an accelerator, whose memory holds 16 times more and which needs large calls to be
+// busy, 2²⁵ — and so is the number of examples (1024 on a CPU, 8192 on an accelerator).
+func (e *Engine) evalLimit(r, features int) int {
+	budget, most := 1<<21, 1024
+	if !backend.IsGo(e.backend) {
+		budget, most = 1<<25, 8192
 	}
-	return 1 << 25
+	return max(1, min(most, budget/(r*features)))
 }
 
-// evalChunks splits n examples into calls of at most most examples each, of equal sizes where a divisor of n
-// allows it (each distinct size compiles its own graph): the chunk size and the number of calls.
-func evalChunks(n, most int) (size, calls int) {
-	calls = (n + most - 1) / most
+// evalChunk is the size of the calls that evaluate n examples at most `most` at a time: equal sizes where a
+// divisor of n allows it without more than twice the fewest calls (each distinct size compiles its own graph),
+// else `most`, with a smaller last call.
+func evalChunk(n, most int) int {
+	calls := (n + most - 1) / most
 	for k := calls; k <= 2*calls; k++ {
 		if n%k == 0 {
-			return n / k, k
+			return n / k
 		}
 	}
-	return most, calls
+	return most
 }
 
 // Loss returns each replica's mean loss over the whole subset.
@@ -329,11 +332,7 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	if d.inputs != nil {
 		features = d.inputs.Shape().Size() / d.len
 	}
-	most := max(1, min(1024, g.e.evalBudget()/(g.size*features)))
-	if !backend.IsGo(g.e.backend) {
-		most = max(1, min(8192, g.e.evalBudget()/(g.size*features)))
-	}
-	chunk, _ := evalChunks(n, most)
+	chunk := evalChunk(n, g.e.evalLimit(g.size, features))
 	_, classifier := g.e.problem.Loss.(problem.Classifier)
 	ev := Evaluation{Loss: make([]float64, g.size)}
 	if classifier {

@@ -300,3 +300,14 @@ func TestMomentumMatchesHeavyBallByHand(t *testing.T) {
 		t.Fatalf("step count %g after %d steps", ours[0].Count, len(batches))
 	}
 }
+
+// Evaluation calls have one size where a divisor allows (one compiled graph), never more than the limit.
+func TestEvalChunk(t *testing.T) {
+	for _, c := range []struct{ n, most, want int }{
+		{10000, 218, 200}, {10000, 8192, 5000}, {256, 1024, 256}, {7, 3, 3}, {12, 5, 4}, {1, 1, 1},
+	} {
+		if got := evalChunk(c.n, c.most); got != c.want {
+			t.Errorf("evalChunk(%d, %d) = %d, want %d", c.n, c.most, got, c.want)
+		}
+	}
+}
