@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/internal/atomicfile"
 )
 
 // The CIFAR data sets (Krizhevsky 2009): 32×32 colour images, 50 000 for training and 10 000 for testing, in 10
@@ -140,6 +141,13 @@ func LoadCIFAR(name, dir, split string, coarse bool) (*Dataset, error) {
 	}
 	return &Dataset{Name: dsName, Inputs: tensors.FromFlatDataAndDimensions(x, len(y), 32, 32, 3),
 		Targets: tensors.FromFlatDataAndDimensions(y, len(y))}, nil
+}
+
+// writeManifest records the MD5s of a directory's files (file name → MD5). The manifest marks the directory
+// complete: it is replaced atomically, so that a crash leaves none or a whole one.
+func writeManifest(dir string, manifest map[string]string) error {
+	raw, _ := json.MarshalIndent(manifest, "", "  ")
+	return atomicfile.Write(filepath.Join(dir, manifestName), raw)
 }
 
 // readManifest reads the MD5s the fetcher recorded, or returns nil when there is no manifest.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,8 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/revsgd/revsgd/internal/atomicfile"
 )
 
 // download is one file to fetch: its address and the MD5 to check (of the archive, or for FashionMNIST of the
@@ -111,9 +108,7 @@ func fetchCIFAR(ctx context.Context, name, dir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	raw, _ := json.MarshalIndent(manifest, "", "  ")
-	// The manifest marks the extraction complete: replace it atomically, so that a crash leaves none or a whole one.
-	if err := atomicfile.Write(filepath.Join(out, manifestName), raw); err != nil {
+	if err := writeManifest(out, manifest); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	return nil

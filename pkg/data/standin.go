@@ -1,7 +1,6 @@
 package data
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -133,10 +132,7 @@ func writeFashionCIFAR(name, dir string, train, test int, dirs []string, verify 
 		}
 		i := 0
 		for k, f := range split.files {
-			n := split.n / len(split.files)
-			if k < split.n%len(split.files) {
-				n++
-			}
+			n := fileShare(split.n, len(split.files), k)
 			rec := make([]byte, 0, n*(layout.labelBytes+cifarPixels))
 			for range n {
 				rec = appendFashionRecord(rec, name, src.pixels[i*784:(i+1)*784], src.labels[i], fashionTint(i))
@@ -218,14 +214,19 @@ func WriteCIFARStandIn(name, dir string, train, test int, seed uint64) error {
 	}
 	trainFiles := layout.splits["train"]
 	for i, f := range trainFiles {
-		n := train / len(trainFiles)
-		if i < train%len(trainFiles) {
-			n++
-		}
-		generate(f, n)
+		generate(f, fileShare(train, len(trainFiles), i))
 	}
 	generate(layout.splits["test"][0], test)
 	return writeCIFARFiles(dir, files)
+}
+
+// fileShare is how many of n records the k-th of a split's files holds: n spread as evenly as possible, the
+// first files taking one more.
+func fileShare(n, files, k int) int {
+	if k < n%files {
+		return n/files + 1
+	}
+	return n / files
 }
 
 // writeCIFARFiles writes the files into dir, each atomically, and then the manifest of their MD5s, which marks
@@ -250,8 +251,7 @@ func writeCIFARFiles(dir string, files map[string][]byte) error {
 		}
 		manifest[f] = md5Hex(files[f])
 	}
-	raw, _ := json.MarshalIndent(manifest, "", "  ")
-	if err := atomicfile.Write(manifestPath, raw); err != nil {
+	if err := writeManifest(dir, manifest); err != nil {
 		return fmt.Errorf("cifar stand-in: %w", err)
 	}
 	return nil

@@ -22,7 +22,7 @@ type VGG struct {
 	Channels, Classes int
 	// Width multiplies every layer's channels (1 for the standard network).
 	Width float64
-	// Path selects how convolutions are built; the zero value, AutoPath, suits the backend.
+	// Path selects how convolutions are built; the zero value, AutoPath, is the faster path where measured.
 	Path ConvolutionPath
 }
 
@@ -103,7 +103,7 @@ type ResNet struct {
 	Channels, Classes int
 	// Width multiplies every layer's channels (1: 64 in the stem).
 	Width float64
-	// Path selects how convolutions are built; the zero value, AutoPath, suits the backend.
+	// Path selects how convolutions are built; the zero value, AutoPath, is the faster path where measured.
 	Path ConvolutionPath
 }
 
