@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up what is missing (scripts/setup.sh), then runs go vet, the Go tests on the pure-Go
-# backend (also the cgo-free -tags noxla build), every notebook headlessly at quick scale, the Dockerfile lint, and
-# one notebook in a real browser (headless Chromium). Any failure fails.
+# backend (also the cgo-free -tags noxla build), every notebook headlessly at quick scale, the figures' claims
+# (pkg/figures TestClaims, on the runs the notebooks stored), the Dockerfile lint, and one notebook in a real
+# browser (headless Chromium). Any failure fails.
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -16,12 +17,14 @@ go vet ./...
 go vet -tags noxla ./...
 echo "== cgo-free build"
 CGO_ENABLED=0 go build -tags noxla ./...
-echo "== go test"
-go test -count=1 ./...
+echo "== go test (-short: every test but the figures' claims, which run after the notebooks)"
+go test -count=1 -short ./...
 echo "== notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
 run_notebooks "$root/results/test/notebooks" notebooks/*.ipynb
+echo "== the figures' claims at quick scale (re-plotted from the runs the notebooks stored)"
+go test -count=1 -timeout 60m -run 'TestClaims$' ./pkg/figures
 echo "== Dockerfile lint"
 node_tools
 tools/node/node_modules/.bin/dockerfilelint Dockerfile

@@ -39,6 +39,8 @@ func main() {
 const usage = `usage:
   revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures, write DIR/ID.png, .svg and .md
   revsgd figures                                         list the figure ids
+  revsgd catalogue [-root DIR]                           regenerate docs/figures.md and the README's gallery
+                                                         from docs/gallery/ID.json
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
@@ -53,6 +55,23 @@ func run(args []string) error {
 		return figureCmd(args[1:])
 	case "figures":
 		fmt.Println(strings.Join(figures.IDs(), "\n"))
+		return nil
+	case "catalogue":
+		fs := flag.NewFlagSet("catalogue", flag.ContinueOnError)
+		root := fs.String("root", ".", "the repository's root")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		docs, err := figures.Docs(*root)
+		if err != nil {
+			return err
+		}
+		for path, text := range docs {
+			if err := os.WriteFile(filepath.Join(*root, path), []byte(text), 0o644); err != nil {
+				return err
+			}
+			fmt.Println("catalogue: wrote", filepath.Join(*root, path))
+		}
 		return nil
 	case "backend":
 		c, err := backend.New()
@@ -176,7 +195,12 @@ func figureCmd(args []string) error {
 		if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
 			return err
 		}
-		fmt.Printf("%s: wrote %s, %s, %s in %s\n%s\n", f.ID(), png, svg, md, time.Since(start).Round(time.Millisecond), o.Summary)
+		claims, err := figures.NewClaimsFile(f, scale, choice.Name(), o).Write(*out)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: wrote %s, %s, %s, %s in %s\n%s\n", f.ID(), png, svg, md, claims,
+			time.Since(start).Round(time.Millisecond), o.Summary)
 	}
 	return nil
 }

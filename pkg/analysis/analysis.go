@@ -36,8 +36,8 @@ func MeanStd(runs [][]float64) (mean, std []float64, err error) {
 	return mean, std, nil
 }
 
-// mean returns the arithmetic mean of xs.
-func mean(xs []float64) float64 {
+// Mean returns the arithmetic mean of xs.
+func Mean(xs []float64) float64 {
 	m := 0.0
 	for _, x := range xs {
 		m += x
@@ -50,7 +50,7 @@ func Variance(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := mean(xs)
+	m := Mean(xs)
 	v := 0.0
 	for _, x := range xs {
 		v += (x - m) * (x - m)

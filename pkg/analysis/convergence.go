@@ -162,7 +162,7 @@ func spacingFactor(rho float64, delta int) float64 {
 
 // Slope is the least-squares slope of ys against xs.
 func Slope(xs, ys []float64) float64 {
-	mx, my := mean(xs), mean(ys)
+	mx, my := Mean(xs), Mean(ys)
 	var sxy, sxx float64
 	for i := range xs {
 		sxy += (xs[i] - mx) * (ys[i] - my)

@@ -51,8 +51,8 @@ func TestBackwardLimitOnTheQuadratic(t *testing.T) {
 	}
 	// The fitted rate is 1 − h: the per-seed slope over 40 points has standard error ≈ 0.015, so the mean over
 	// 2000 seeds ≈ 0.0004; we allow 0.003.
-	t.Logf("mean rate %.5f, realised/exact %.3f, Tail²/exact %.3f, close early %d", mean(rates), mean(errs2)/(h*h*math.Pow(1-h, 2*n)/(1-(1-h)*(1-h))), mean(tails2)/(h*h*math.Pow(1-h, 2*n)/(1-(1-h)*(1-h))), closeEarly)
-	if m := mean(rates); math.Abs(m-(1-h)) > 0.003 {
+	t.Logf("mean rate %.5f, realised/exact %.3f, Tail²/exact %.3f, close early %d", Mean(rates), Mean(errs2)/(h*h*math.Pow(1-h, 2*n)/(1-(1-h)*(1-h))), Mean(tails2)/(h*h*math.Pow(1-h, 2*n)/(1-(1-h)*(1-h))), closeEarly)
+	if m := Mean(rates); math.Abs(m-(1-h)) > 0.003 {
 		t.Errorf("mean fitted rate %.4f, want 1 − h = %.4f", m, 1-h)
 	}
 	// E(θ* − θ_N)² = h²σ² (1−h)^{2N} / (1 − (1−h)²) exactly. The realised squared errors average to it within
@@ -60,10 +60,10 @@ func TestBackwardLimitOnTheQuadratic(t *testing.T) {
 	// averaging squares of noisy estimates biases upwards; measured 1.21×), and must land within [0.75, 1.35] ×
 	// — a gross miscalibration, like fitting c from the mean log step (0.28×), fails.
 	exact := h * h * math.Pow(1-h, 2*n) / (1 - (1-h)*(1-h))
-	if r := mean(errs2) / exact; math.Abs(r-1) > 4*math.Sqrt(2.0/seeds) {
+	if r := Mean(errs2) / exact; math.Abs(r-1) > 4*math.Sqrt(2.0/seeds) {
 		t.Errorf("mean (θ* − θ_N)² is %.3g × the exact %.3g", r, exact)
 	}
-	if r := mean(tails2) / exact; r < 0.75 || r > 1.35 {
+	if r := Mean(tails2) / exact; r < 0.75 || r > 1.35 {
 		t.Errorf("mean estimated Tail² is %.3f × the exact E(θ* − θ_N)²", r)
 	}
 	if frac := float64(closeEarly) / seeds; frac < 0.95 {

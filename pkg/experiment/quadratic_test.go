@@ -41,7 +41,7 @@ func epsilons(t *testing.T, p *problem.Problem, seed uint64, steps int) []float6
 	return eps
 }
 
-// The closed forms of FIGURES.md, evaluated term by term:
+// The closed forms of docs/figures.md (Definitions), evaluated term by term:
 // forward  θ_n = (1−h)^n θ_0 + h Σ_{k=1..n} (1−h)^{n−k} ε_k,
 // backward θ_n = (1−h)^n θ_0 + h Σ_{k=1..n} (1−h)^{k−1} ε_k.
 func closedForward(theta0, h float64, eps []float64, n int) float64 {

@@ -213,7 +213,7 @@ func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	fig := plot.NewFigure(2, panels.trainLoss, panels.testLoss, panels.testAcc, panels.change)
 	fig.Title = panels.title
-	return &Outcome{Figure: fig, Summary: summary}, nil
+	return &Outcome{Figure: fig, Summary: summary, Claims: panels.claims}, nil
 }
 
 // run runs the experiment and draws its panels.
@@ -239,6 +239,14 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	if err != nil {
 		return nil, "", err
 	}
+	panels.claims = c.claims(res)
+	for _, cl := range panels.claims {
+		if strings.HasSuffix(cl.ID, "/test-loss-change-ratio") {
+			panels.change.Note(fmt.Sprintf("late mean change, %s ÷ forward: %.2f", strings.TrimSuffix(cl.ID,
+				"/test-loss-change-ratio"), cl.Value))
+		}
+	}
+	summary += "\n" + ClaimsTable(panels.claims)
 	if notice != "" {
 		summary = notice + "\n\n" + summary
 	}
@@ -251,6 +259,34 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 type classification struct {
 	trainLoss, testLoss, testAcc, change *plot.Panel
 	title                                string
+	claims                               []Claim
+}
+
+// claims measures the figure's claim: late in the run every other order's curves move less than forward's
+// (training loss, test loss, test accuracy); with resets, the test loss also settles within each window.
+func (c *Classification) claims(res *experiment.Result) []Claim {
+	claims := changeClaims(res, lateWindow(c.Steps, c.Marks), trainLossMetric, testLossMetric, testAccMetric)
+	if len(c.Marks) < 2 {
+		return claims
+	}
+	fr, fSeeds := windowDecline(res.Order("forward"), c.Steps, c.Marks)
+	for _, o := range res.Spec.Orders {
+		name := o.Name()
+		if name == "forward" {
+			continue
+		}
+		r, seeds := windowDecline(res.Order(name), c.Steps, c.Marks)
+		per := make([]float64, len(seeds))
+		for i := range seeds {
+			per[i] = seeds[i] / fSeeds[i]
+		}
+		claims = append(claims,
+			reported(name+"/window-decline", fmt.Sprintf("mean change of the test loss in the second half of each "+
+				"window between resets ÷ in its first half, %s", name), r).perSeed(seeds),
+			reported("forward/window-decline", "the same for forward (no resets; the same windows)", fr).perSeed(fSeeds),
+			below(name+"/window-decline-ratio", fmt.Sprintf("within-window decline, %s ÷ forward", name), r/fr, 1).perSeed(per))
+	}
+	return claims
 }
 
 // classificationPanels draws per-seed training loss, test loss and test accuracy, order against order, how much

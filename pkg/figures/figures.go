@@ -1,4 +1,4 @@
-// Package figures reproduces the entries of the figure catalogue (shared/FIGURES.md): one file per figure holds
+// Package figures reproduces the entries of the figure catalogue (docs/figures.md): one file per figure holds
 // its settings at each scale, the experiments it runs and the panels it draws. Notebooks and the revsgd command
 // call New and Run; nothing about a figure lives anywhere else.
 package figures
@@ -74,6 +74,8 @@ type Outcome struct {
 	Figure *plot.Figure
 	// Summary reports the measured numbers next to the values theory predicts, in Markdown.
 	Summary string
+	// Claims are the numbers behind the figure's claim, each with its prediction where there is one.
+	Claims []Claim
 }
 
 var registry = map[string]func(Scale) Figure{

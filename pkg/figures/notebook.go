@@ -48,7 +48,7 @@ func ResultsDir() string {
 
 // Reproduce runs a figure the way a notebook does: it chooses the backend (one line says which), shows the
 // settings, runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and
-// an interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg, and shows the figure and the summary
+// an interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg and the numbers of its claim to ID.json, and shows the figure and the summary
 // of measured numbers inline (in GoNB) or on standard output.
 func Reproduce(id string, scale Scale) (*Outcome, error) {
 	f, err := New(id, scale)
@@ -74,7 +74,11 @@ func Reproduce(id string, scale Scale) (*Outcome, error) {
 		return nil, err
 	}
 	show(o.Summary)
-	fmt.Printf("figure written to %s (and .svg)\n", pngPath)
+	jsonPath, err := NewClaimsFile(f, scale, choice.Name(), o).Write(dir)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("figure written to %s (and .svg), its claim's numbers to %s\n", pngPath, jsonPath)
 	return o, nil
 }
 

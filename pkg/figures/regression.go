@@ -121,7 +121,9 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 		fmt.Fprintf(&summary, "| %s | %.4f ± %.4f | %.4f ± %.4f | %.4f |\n", name, trMean[last], trStd[last],
 			teMean[last], teStd[last], secondHalfMean(changes))
 	}
-	return &Outcome{Figure: plot.NewFigure(2, train, test, band, change), Summary: summary.String()}, nil
+	claims := changeClaims(res, lateWindow(res.Spec.Steps, nil), trainLossMetric, testLossMetric)
+	summary.WriteString("\n" + ClaimsTable(claims))
+	return &Outcome{Figure: plot.NewFigure(2, train, test, band, change), Summary: summary.String(), Claims: claims}, nil
 }
 
 func joinInts(xs []int, sep string) string {

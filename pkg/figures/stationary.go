@@ -3,6 +3,7 @@ package figures
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -102,8 +103,11 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 // Run implements Figure.
 func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 	var summary strings.Builder
-	row := func(problem, test string, stat, p float64) {
+	// Each test of equal laws is a claim that its p-value exceeds 0.01 (a true claim fails it 1 time in 100).
+	var claims []Claim
+	row := func(id, problem, test string, stat, p float64) {
 		fmt.Fprintf(&summary, "| %s | %s | %.4g | %.3g |\n", problem, test, stat, p)
+		claims = append(claims, above(id, fmt.Sprintf("%s: p-value of the %s", problem, test), p, 0.01))
 	}
 	summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
 
@@ -122,14 +126,23 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	row("quadratic", "KS, backward limits vs forward θ_N", d, p)
+	row("quadratic/ks-backward-forward", "quadratic", "KS, backward limits vs forward θ_N", d, p)
 	for _, o := range []struct {
-		name string
-		xs   []float64
-	}{{"forward θ_N", f1}, {"backward limits", b1}} {
+		id, name string
+		xs       []float64
+	}{{"quadratic/ks-forward-exact", "forward θ_N", f1}, {"quadratic/ks-backward-exact", "backward limits", b1}} {
 		d, p, _ := analysis.KolmogorovSmirnovOneSample(o.xs, analysis.NormalCDF(0, exact))
-		row("quadratic", "KS, "+o.name+" vs exact N(0, hσ²/(2−h))", d, p)
+		row(o.id, "quadratic", "KS, "+o.name+" vs exact N(0, hσ²/(2−h))", d, p)
 	}
+	// The power of the same test: against a wrong law, twice the exact variance, it must reject (for 1000
+	// points the largest CDF gap, 0.083, is 1.6× the 1% critical value 1.63/√1000).
+	d, p, err = analysis.KolmogorovSmirnovOneSample(b1, analysis.NormalCDF(0, 2*exact))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&summary, "| quadratic | KS, backward limits vs a wrong law N(0, 2hσ²/(2−h)) (power check) | %.4g | %.3g |\n", d, p)
+	claims = append(claims, below("quadratic/ks-backward-wrong-law", "quadratic: p-value of the KS test of the backward "+
+		"limits against a wrong law, N(0, 2hσ²/(2−h)) (the test's power)", p, 0.01))
 	const m = 200
 	qq := plot.NewPanel(fmt.Sprintf("quadratic: quantiles vs the exact law (%d seeds)", s.Seeds), "exact N(0, hσ²/(2−h)) quantile", "empirical quantile")
 	ref := make([]float64, m)
@@ -145,6 +158,7 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 	if err := qq.Points("backward", ref, analysis.Quantiles(b1, m)); err != nil {
 		return nil, err
 	}
+	qq.Note(fmt.Sprintf("KS p-values: backward vs forward %.2f, vs exact %.2f", claims[0].Value, claims[2].Value))
 	hist := plot.NewPanel("quadratic: forward θ_N and backward limits", "θ", "density")
 	if err := hist.Histogram("forward", f1, 40); err != nil {
 		return nil, err
@@ -175,23 +189,33 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 		d, p, _ := analysis.KolmogorovSmirnov(column(bwd, i), column(fwd, i))
 		minP, maxD = min(minP, p), max(maxD, d)
 	}
-	row("linear regression", fmt.Sprintf("KS per coordinate: largest D, smallest p × %d (Bonferroni)", dims), maxD, min(1, minP*float64(dims)))
+	row("linear/ks-per-coordinate", "linear regression", fmt.Sprintf("KS per coordinate: largest D, smallest p × %d (Bonferroni)", dims), maxD, min(1, minP*float64(dims)))
 	k := min(s.EnergyPoints, len(fwd))
 	e, p, err := analysis.EnergyDistance(bwd[:k], fwd[:k], 199, 1)
 	if err != nil {
 		return nil, err
 	}
-	row("linear regression", "energy test on θ ∈ R^"+fmt.Sprint(dims), e, p)
+	row("linear/energy", "linear regression", "energy test on θ ∈ R^"+fmt.Sprint(dims), e, p)
 
-	lqq := plot.NewPanel("linear regression: backward limits vs forward θ_N", "forward θ_N quantile", "backward limit quantile")
+	// Each coordinate's quantiles standardised by the forward mean and standard deviation of that coordinate, so
+	// that all of them share one scale and a deviation of any is visible.
+	lqq := plot.NewPanel("linear regression: backward limits vs forward θ_N, per coordinate",
+		"forward θ_N quantile (standardised)", "backward limit quantile (same scale)")
+	lqq.Note(fmt.Sprintf("energy test p = %.2f; KS per coordinate, Bonferroni p = %.2f", p, min(1, minP*float64(dims))))
 	scatter := plot.NewPanel("linear regression: the two clouds", names[0], names[1])
+	lo, hi := 0.0, 0.0
 	for i := range dims {
-		fq, bq := analysis.Quantiles(column(fwd, i), m), analysis.Quantiles(column(bwd, i), m)
+		f := column(fwd, i)
+		mu, sd := analysis.Mean(f), math.Sqrt(analysis.Variance(f))
+		fq, bq := analysis.Quantiles(f, m), analysis.Quantiles(column(bwd, i), m)
+		for k := range fq {
+			fq[k], bq[k] = (fq[k]-mu)/sd, (bq[k]-mu)/sd
+			lo, hi = min(lo, fq[k]), max(hi, fq[k])
+		}
 		if err := lqq.Points(names[i], fq, bq); err != nil {
 			return nil, err
 		}
 	}
-	lo, hi := span(fwd)
 	if err := lqq.Dashed("y = x", []float64{lo, hi}, []float64{lo, hi}); err != nil {
 		return nil, err
 	}
@@ -204,7 +228,12 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 
 	fmt.Fprintf(&summary, "\nBackward limits: median estimated ‖θ* − θ_N‖ %.2g (quadratic), %.2g (linear regression).\n",
 		median(qTails), median(lTails))
-	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String()}, nil
+	claims = append(claims,
+		below("quadratic/limit-tail", "quadratic: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its limit "+
+			"(converged: far below the law's standard deviation)", median(qTails), 1e-6),
+		below("linear/limit-tail", "linear regression: the same", median(lTails), 1e-6))
+	summary.WriteString("\n" + ClaimsTable(claims))
+	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String(), Claims: claims}, nil
 }
 
 func column(points [][]float64, i int) []float64 {
@@ -213,16 +242,6 @@ func column(points [][]float64, i int) []float64 {
 		out[k] = p[i]
 	}
 	return out
-}
-
-func span(points [][]float64) (lo, hi float64) {
-	lo, hi = points[0][0], points[0][0]
-	for _, p := range points {
-		for _, v := range p {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	return lo, hi
 }
 
 func median(xs []float64) float64 {

@@ -48,8 +48,8 @@ type Composite struct {
 	Name, Paper string
 	// Parts are the experiments, each labelled.
 	Parts []*Classification
-	// Labels name the parts in panel titles.
-	Labels []string
+	// Labels name the parts in panel titles; Keys prefix the IDs of their claims.
+	Labels, Keys []string
 }
 
 func adamWSettings(s Scale) *Composite {
@@ -60,7 +60,7 @@ func adamWSettings(s Scale) *Composite {
 		c.Rule = update.DefaultAdamW(1e-3)
 	}
 	return &Composite{Scale: s, Name: "adamw", Paper: "App. A.5", Parts: []*Classification{mlp, resnet},
-		Labels: []string{"MLP, FashionMNIST", "ResNet-18, CIFAR-10"}}
+		Labels: []string{"MLP, FashionMNIST", "ResNet-18, CIFAR-10"}, Keys: []string{"mlp", "resnet18"}}
 }
 
 // ID implements Figure.
@@ -81,6 +81,7 @@ func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
 	var panels []*plot.Panel
 	var summary strings.Builder
 	var titles []string
+	var claims []Claim
 	for i, p := range c.Parts {
 		got, s, err := p.run(ctx, env)
 		if err != nil {
@@ -94,8 +95,9 @@ func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
 		panels = append(panels, got.testLoss.SetTitle(label+": test loss, per seed"),
 			got.change.SetTitle(label+": change of the test loss"))
 		fmt.Fprintf(&summary, "**%s**\n\n%s\n", label, s)
+		claims = append(claims, prefixed(c.Keys[i], c.Labels[i], got.claims)...)
 	}
 	fig := plot.NewFigure(2, panels...)
 	fig.Title = strings.Join(titles, "; ")
-	return &Outcome{Figure: fig, Summary: summary.String()}, nil
+	return &Outcome{Figure: fig, Summary: summary.String(), Claims: claims}, nil
 }

@@ -71,6 +71,9 @@ func (f *Figure) draw(c draw.Canvas) {
 		c.FillText(titleStyle(), vg.Point{X: c.Center().X, Y: c.Max.Y - titlePadding}, f.Title)
 		c.Max.Y -= h
 	}
+	for _, p := range f.Panels {
+		p.prepare()
+	}
 	rows, cols, _, _ := f.layout()
 	grid := make([][]*gplot.Plot, rows)
 	for r := range grid {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,40 @@ type Panel struct {
 	p      *gplot.Plot
 	logY   bool
 	legend map[string]bool
+	// colors are the palette colours given to this panel's other labels, in order of first use, so that no two
+	// of them share a colour (up to the palette's size).
+	colors map[string]color.Color
+	// notes are lines added under the title; dropped counts the non-finite values left out of the lines.
+	notes   []string
+	title   string
+	dropped int
+	// drawn counts the points, bars and functions added; a panel with none is drawn empty, with a note.
+	drawn int
+	// prepared is set once prepare has adjusted the axes (a figure is drawn more than once: PNG, SVG).
+	prepared bool
+}
+
+// prepare readies a panel for drawing: one with nothing to draw gets linear axes (a log axis needs positive
+// values) and says so, instead of failing.
+func (p *Panel) prepare() {
+	if p.prepared {
+		return
+	}
+	p.prepared = true
+	// A log axis over a single value (one point) would be widened by gonum to [v − 1, v + 1]: widen it by a factor.
+	for _, a := range []*gplot.Axis{&p.p.X, &p.p.Y} {
+		if _, log := a.Scale.(gplot.LogScale); log && a.Min == a.Max && a.Min > 0 {
+			a.Min, a.Max = a.Min/2, a.Max*2
+		}
+	}
+	if p.drawn > 0 {
+		p.makeRoomForLegend()
+		return
+	}
+	p.p.X.Scale, p.p.Y.Scale = gplot.LinearScale{}, gplot.LinearScale{}
+	p.p.X.Tick.Marker, p.p.Y.Tick.Marker = gplot.DefaultTicks{}, gplot.DefaultTicks{}
+	p.p.X.Min, p.p.X.Max, p.p.Y.Min, p.p.Y.Max = 0, 1, 0, 1
+	p.Note("nothing to draw: too few points (e.g. fewer than two evaluations)")
 }
 
 // NewPanel returns an empty panel with a title and axis labels.
@@ -31,7 +66,85 @@ func NewPanel(title, xLabel, yLabel string) *Panel {
 	p.Y.Label.Text = yLabel
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	return &Panel{p: p, legend: map[string]bool{}}
+	return &Panel{p: p, legend: map[string]bool{}, colors: map[string]color.Color{}, title: title}
+}
+
+// makeRoomForLegend extends the y axis past the data, on the legend's side (top, or bottom after LegendBottom),
+// by about the legend's height, so that the legend does not cover the data.
+func (p *Panel) makeRoomForLegend() {
+	if len(p.legend) == 0 {
+		return
+	}
+	f := min(0.5, 0.02+0.065*float64(len(p.legend))) // share of the panel's height the legend takes
+	y := &p.p.Y
+	if _, log := y.Scale.(gplot.LogScale); log && y.Min > 0 && y.Max > y.Min {
+		lo, hi := math.Log(y.Min), math.Log(y.Max)
+		if p.p.Legend.Top {
+			y.Max = math.Exp(lo + (hi-lo)/(1-f))
+		} else {
+			y.Min = math.Exp(hi - (hi-lo)/(1-f))
+		}
+		return
+	}
+	if _, lin := y.Scale.(gplot.LinearScale); lin && y.Max > y.Min {
+		if p.p.Legend.Top {
+			y.Max = y.Min + (y.Max-y.Min)/(1-f)
+		} else {
+			y.Min = y.Max - (y.Max-y.Min)/(1-f)
+		}
+	}
+}
+
+// Note adds a line under the panel's title, e.g. a fitted slope or a p-value.
+func (p *Panel) Note(text string) *Panel {
+	p.notes = append(p.notes, text)
+	p.retitle()
+	return p
+}
+
+// retitle writes the title, its notes, and how many non-finite values were not drawn.
+func (p *Panel) retitle() {
+	lines := append([]string{p.title}, p.notes...)
+	if p.dropped > 0 {
+		lines = append(lines, fmt.Sprintf("%d NaN or infinite values not drawn", p.dropped))
+	}
+	p.p.Title.Text = strings.Join(lines, "\n")
+}
+
+// color is the colour of a label in this panel: Color's fixed colours for the orders and references, else the
+// next unused palette colour.
+func (p *Panel) color(label string) color.Color {
+	if c, ok := fixedColor(label); ok {
+		return c
+	}
+	if c, ok := p.colors[label]; ok {
+		return c
+	}
+	// Start from the label's colour by hash (so a label keeps its colour across panels) and take the next one
+	// not yet used in this panel.
+	start := paletteIndex(label)
+	c := palette[start]
+	for k := range palette {
+		c = palette[(start+k)%len(palette)]
+		used := false
+		for _, u := range p.colors {
+			used = used || u == c
+		}
+		if !used {
+			break
+		}
+	}
+	p.colors[label] = c
+	return c
+}
+
+// paletteIndex is the palette colour of a label by hash.
+func paletteIndex(label string) int {
+	h := 0
+	for _, c := range label {
+		h = h*31 + int(c)
+	}
+	return (h%len(palette) + len(palette)) % len(palette)
 }
 
 // LogY switches the y axis to a log scale; non-positive values are left out of the lines drawn.
@@ -49,22 +162,49 @@ func (p *Panel) LogX() *Panel {
 	return p
 }
 
-// logTicks labels powers of ten compactly ("1e-05") and leaves the minor ticks unlabelled.
+// logTicks labels at least three ticks on a log axis: the powers of ten when the range spans three of them, else
+// also 2 and 5 times them, else every integer multiple (the other multiples are unlabelled minor ticks); a range
+// too narrow even for that (within one step between multiples) gets evenly spaced ticks.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
-	ticks := gplot.LogTicks{Prec: -1}.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 1, 64)
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return gplot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	}
+	first, last := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	// Over many decades, label every step-th power of ten (about seven labels) and leave out the minor ticks.
+	step, minor := max(1, (last-first+6)/7), last-first <= 6
+	for _, labelled := range [][]int{{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		var ticks []gplot.Tick
+		count := 0
+		for e := first; e <= last; e++ {
+			for m := 1; m <= 9; m++ {
+				if m == 1 && e%step != 0 || m > 1 && !minor {
+					continue
+				}
+				v := float64(m) * math.Pow(10, float64(e))
+				if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+					continue
+				}
+				t := gplot.Tick{Value: v}
+				if slices.Contains(labelled, m) {
+					t.Label = strconv.FormatFloat(v, 'g', 2, 64)
+					count++
+				}
+				ticks = append(ticks, t)
+			}
+		}
+		if count >= 3 {
+			return ticks
 		}
 	}
-	return ticks
+	return gplot.DefaultTicks{}.Ticks(lo, hi)
 }
 
-// SetTitle replaces the panel's title.
+// SetTitle replaces the panel's title (its notes stay).
 func (p *Panel) SetTitle(title string) *Panel {
-	p.p.Title.Text = title
+	p.title = title
+	p.retitle()
 	return p
 }
 
@@ -75,8 +215,17 @@ func (p *Panel) LegendBottom() *Panel {
 }
 
 // Color returns the colour used for a label: the composition orders have fixed colours (forward red, backward
-// blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take gonum's palette by hash.
+// blue, intermittent green, switch purple; "exact" and "y = x" black), other labels take the palette by hash —
+// within a panel, the next colour not yet used there when two labels collide.
 func Color(label string) color.Color {
+	if c, ok := fixedColor(label); ok {
+		return c
+	}
+	return palette[paletteIndex(label)]
+}
+
+// fixedColor is the colour of an order or a reference line, and whether label is one.
+func fixedColor(label string) (color.Color, bool) {
 	switch {
 	case strings.HasPrefix(label, "forward"):
 		label = "forward"
@@ -87,27 +236,24 @@ func Color(label string) color.Color {
 	}
 	switch label {
 	case "forward":
-		return color.RGBA{R: 214, G: 39, B: 40, A: 255}
+		return color.RGBA{R: 214, G: 39, B: 40, A: 255}, true
 	case "backward":
-		return color.RGBA{R: 31, G: 119, B: 180, A: 255}
+		return color.RGBA{R: 31, G: 119, B: 180, A: 255}, true
 	case "intermittent":
-		return color.RGBA{R: 44, G: 160, B: 44, A: 255}
+		return color.RGBA{R: 44, G: 160, B: 44, A: 255}, true
 	case "switch":
-		return color.RGBA{R: 148, G: 103, B: 189, A: 255}
+		return color.RGBA{R: 148, G: 103, B: 189, A: 255}, true
 	case "exact", "y = x":
-		return color.Black
+		return color.Black, true
 	}
-	h := 0
-	for _, c := range label {
-		h = h*31 + int(c)
-	}
-	return palette[(h%len(palette)+len(palette))%len(palette)]
+	return nil, false
 }
 
+// palette holds the colours of other labels, far from the orders' red, blue, green and purple and from each other.
 var palette = []color.Color{
-	color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255},
-	color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
-	color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
+	color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
+	color.RGBA{R: 140, G: 86, B: 75, A: 255}, color.RGBA{R: 227, G: 119, B: 194, A: 255},
+	color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
 }
 
 // translucent returns c with the given opacity (0–255).
@@ -116,11 +262,17 @@ func translucent(c color.Color, alpha uint8) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: alpha}
 }
 
-// xys builds plot points, dropping non-finite values and, on a log axis, non-positive ones.
+// xys builds plot points, dropping non-finite values (counted, and said under the title) and, on a log axis,
+// non-positive ones.
 func (p *Panel) xys(x, y []float64) plotter.XYs {
 	pts := make(plotter.XYs, 0, len(x))
 	for i := range x {
-		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) || (p.logY && y[i] <= 0) {
+		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			p.dropped++
+			p.retitle()
+			continue
+		}
+		if p.logY && y[i] <= 0 {
 			continue
 		}
 		pts = append(pts, plotter.XY{X: x[i], Y: y[i]})
@@ -153,17 +305,29 @@ func (p *Panel) Dashed(label string, x, y []float64) error {
 	return err
 }
 
+// sparse is the number of points up to which a line also marks its points.
+const sparse = 12
+
 func (p *Panel) line(label string, x, y []float64, width float64) (*plotter.Line, error) {
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("plot: %d x values and %d y values", len(x), len(y))
 	}
-	l, err := plotter.NewLine(p.xys(x, y))
-	if err != nil {
-		return nil, fmt.Errorf("plot: %w", err)
-	}
-	l.Color = Color(label)
+	pts := p.xys(x, y)
+	l := &plotter.Line{XYs: pts, LineStyle: plotter.DefaultLineStyle}
+	l.Color = p.color(label)
 	l.Width = vg.Points(width)
-	p.p.Add(l)
+	if len(pts) > 0 {
+		p.p.Add(l)
+		p.drawn += len(pts)
+	}
+	if len(pts) > 0 && len(pts) <= sparse {
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("plot: %w", err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: l.Color, Radius: vg.Points(1.2 + width), Shape: draw.CircleGlyph{}}
+		p.p.Add(s)
+	}
 	p.addLegend(label, l)
 	return l, nil
 }
@@ -183,7 +347,7 @@ func (p *Panel) Band(label string, x, mean, spread []float64) error {
 		if err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}
-		poly.Color = translucent(Color(label), 60)
+		poly.Color = translucent(p.color(label), 60)
 		poly.LineStyle.Width = 0
 		p.p.Add(poly)
 	}
@@ -207,10 +371,11 @@ func (p *Panel) Points(label string, x, y []float64) error {
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	s.GlyphStyle.Color = translucent(Color(label), 150)
+	s.GlyphStyle.Color = translucent(p.color(label), 150)
 	s.GlyphStyle.Radius = vg.Points(1.6)
 	s.GlyphStyle.Shape = draw.CircleGlyph{}
 	p.p.Add(s)
+	p.drawn += len(s.XYs)
 	p.addLegend(label, s)
 	return nil
 }
@@ -238,10 +403,11 @@ func (p *Panel) Histogram(label string, values []float64, bins int) error {
 		return fmt.Errorf("plot: %w", err)
 	}
 	h.Normalize(1)
-	h.FillColor = translucent(Color(label), 80)
-	h.LineStyle.Color = Color(label)
+	h.FillColor = translucent(p.color(label), 80)
+	h.LineStyle.Color = p.color(label)
 	h.LineStyle.Width = vg.Points(0.6)
 	p.p.Add(h)
+	p.drawn += len(values)
 	p.addLegend(label, h)
 	return nil
 }
@@ -249,10 +415,11 @@ func (p *Panel) Histogram(label string, values []float64, bins int) error {
 // Function draws f over the panel's x range as a line.
 func (p *Panel) Function(label string, f func(float64) float64) {
 	fn := plotter.NewFunction(f)
-	fn.Color = Color(label)
+	fn.Color = p.color(label)
 	fn.Width = vg.Points(1.5)
 	fn.Samples = 200
 	p.p.Add(fn)
+	p.drawn++
 	p.addLegend(label, fn)
 }
 

@@ -2,9 +2,12 @@ package plot
 
 import (
 	"bytes"
+	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,5 +76,66 @@ func TestFigureTitle(t *testing.T) {
 	}
 	if _, err := f.PNG(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every log axis labels at least three ticks, whatever its range, and the labels are the tick values.
+func TestLogTicksLabelThree(t *testing.T) {
+	for _, r := range [][2]float64{{0.3, 0.9}, {0.05, 2}, {1e-6, 1}, {0.95, 1.2}, {12, 30}} {
+		labelled := 0
+		for _, tk := range (logTicks{}).Ticks(r[0], r[1]) {
+			if tk.Value < r[0]*(1-1e-9) || tk.Value > r[1]*(1+1e-9) {
+				t.Errorf("range %v: tick %g outside it", r, tk.Value)
+			}
+			if tk.Label != "" {
+				labelled++
+				if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || math.Abs(v-tk.Value) > 1e-9*tk.Value {
+					t.Errorf("range %v: tick %g labelled %q", r, tk.Value, tk.Label)
+				}
+			}
+		}
+		if labelled < 3 {
+			t.Errorf("range %v: %d labelled ticks", r, labelled)
+		}
+	}
+}
+
+// A panel with nothing to draw — a log axis with no positive value, or no points at all — renders with a note
+// instead of failing; non-finite values are counted under the title instead of vanishing.
+func TestEmptyPanelsAndNaNs(t *testing.T) {
+	empty := NewPanel("change", "step", "|ΔL|").LogY()
+	if err := empty.Line("forward", []float64{}, []float64{}, 1); err != nil {
+		t.Fatal(err)
+	}
+	zeros := NewPanel("zeros", "step", "loss").LogY()
+	if err := zeros.Line("backward", []float64{1, 2}, []float64{0, 0}, 1); err != nil {
+		t.Fatal(err)
+	}
+	nans := NewPanel("diverged", "step", "loss").LogY()
+	if err := nans.Line("forward", []float64{1, 2, 3}, []float64{1, math.NaN(), math.Inf(1)}, 1); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := NewFigure(2, empty, zeros, nans).SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(svg), "nothing to draw"); n != 2 {
+		t.Errorf("%d panels say they have nothing to draw, want 2", n)
+	}
+	if !strings.Contains(string(svg), "2 NaN or infinite values not drawn") {
+		t.Error("the NaN and Inf values are not reported")
+	}
+}
+
+// Labels other than the orders get distinct colours within a panel (weights[0] and biases[0] once shared one).
+func TestDistinctColoursInAPanel(t *testing.T) {
+	p := NewPanel("quantiles", "x", "y")
+	seen := map[color.Color]string{}
+	for _, label := range []string{"weights[0]", "weights[1]", "weights[2]", "biases[0]", "forward", "backward"} {
+		c := p.color(label)
+		if other, ok := seen[c]; ok {
+			t.Errorf("%s and %s share a colour", label, other)
+		}
+		seen[c] = label
 	}
 }

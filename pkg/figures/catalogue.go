@@ -1,0 +1,234 @@
+package figures
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// entry is a figure's line in the catalogue: where it is in the paper, what it shows, and the claims quoted in
+// the README's gallery.
+type entry struct {
+	paper, data, model, shows string
+	// headline are the IDs of the claims the README's gallery quotes; an ID also matches the claims whose ID
+	// ends in "/" and it (e.g. "test-loss-change-ratio" matches "switch-s100/test-loss-change-ratio").
+	headline []string
+}
+
+// catalogue describes every figure; its settings at each scale are the figure's Settings, its numbers are in the
+// gallery's ID.json.
+var catalogue = map[string]entry{
+	"quadratic": {"§3.1", "synthetic noise ε ~ N(0, σ²)", "the quadratic ½‖θ − ε_i‖² in d = 1 and d = 10",
+		"per seed, forward iterates oscillate while backward iterates settle; backward step sizes |θ_{n+1} − θ_n| " +
+			"decay like (1−h)^n while forward ones stay at a floor of order hσ; θ_N of forward and backward both " +
+			"follow the exact stationary law N(0, hσ²/(2−h))",
+		[]string{"backward/step-decay-rate", "forward/step-floor-ratio", "backward/variance-ratio"}},
+	"regression-mlp": {"first experiment", "synthetic teacher regression", "MLP 8-32-32-1 (tanh)",
+		"per-seed losses at batch size 1: the same loss level, but backward curves stop moving between " +
+			"evaluations; each backward seed settles on its own point, so the spread across seeds is not smaller",
+		[]string{"backward/test-loss-change-ratio", "forward/test-loss-spread", "backward/test-loss-spread"}},
+	"fashion-mlp": {"FashionMNIST experiments", "FashionMNIST", "MLP 784-256-256-10 (ReLU)",
+		"per-seed training loss, test loss and test accuracy at batch size 8: forward curves keep fluctuating, " +
+			"backward curves move less and less",
+		[]string{"backward/test-loss-change-ratio", "backward/test-accuracy-change-ratio"}},
+	"cifar10-resnet18": {"Fig. 2", "CIFAR-10 (or its stand-in)", "ResNet-18",
+		"per seed (not averaged): backward curves have lower variance and settle",
+		[]string{"backward/test-loss-change-ratio", "backward/test-accuracy-change-ratio"}},
+	"cifar10-vgg": {"VGG experiments", "CIFAR-10 (or its stand-in)", "VGG-11",
+		"as cifar10-resnet18, with a VGG",
+		[]string{"backward/test-loss-change-ratio", "backward/test-accuracy-change-ratio"}},
+	"cifar100-resnet": {"CIFAR-100 experiments", "CIFAR-100 (or its stand-in)", "ResNet-18 (v1; ResNet-50 in v2)",
+		"as cifar10-resnet18, with 100 classes",
+		[]string{"backward/test-loss-change-ratio", "backward/test-accuracy-change-ratio"}},
+	"intermittent": {"Fig. 3", "FashionMNIST", "MLP 784-256-256-10",
+		"backward composition restarted every W steps from the iterate at the reset: within each window the " +
+			"curves settle on a point and move on at each reset, while forward keeps oscillating",
+		[]string{"test-loss-change-ratio", "window-decline-ratio"}},
+	"late-switch": {"Fig. 11", "FashionMNIST", "MLP 784-256-256-10",
+		"forward to half-way, then backward from the iterate there: identical up to the switch, stable after it",
+		[]string{"test-loss-change-ratio"}},
+	"adamw": {"App. A.5", "FashionMNIST; CIFAR-10 (or its stand-in)", "MLP; ResNet-18",
+		"the same comparison with AdamW (every replay starts with fresh optimizer state)",
+		[]string{"mlp/backward/test-loss-change-ratio", "resnet18/backward/test-loss-change-ratio"}},
+	"lie-bracket": {"App. C", "synthetic teacher regression; FashionMNIST", "small tanh MLPs",
+		"the forward/backward gap shrinks like h², the error of the second-order Lie-bracket correction like h³ " +
+			"(so does a linearised backward composition, beyond the paper); along a trajectory at a practical h the " +
+			"corrections stop helping",
+		[]string{"gap-slope", "second-order-slope", "trajectory/second-order-share-last"}},
+	"stationary": {"Thm 2.6", "synthetic quadratic and linear regression", "—",
+		"backward limit points follow the forward stationary law (and, on the quadratic, the exact one): " +
+			"two-sample tests do not tell them apart, while the same test rejects a wrong law",
+		[]string{"quadratic/ks-backward-forward", "quadratic/ks-backward-wrong-law", "linear/energy"}},
+}
+
+// ReadClaimsFile reads a figure's ID.json from dir.
+func ReadClaimsFile(dir, id string) (*ClaimsFile, error) {
+	path := filepath.Join(dir, id+".json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f ClaimsFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("figures: %s: %w", path, err)
+	}
+	return &f, nil
+}
+
+// Catalogue writes docs/figures.md: the definitions, and for every figure what it shows, its settings at both
+// scales, and its claim's numbers as measured in the gallery's ID.json files in dir.
+func Catalogue(dir string) (string, error) {
+	var b strings.Builder
+	b.WriteString(catalogueIntro)
+	b.WriteString("\n| id (notebook) | paper | data | model | what it shows |\n|---|---|---|---|---|\n")
+	for _, id := range IDs() {
+		e := catalogue[id]
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", id, id, e.paper, e.data, e.model, e.shows)
+	}
+	for _, id := range IDs() {
+		e := catalogue[id]
+		fmt.Fprintf(&b, "\n## %s\n\n%s (%s). Notebook: [notebooks/%s.ipynb](../notebooks/%s.ipynb).\n\n", id,
+			upperFirst(e.shows)+".", e.paper, id, id)
+		for _, s := range []Scale{Quick, Paper} {
+			f, err := New(id, s)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "**Scale %s.** %s\n\n", s, oneParagraph(f.Settings()))
+		}
+		f, err := ReadClaimsFile(dir, id)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(&b, "Not measured yet: `scripts/reproduce.sh` writes docs/gallery/%s.json.\n", id)
+			continue
+		case err != nil:
+			return "", err
+		}
+		fmt.Fprintf(&b, "**Measured** (docs/gallery/%s.json: scale %s, backend %s):\n\n%s", id, f.Scale, f.Backend,
+			ClaimsTable(f.Claims))
+	}
+	return b.String(), nil
+}
+
+// Gallery writes the README's gallery: each figure's image with a sentence that quotes its headline numbers from
+// the gallery's ID.json files in dir.
+func Gallery(dir string) (string, error) {
+	var b strings.Builder
+	for _, id := range IDs() {
+		e := catalogue[id]
+		f, err := ReadClaimsFile(dir, id)
+		if err != nil {
+			return "", fmt.Errorf("figures: the gallery needs %s.json (scripts/reproduce.sh writes it): %w", id, err)
+		}
+		var quoted []string
+		for _, c := range f.Claims {
+			for _, h := range e.headline {
+				if c.ID == h || strings.HasSuffix(c.ID, "/"+h) {
+					quoted = append(quoted, c.sentence())
+				}
+			}
+		}
+		fmt.Fprintf(&b, "**%s** (scale %s, backend %s) — %s. Measured: %s.\n![%s](docs/gallery/%s.png)\n\n", id,
+			f.Scale, f.Backend, e.shows, strings.Join(quoted, "; "), id, id)
+	}
+	return b.String(), nil
+}
+
+// sentence quotes a claim: its statement, value, and prediction with whether it holds.
+func (c Claim) sentence() string {
+	s := fmt.Sprintf("%s %.3g", c.Statement, c.Value)
+	if p := c.Prediction(); p != "" {
+		s += fmt.Sprintf(" (predicted %s: %s)", p, map[bool]string{true: "holds", false: "**does not hold**"}[c.Holds()])
+	}
+	return s
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
+
+func oneParagraph(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+const catalogueIntro = `# Figure catalogue
+
+What the notebooks reproduce from *Training in reverse: How iteration order influences convergence and stability
+in deep learning* (Dherin, Avelin, Karlsson, Mazzawi, Gonzalvo, Munn; arXiv 2502.01557; v2 retitled *How iteration
+composition influences convergence and stability in deep learning*, TMLR 2025). The authors published no code;
+where the paper's settings are unknown, revsgd's choice is stated in the figure's settings below and kept in one
+place in code (` + "`pkg/figures`" + `, one file per figure). Each figure runs at two scales: *quick* (the same
+code path, small enough for two CPU cores and the pure-Go backend; what the tests run) and *paper* (the paper's
+settings, meant for XLA on a GPU).
+
+This file is generated by ` + "`go run ./cmd/revsgd catalogue`" + ` from the figures' settings and from the numbers
+in docs/gallery/ID.json, which ` + "`scripts/reproduce.sh`" + ` writes beside each gallery image; a test checks that it
+is up to date. Each number is a *claim*: what it measures, the value measured, and, where the paper or a closed
+form predicts one, the predicted interval and whether the value lies in it. Numbers without a prediction are
+reported whichever way they go.
+
+## Definitions
+
+- Update map of batch B_i at learning rate h: T_i(θ) = θ − h ∇L_{B_i}(θ).
+- Forward SGD (ordinary SGD): θ_n = T_n ∘ T_{n−1} ∘ … ∘ T_1(θ_0).
+- Backward SGD: θ_n = T_1 ∘ T_2 ∘ … ∘ T_n(θ_0). Each evaluated step restarts from θ_0 and applies the newest
+  batch B_n first and B_1 last, so step n costs n update maps and a curve evaluated at every step to N costs
+  N(N+1)/2. What is stored is the batches (indices and the sampler's seed), not gradients: each T_i is
+  re-applied at a new point.
+- With an optimizer that has state (AdamW, momentum), every replay starts from θ_0 with fresh optimizer state and
+  runs the optimizer over B_n, B_{n−1}, …, B_1 (the paper's exact rule is not known; this is revsgd's).
+- Intermittent backward: reset points t_0 = 0 < t_1 < …; after the reset at t_k,
+  θ_n = T_{t_k+1} ∘ … ∘ T_n(θ_{t_k}), the backward composition of the batches since the last reset, started from
+  the iterate at the reset.
+- Late switch: forward SGD to step s, then the backward composition of the batches after s from θ_s (the
+  intermittent rule with one reset).
+- Second-order (Lie-bracket) correction:
+  θ_n^bwd = θ_n^fwd + h² Σ_{i<j} (H_i ∇L_j − H_j ∇L_i)(θ_0) + O(h³), H_i the Hessian of L_{B_i}.
+- Quadratic model (§3.1): L_i(θ) = ½(θ − ε_i)², ε_i i.i.d. N(0, σ²), so T_i(θ) = (1−h)θ + hε_i and
+  forward θ_n = (1−h)^n θ_0 + h Σ_k (1−h)^{n−k} ε_k, backward θ_n = (1−h)^n θ_0 + h Σ_k (1−h)^{k−1} ε_k.
+  The forward stationary variance is hσ²/(2−h); the backward limit θ* = h Σ_k (1−h)^{k−1} ε_k has that same law
+  (Theorem 2.6); backward steps θ_{n+1} − θ_n = h(1−h)^n (ε_{n+1} − θ_0) decay like (1−h)^n.
+- *Settling*, as measured: the mean change of a curve (training loss, test loss, test accuracy) between
+  consecutive evaluations over the late part of the run, one order divided by forward. Below 1 means the order's
+  curves move less. This is a statement about each seed's curve over time; the spread across seeds at the end is
+  a different quantity (backward seeds settle on different points) and is reported separately.
+
+## Figures
+`
+
+// Markers of the generated gallery in README.md.
+const (
+	galleryBegin = "<!-- gallery: begin (generated by go run ./cmd/revsgd catalogue) -->"
+	galleryEnd   = "<!-- gallery: end -->"
+)
+
+// Docs returns the generated documents of the repository at root, path (relative to root) → content: the
+// catalogue docs/figures.md, and README.md with its gallery between the markers regenerated. Both are made from
+// the figures' settings and the claim files in docs/gallery.
+func Docs(root string) (map[string]string, error) {
+	gallery := filepath.Join(root, "docs", "gallery")
+	cat, err := Catalogue(gallery)
+	if err != nil {
+		return nil, err
+	}
+	block, err := Gallery(gallery)
+	if err != nil {
+		return nil, err
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return nil, err
+	}
+	text := string(readme)
+	begin, end := strings.Index(text, galleryBegin), strings.Index(text, galleryEnd)
+	if begin < 0 || end < begin {
+		return nil, fmt.Errorf("figures: README.md has no gallery between %q and %q", galleryBegin, galleryEnd)
+	}
+	text = text[:begin+len(galleryBegin)] + "\n\n" + block + text[end:]
+	return map[string]string{filepath.Join("docs", "figures.md"): cat, "README.md": text}, nil
+}

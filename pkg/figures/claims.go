@@ -1,0 +1,192 @@
+package figures
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Claim is one measured number behind a figure's claim: what it measures, its value and, where the paper (or a
+// closed form) predicts one, the interval it should fall in. Numbers without a prediction are reported
+// whichever way they go (e.g. the spread across seeds, which the paper's claim is not about).
+type Claim struct {
+	// ID names the number within its figure, e.g. "backward/test-loss-change-ratio".
+	ID string `json:"id"`
+	// Statement says in words what Value measures.
+	Statement string `json:"statement"`
+	// Value is the measured number; PerSeed, when it is measured seed by seed, the value of each seed.
+	Value   float64   `json:"value"`
+	PerSeed []float64 `json:"per_seed,omitempty"`
+	// Lo and Hi bound the predicted interval (either may be infinite); both NaN means no prediction.
+	Lo, Hi float64 `json:"-"`
+}
+
+// predicted reports whether c carries a prediction.
+func (c Claim) predicted() bool { return !math.IsNaN(c.Lo) || !math.IsNaN(c.Hi) }
+
+// Prediction writes the predicted interval, e.g. "< 1", "> 0.01" or "in [0.85, 1.15]"; "" when there is none.
+func (c Claim) Prediction() string {
+	switch {
+	case !c.predicted():
+		return ""
+	case math.IsInf(c.Lo, -1):
+		return fmt.Sprintf("< %g", c.Hi)
+	case math.IsInf(c.Hi, 1):
+		return fmt.Sprintf("> %g", c.Lo)
+	}
+	return fmt.Sprintf("in [%g, %g]", c.Lo, c.Hi)
+}
+
+// Holds reports whether Value lies in the predicted interval (false for NaN); true when there is no prediction.
+func (c Claim) Holds() bool {
+	if !c.predicted() {
+		return true
+	}
+	return c.Value > c.Lo && c.Value < c.Hi
+}
+
+// claimJSON is a claim as JSON: numbers that JSON cannot hold (NaN, ±Inf) as strings; the prediction and whether
+// it holds written out for readers of the file.
+type claimJSON struct {
+	ID         string `json:"id"`
+	Statement  string `json:"statement"`
+	Value      any    `json:"value"`
+	PerSeed    []any  `json:"per_seed,omitempty"`
+	Lo         any    `json:"lo,omitempty"`
+	Hi         any    `json:"hi,omitempty"`
+	Prediction string `json:"prediction,omitempty"`
+	Holds      *bool  `json:"holds,omitempty"`
+}
+
+// MarshalJSON writes the claim with its prediction and whether it holds.
+func (c Claim) MarshalJSON() ([]byte, error) {
+	out := claimJSON{ID: c.ID, Statement: c.Statement, Value: jsonNumber(c.Value), Prediction: c.Prediction()}
+	for _, v := range c.PerSeed {
+		out.PerSeed = append(out.PerSeed, jsonNumber(v))
+	}
+	if c.predicted() {
+		h := c.Holds()
+		out.Lo, out.Hi, out.Holds = jsonNumber(c.Lo), jsonNumber(c.Hi), &h
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Claim) UnmarshalJSON(b []byte) error {
+	var in claimJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*c = Claim{ID: in.ID, Statement: in.Statement, Value: fromJSONNumber(in.Value), Lo: math.NaN(), Hi: math.NaN()}
+	for _, v := range in.PerSeed {
+		c.PerSeed = append(c.PerSeed, fromJSONNumber(v))
+	}
+	if in.Lo != nil {
+		c.Lo, c.Hi = fromJSONNumber(in.Lo), fromJSONNumber(in.Hi)
+	}
+	return nil
+}
+
+// jsonNumber is v, or the string "NaN", "+Inf" or "-Inf", which JSON cannot hold as numbers.
+func jsonNumber(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return v
+}
+
+// fromJSONNumber reads what jsonNumber writes; anything else is NaN.
+func fromJSONNumber(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case string:
+		switch x {
+		case "+Inf":
+			return math.Inf(1)
+		case "-Inf":
+			return math.Inf(-1)
+		}
+	}
+	return math.NaN()
+}
+
+// below, above, within and reported build claims: Value < hi, Value > lo, lo < Value < hi, no prediction.
+func below(id, statement string, value, hi float64) Claim {
+	return Claim{ID: id, Statement: statement, Value: value, Lo: math.Inf(-1), Hi: hi}
+}
+
+func above(id, statement string, value, lo float64) Claim {
+	return Claim{ID: id, Statement: statement, Value: value, Lo: lo, Hi: math.Inf(1)}
+}
+
+func within(id, statement string, value, lo, hi float64) Claim {
+	return Claim{ID: id, Statement: statement, Value: value, Lo: lo, Hi: hi}
+}
+
+func reported(id, statement string, value float64) Claim {
+	return Claim{ID: id, Statement: statement, Value: value, Lo: math.NaN(), Hi: math.NaN()}
+}
+
+// perSeed returns c with the values of each seed attached.
+func (c Claim) perSeed(values []float64) Claim {
+	c.PerSeed = values
+	return c
+}
+
+// prefixed returns the claims with "prefix/" before each ID and "label: " before each statement (the parts of a
+// composite figure).
+func prefixed(prefix, label string, claims []Claim) []Claim {
+	out := make([]Claim, len(claims))
+	for i, c := range claims {
+		c.ID, c.Statement = prefix+"/"+c.ID, label+": "+c.Statement
+		out[i] = c
+	}
+	return out
+}
+
+// ClaimsFile is what a figure writes beside its image, ResultsDir()/figures/ID.json: the numbers behind its claim
+// and the run they come from.
+type ClaimsFile struct {
+	Figure  string `json:"figure"`
+	Scale   Scale  `json:"scale"`
+	Backend string `json:"backend"`
+	// Settings is the figure's Settings text of the run.
+	Settings string  `json:"settings"`
+	Claims   []Claim `json:"claims"`
+}
+
+// NewClaimsFile collects the claims of an outcome of figure f, run on the named backend.
+func NewClaimsFile(f Figure, scale Scale, backend string, o *Outcome) *ClaimsFile {
+	return &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Settings: f.Settings(), Claims: o.Claims}
+}
+
+// Write writes the file as indented JSON to dir/ID.json and returns its path.
+func (f *ClaimsFile) Write(dir string) (string, error) {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, f.Figure+".json")
+	return path, os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ClaimsTable writes claims as a Markdown table: number, measured value, prediction and whether it holds.
+func ClaimsTable(claims []Claim) string {
+	var b strings.Builder
+	b.WriteString("| claim | measured | predicted | holds |\n|---|---|---|---|\n")
+	for _, c := range claims {
+		holds := "—"
+		if c.predicted() {
+			holds = map[bool]string{true: "yes", false: "**no**"}[c.Holds()]
+		}
+		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", c.Statement, c.Value, c.Prediction(), holds)
+	}
+	return b.String()
+}
