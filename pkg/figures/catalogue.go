@@ -90,8 +90,8 @@ func Catalogue(dir string) (string, error) {
 	}
 	for _, id := range IDs() {
 		e := catalogue[id]
-		fmt.Fprintf(&b, "\n## %s\n\n%s (%s). Notebook: [notebooks/%s.ipynb](../notebooks/%s.ipynb).\n\n", id,
-			upperFirst(e.shows)+".", e.paper, id, id)
+		fmt.Fprintf(&b, "\n## %s\n\n%s. Paper: %s. Notebook: [notebooks/%s.ipynb](../notebooks/%s.ipynb).\n\n", id,
+			upperFirst(e.shows), e.paper, id, id)
 		for _, s := range []Scale{Quick, Paper} {
 			f, err := New(id, s)
 			if err != nil {

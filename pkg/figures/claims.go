@@ -186,7 +186,7 @@ func ClaimsTable(claims []Claim) string {
 		if c.predicted() {
 			holds = map[bool]string{true: "yes", false: "**no**"}[c.Holds()]
 		}
-		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", c.Statement, c.Value, c.Prediction(), holds)
+		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", strings.ReplaceAll(c.Statement, "|", `\|`), c.Value, c.Prediction(), holds)
 	}
 	return b.String()
 }

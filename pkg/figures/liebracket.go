@@ -3,6 +3,8 @@ package figures
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,23 +78,23 @@ type approximations struct {
 }
 
 // measure runs forward and backward on p and computes both approximations at the evaluated steps.
-func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, sched schedule.Schedule, seed uint64) ([]int, []approximations, error) {
+func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, sched schedule.Schedule, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Schedule: sched,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
 	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, l.Scale))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	elapsed := time.Since(start)
 	e, err := replay.New(env.Backend, p, update.SGD{LearningRate: h}, dtypes.Float64)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	theta0, hist, err := spec.Draw(seed)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	x := &lie.Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist}
 	fwd, bwd := res.Curve("forward", seed), res.Curve("backward", seed)
@@ -108,19 +110,19 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 		t0 := time.Now()
 		second, err := x.SecondOrder(n, fwd.Iterates[k])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		a.secondTime = time.Since(t0)
 		t0 = time.Now()
 		lin, err := x.Linearised(n)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		a.linTime = time.Since(t0)
 		a.second, a.linear = analysis.Distance(second, bwd.Iterates[k]), analysis.Distance(lin, bwd.Iterates[k])
 		out = append(out, a)
 	}
-	return fwd.Steps, out, nil
+	return fwd.Steps, out, x, nil
 }
 
 // Run implements Figure.
@@ -131,11 +133,15 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	// Against h: mean over seeds of each error, at n = SweepSteps.
 	gap, second, linear := make([]float64, len(l.Hs)), make([]float64, len(l.Hs)), make([]float64, len(l.Hs))
+	var sweepX *lie.Expansion // of the first seed; its batch Hessians at θ_0 do not depend on h
 	for i, h := range l.Hs {
 		for _, seed := range experiment.SeedRange(l.Seeds) {
-			_, a, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, seed)
+			_, a, x, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, seed)
 			if err != nil {
 				return nil, err
+			}
+			if sweepX == nil {
+				sweepX = x
 			}
 			gap[i] += a[0].gap / float64(l.Seeds)
 			second[i] += a[0].second / float64(l.Seeds)
@@ -161,8 +167,18 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		within("linearised-slope", "log-log slope in h of the error of the linearised composition, predicted 3",
 			analysis.LogLogSlope(l.Hs, linear), 2.7, 3.3),
 	}
-	vsH.Note(fmt.Sprintf("fitted slopes: gap %.2f, second-order %.2f, linearised %.2f", claims[0].Value, claims[1].Value,
-		claims[2].Value))
+	sweepLambdas, err := sweepX.Sharpness(l.SweepSteps, 30)
+	if err != nil {
+		return nil, err
+	}
+	sweepMax := 0.0
+	for _, v := range sweepLambdas {
+		sweepMax = max(sweepMax, l.Hs[0]*math.Abs(v))
+	}
+	claims = append(claims, reported("sweep/h-sharpness-max", fmt.Sprintf("h·|λ_max| of the sweep's batch Hessians at "+
+		"θ_0, largest over its %d batches, at the largest h = %g", l.SweepSteps, l.Hs[0]), sweepMax))
+	vsH.Note(fmt.Sprintf("fitted slopes: gap %.2f, second-order %.2f, linearised %.2f; h·|λ_max| ≤ %.2f", claims[0].Value,
+		claims[1].Value, claims[2].Value, sweepMax))
 	var summary strings.Builder
 	fmt.Fprintf(&summary, "| approximation | log-log slope in h (n = %d) | error at h = %g |\n|---|---|---|\n", l.SweepSteps, l.Hs[0])
 	fmt.Fprintf(&summary, "| forward (raw gap) | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, gap), gap[0])
@@ -175,10 +191,20 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	fashion := &problem.Problem{Name: "fashion-mnist", Model: l.TrajModel, Loss: problem.CrossEntropy{}, Train: train}
-	steps, a, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, schedule.Every(l.TrajEvery), 1)
+	steps, a, x, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, schedule.Every(l.TrajEvery), 1)
 	if err != nil {
 		return nil, err
 	}
+	// Why the corrections stop helping: the batch Hessians' largest eigenvalues at θ_0, times h.
+	lambdas, err := x.Sharpness(l.TrajSteps, 30)
+	if err != nil {
+		return nil, err
+	}
+	hl := make([]float64, len(lambdas))
+	for i, v := range lambdas {
+		hl[i] = l.TrajH * math.Abs(v)
+	}
+	hlMedian, hlMax := median(hl), slices.Max(hl)
 	xs := floats(steps)
 	trajErr := plot.NewPanel(fmt.Sprintf("along a trajectory, FashionMNIST, h = %g", l.TrajH), "step n", "‖approximation − θ_n^bwd‖").LogY()
 	fraction := plot.NewPanel("share of the forward/backward gap left", "step n", "error / raw gap").LogY()
@@ -218,8 +244,12 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		"leaves %.0f%% of it, the linearised composition %.0f%%. Time for that step: exact backward replay %.3g s, "+
 		"second-order correction %.3g s, linearised composition %.3g s.\n", l.TrajH, steps[len(steps)-1], last.gap,
 		100*last.second/last.gap, 100*last.linear/last.gap, last.backwardTime.Seconds(), last.secondTime.Seconds(), last.linTime.Seconds())
+	trajErr.Note(fmt.Sprintf("h·|λ_max(H_k(θ_0))| over the %d batches: median %.2f, largest %.2f", len(hl), hlMedian, hlMax))
 	first := a[0]
 	claims = append(claims,
+		reported("trajectory/h-sharpness-median", fmt.Sprintf("FashionMNIST trajectory: median over the %d batches of "+
+			"h·|λ_max| of the batch Hessian at θ_0 (the linear parts I − hH_k expand where it exceeds 2)", len(hl)), hlMedian),
+		reported("trajectory/h-sharpness-max", "the largest of them", hlMax),
 		reported("trajectory/second-order-share-first", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
 			"the second-order correction ÷ the raw gap", l.TrajH, steps[0]), first.second/first.gap),
 		reported("trajectory/second-order-share-last", fmt.Sprintf("the same at step %d", steps[len(steps)-1]), last.second/last.gap),

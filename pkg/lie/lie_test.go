@@ -14,6 +14,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
+	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -138,5 +139,50 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 	}
 	if d := analysis.Distance(lin, res.Curve("backward", 1).Iterates[0]); d > 1e-12 {
 		t.Errorf("linearised composition is %.3g from the backward iterate", d)
+	}
+}
+
+// Power iteration finds each batch Hessian's eigenvalue of largest magnitude: 1 for the quadratic ½‖θ − ε‖²
+// (H = I), and on the tanh MLP a value no random direction's Rayleigh quotient exceeds.
+func TestSharpness(t *testing.T) {
+	pq, err := problem.Quadratic{Dim: 3, Sigma: 1, Start: 1, Examples: 64, Seed: 1}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, xq := orbit(t, pq, 0.1, 4)
+	lq, err := xq.Sharpness(4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, l := range lq {
+		if math.Abs(l-1) > 1e-12 {
+			t.Errorf("quadratic batch %d: λ = %.15g, want 1", k+1, l)
+		}
+	}
+	_, _, x := orbit(t, small(t), 0.1, 3)
+	ls, err := x.Sharpness(3, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Check λ against the Rayleigh quotients of random unit vectors: none may exceed |λ|, the largest magnitude.
+	src := rng.New(9)
+	for k, l := range ls {
+		for range 20 {
+			v := make([]float64, len(x.Theta0))
+			for i := range v {
+				v[i] = src.Normal()
+			}
+			v = normalised(v)
+			hv, err := x.atTheta0([]int{k + 1}, [][]float64{v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := dotProduct(v, hv[0]); math.Abs(q) > math.Abs(l)*(1+1e-9) {
+				t.Errorf("batch %d: a random direction has Rayleigh quotient %.6g beyond λ = %.6g", k+1, q, l)
+			}
+		}
+	}
+	if ls[0] == 0 {
+		t.Error("zero sharpness on a nonlinear problem")
 	}
 }
