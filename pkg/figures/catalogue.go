@@ -107,8 +107,12 @@ func Catalogue(dir string) (string, error) {
 		case err != nil:
 			return "", err
 		}
-		fmt.Fprintf(&b, "**Measured** (docs/gallery/%s.json: scale %s, backend %s):\n\n%s", id, f.Scale, f.Backend,
-			ClaimsTable(f.Claims))
+		data := ""
+		if f.Title != "" {
+			data = "; " + f.Title
+		}
+		fmt.Fprintf(&b, "**Measured** (docs/gallery/%s.json: scale %s, backend %s%s):\n\n%s", id, f.Scale, f.Backend,
+			data, ClaimsTable(f.Claims))
 	}
 	return b.String(), nil
 }
@@ -131,8 +135,12 @@ func Gallery(dir string) (string, error) {
 				}
 			}
 		}
-		fmt.Fprintf(&b, "**%s** (scale %s, backend %s) — %s. Measured: %s.\n![%s](docs/gallery/%s.png)\n\n", id,
-			f.Scale, f.Backend, e.shows, strings.Join(quoted, "; "), id, id)
+		data := ""
+		if f.Title != "" {
+			data = ", " + strings.TrimPrefix(f.Title, id+" ")
+		}
+		fmt.Fprintf(&b, "**%s** (scale %s, backend %s%s) — %s. Measured: %s.\n![%s](docs/gallery/%s.png)\n\n", id,
+			f.Scale, f.Backend, data, e.shows, strings.Join(quoted, "; "), id, id)
 	}
 	return b.String(), nil
 }

@@ -1,6 +1,7 @@
 package figures
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -71,7 +72,18 @@ func (c Claim) MarshalJSON() ([]byte, error) {
 		h := c.Holds()
 		out.Lo, out.Hi, out.Holds = jsonNumber(c.Lo), jsonNumber(c.Hi), &h
 	}
-	return json.Marshal(out)
+	return marshalPlain(out)
+}
+
+// marshalPlain is json.Marshal without escaping <, > and & (the predictions read "< 1").
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -154,22 +166,29 @@ type ClaimsFile struct {
 	Figure  string `json:"figure"`
 	Scale   Scale  `json:"scale"`
 	Backend string `json:"backend"`
-	// Settings is the figure's Settings text of the run.
+	// Settings is the figure's Settings text of the run; Title the figure's title, which names stand-in data
+	// when the run used one.
 	Settings string  `json:"settings"`
+	Title    string  `json:"title,omitempty"`
 	Claims   []Claim `json:"claims"`
 }
 
 // NewClaimsFile collects the claims of an outcome of figure f, run on the named backend.
 func NewClaimsFile(f Figure, scale Scale, backend string, o *Outcome) *ClaimsFile {
-	return &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Settings: f.Settings(), Claims: o.Claims}
+	return &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Settings: f.Settings(), Title: o.Figure.Title,
+		Claims: o.Claims}
 }
 
 // Write writes the file as indented JSON to dir/ID.json and returns its path.
 func (f *ClaimsFile) Write(dir string) (string, error) {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
 		return "", err
 	}
+	b := bytes.TrimRight(buf.Bytes(), "\n")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}

@@ -16,7 +16,17 @@ import (
 // findings are the predicted claims that do not hold at quick scale, each with the reason; the figure's text and
 // the catalogue report them. Every other predicted claim must hold, and a finding that starts to hold fails the
 // test too (the reports would then be wrong).
-var findings = map[string]string{}
+var findings = map[string]string{
+	// The ResNets at quick scale (width 1/16, 120 steps, 2 seeds: what two cores allow) are still in their
+	// learning phase at the end: their backward curves have not begun to settle. The VGG, faster to learn,
+	// settles within the same budget.
+	"cifar10-resnet18/backward/test-loss-change-ratio":     "ResNet-18 still learning at step 120 (ratio 1.05)",
+	"cifar10-resnet18/backward/test-accuracy-change-ratio": "ResNet-18 still learning at step 120 (ratio 1.14)",
+	"cifar100-resnet/backward/train-loss-change-ratio":     "ResNet-18, 100 classes, still learning at step 120 (ratio 1.35)",
+	"cifar100-resnet/backward/test-loss-change-ratio":      "ResNet-18, 100 classes, still learning at step 120 (ratio 1.76)",
+	"adamw/resnet18/backward/train-loss-change-ratio":      "ResNet-18 with AdamW still learning at step 120 (ratio 1.04)",
+	"adamw/resnet18/backward/test-loss-change-ratio":       "ResNet-18 with AdamW still learning at step 120 (ratio 1.08)",
+}
 
 // TestClaims runs every figure at quick scale and asserts its claim: every predicted number lies in its predicted
 // interval (apart from the findings above), and for the change ratios — the paper's central claim, measured per
@@ -28,12 +38,16 @@ var findings = map[string]string{}
 //     0.98–1.03 of its closed form (± 0.15); θ_N variances 0.97 and 0.98 of the exact one (± 0.15, 3.3 standard
 //     errors for 1000 seeds).
 //   - regression-mlp: backward ÷ forward change of the test loss 0.015–0.039 per seed (mean 0.028, < 1).
-//   - fashion-mlp: test-loss change ratio 0.62–0.96 per seed (mean 0.71); training loss 0.59–1.03 (mean 0.83,
-//     3 of 5 seeds below 1); test accuracy 0.25–0.71 (mean 0.37). The weakest margin of all: 200 steps.
+//   - fashion-mlp (600 steps): change ratios of the training loss 0.16–0.36 per seed (mean 0.27), test loss
+//     0.12–0.30 (0.22), test accuracy 0.10–0.32 (0.20).
 //   - intermittent: change ratios 0.11–0.27 per seed; within-window decline, intermittent ÷ forward, 0.35–0.74.
 //   - late-switch: change ratios after the switch 0.11–0.33 per seed.
 //   - stationary: p-values 0.73–1 for the equal laws (> 0.01), < 1e-6 against the wrong law (< 0.01).
 //   - lie-bracket: slopes 1.84, 2.90, 2.83 (predicted 2, 3, 3, ± 0.3 for the next-order terms over h ∈ [0.003, 0.1]).
+//   - cifar10-vgg (2 seeds): change ratios 0.31 and 1.26 (training loss), 0.27 and 0.84 (test loss), 0.17 and
+//     0.38 (test accuracy).
+//   - cifar10-resnet18, cifar100-resnet, adamw's ResNet (2 seeds each): the ratios that hold are near 1 (0.72–0.99
+//     on the mean, one seed of two on its own side); the others are findings, below.
 //
 // Runs are kept in $REVSGD_RESULTS/runs when it is set (scripts/test.sh sets it, after the notebooks have stored
 // every run, so this test only re-plots them), else in a temporary directory (computed afresh: about 20 minutes

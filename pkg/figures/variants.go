@@ -15,7 +15,7 @@ import (
 
 // intermittentSettings: FashionMNIST MLP, forward against intermittent backward with resets every W steps.
 func intermittentSettings(s Scale) *Classification {
-	c := fashionMLPSettings(s)
+	c := fashionVariantSettings(s)
 	c.Name, c.Paper = "intermittent", "Fig. 3"
 	w := 500
 	c.Every = 10
@@ -29,7 +29,7 @@ func intermittentSettings(s Scale) *Classification {
 
 // lateSwitchSettings: FashionMNIST MLP, forward against forward-then-backward with the switch half-way.
 func lateSwitchSettings(s Scale) *Classification {
-	c := fashionMLPSettings(s)
+	c := fashionVariantSettings(s)
 	c.Name, c.Paper = "late-switch", "Fig. 11"
 	c.Every = 10
 	if s == Quick {
@@ -53,7 +53,7 @@ type Composite struct {
 }
 
 func adamWSettings(s Scale) *Composite {
-	mlp := fashionMLPSettings(s)
+	mlp := fashionVariantSettings(s)
 	resnet := cifar10ResNetSettings(s)
 	for _, c := range []*Classification{mlp, resnet} {
 		c.Name, c.Paper = "adamw", "App. A.5"
