@@ -18,6 +18,11 @@ type entry struct {
 	headline []string
 }
 
+// catalogueOrder is the order of the figures in the documents: the paper's argument, from the quadratic to the
+// networks, the variants, and the theory's checks.
+var catalogueOrder = []string{"quadratic", "regression-mlp", "fashion-mlp", "cifar10-resnet18", "cifar10-vgg",
+	"cifar100-resnet", "intermittent", "late-switch", "adamw", "lie-bracket", "stationary"}
+
 // catalogue describes every figure; its settings at each scale are the figure's Settings, its numbers are in the
 // gallery's ID.json.
 var catalogue = map[string]entry{
@@ -55,9 +60,10 @@ var catalogue = map[string]entry{
 		[]string{"mlp/backward/test-loss-change-ratio", "resnet18/backward/test-loss-change-ratio"}},
 	"lie-bracket": {"App. C", "synthetic teacher regression; FashionMNIST", "small tanh MLPs",
 		"the forward/backward gap shrinks like h², the error of the second-order Lie-bracket correction like h³ " +
-			"(so does a linearised backward composition, beyond the paper); along a trajectory at a practical h the " +
-			"corrections stop helping",
-		[]string{"gap-slope", "second-order-slope", "trajectory/second-order-share-last"}},
+			"(so does a linearised backward composition, beyond the paper); along a trajectory at a practical h, where " +
+			"h·|λ_max| of the batch Hessians at θ_0 is near 2, the corrections stop helping",
+		[]string{"gap-slope", "second-order-slope", "sweep/h-sharpness-max", "trajectory/second-order-share-last",
+			"trajectory/h-sharpness-max"}},
 	"stationary": {"Thm 2.6", "synthetic quadratic and linear regression", "—",
 		"backward limit points follow the forward stationary law (and, on the quadratic, the exact one): " +
 			"two-sample tests do not tell them apart, while the same test rejects a wrong law",
@@ -84,11 +90,11 @@ func Catalogue(dir string) (string, error) {
 	var b strings.Builder
 	b.WriteString(catalogueIntro)
 	b.WriteString("\n| id (notebook) | paper | data | model | what it shows |\n|---|---|---|---|---|\n")
-	for _, id := range IDs() {
+	for _, id := range catalogueOrder {
 		e := catalogue[id]
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", id, id, e.paper, e.data, e.model, e.shows)
 	}
-	for _, id := range IDs() {
+	for _, id := range catalogueOrder {
 		e := catalogue[id]
 		fmt.Fprintf(&b, "\n## %s\n\n%s. Paper: %s. Notebook: [notebooks/%s.ipynb](../notebooks/%s.ipynb).\n\n", id,
 			upperFirst(e.shows), e.paper, id, id)
@@ -121,7 +127,7 @@ func Catalogue(dir string) (string, error) {
 // the gallery's ID.json files in dir.
 func Gallery(dir string) (string, error) {
 	var b strings.Builder
-	for _, id := range IDs() {
+	for _, id := range catalogueOrder {
 		e := catalogue[id]
 		f, err := ReadClaimsFile(dir, id)
 		if err != nil {
@@ -147,7 +153,7 @@ func Gallery(dir string) (string, error) {
 
 // sentence quotes a claim: its statement, value, and prediction with whether it holds.
 func (c Claim) sentence() string {
-	s := fmt.Sprintf("%s %.3g", c.Statement, c.Value)
+	s := fmt.Sprintf("%s: %.3g", c.Statement, c.Value)
 	if p := c.Prediction(); p != "" {
 		s += fmt.Sprintf(" (predicted %s: %s)", p, map[bool]string{true: "holds", false: "**does not hold**"}[c.Holds()])
 	}

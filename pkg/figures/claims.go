@@ -34,11 +34,11 @@ func (c Claim) Prediction() string {
 	case !c.predicted():
 		return ""
 	case math.IsInf(c.Lo, -1):
-		return fmt.Sprintf("< %g", c.Hi)
+		return fmt.Sprintf("< %.4g", c.Hi)
 	case math.IsInf(c.Hi, 1):
-		return fmt.Sprintf("> %g", c.Lo)
+		return fmt.Sprintf("> %.4g", c.Lo)
 	}
-	return fmt.Sprintf("in [%g, %g]", c.Lo, c.Hi)
+	return fmt.Sprintf("in [%.4g, %.4g]", c.Lo, c.Hi)
 }
 
 // Holds reports whether Value lies in the predicted interval (false for NaN); true when there is no prediction.
@@ -206,6 +206,16 @@ func ClaimsTable(claims []Claim) string {
 			holds = map[bool]string{true: "yes", false: "**no**"}[c.Holds()]
 		}
 		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", strings.ReplaceAll(c.Statement, "|", `\|`), c.Value, c.Prediction(), holds)
+	}
+	var failed []string
+	for _, c := range claims {
+		if !c.Holds() {
+			failed = append(failed, c.ID)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "\n**Not as predicted in this run** (%d of the predicted numbers): %s.\n", len(failed),
+			strings.Join(failed, ", "))
 	}
 	return b.String()
 }

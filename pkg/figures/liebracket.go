@@ -160,11 +160,11 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	// The gap is O(h²) and both corrections leave O(h³); over h from 0.1 down to 0.003, the terms of the next
 	// order bend the fitted slopes by up to about 0.3.
 	claims := []Claim{
-		within("gap-slope", fmt.Sprintf("log-log slope in h of the forward/backward gap (n = %d), predicted 2", l.SweepSteps),
+		within("gap-slope", fmt.Sprintf("log-log slope in h of the forward/backward gap (n = %d)", l.SweepSteps),
 			analysis.LogLogSlope(l.Hs, gap), 1.7, 2.3),
-		within("second-order-slope", "log-log slope in h of the error of the second-order correction, predicted 3",
+		within("second-order-slope", "log-log slope in h of the error of the second-order correction",
 			analysis.LogLogSlope(l.Hs, second), 2.7, 3.3),
-		within("linearised-slope", "log-log slope in h of the error of the linearised composition, predicted 3",
+		within("linearised-slope", "log-log slope in h of the error of the linearised composition",
 			analysis.LogLogSlope(l.Hs, linear), 2.7, 3.3),
 	}
 	sweepLambdas, err := sweepX.Sharpness(l.SweepSteps, 30)
@@ -249,13 +249,22 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	claims = append(claims,
 		reported("trajectory/h-sharpness-median", fmt.Sprintf("FashionMNIST trajectory: median over the %d batches of "+
 			"h·|λ_max| of the batch Hessian at θ_0 (the linear parts I − hH_k expand where it exceeds 2)", len(hl)), hlMedian),
-		reported("trajectory/h-sharpness-max", "the largest of them", hlMax),
+		reported("trajectory/h-sharpness-max", fmt.Sprintf("FashionMNIST trajectory: largest over the %d batches of "+
+			"h·|λ_max| of the batch Hessian at θ_0", len(hl)), hlMax),
 		reported("trajectory/second-order-share-first", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
 			"the second-order correction ÷ the raw gap", l.TrajH, steps[0]), first.second/first.gap),
-		reported("trajectory/second-order-share-last", fmt.Sprintf("the same at step %d", steps[len(steps)-1]), last.second/last.gap),
-		reported("trajectory/linearised-share-first", fmt.Sprintf("error of the linearised composition ÷ the raw gap, step %d",
-			steps[0]), first.linear/first.gap),
-		reported("trajectory/linearised-share-last", fmt.Sprintf("the same at step %d", steps[len(steps)-1]), last.linear/last.gap))
+		reported("trajectory/second-order-share-last", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
+			"the second-order correction ÷ the raw gap", l.TrajH, steps[len(steps)-1]), last.second/last.gap),
+		reported("trajectory/linearised-share-first", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
+			"the linearised composition ÷ the raw gap", l.TrajH, steps[0]), first.linear/first.gap),
+		reported("trajectory/linearised-share-last", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
+			"the linearised composition ÷ the raw gap", l.TrajH, steps[len(steps)-1]), last.linear/last.gap))
+	fmt.Fprintf(&summary, "\nWhere the corrections help and where they stop: both expand the composition around θ_0 in powers "+
+		"of h·H_k. In the h sweep h·|λ_max(H_k(θ_0))| is at most %.2f, and the errors fall with the predicted slopes. "+
+		"Along the FashionMNIST trajectory it is %.2f for the median batch and %.2f for the largest: no longer "+
+		"small, so the terms left out are as large as those kept and the second-order correction overshoots; where it exceeds 2 a map's linear part I − hH_k "+
+		"expands along that eigenvector, so the linearised composition, a product of n such maps, grows "+
+		"geometrically with n.\n", sweepMax, hlMedian, hlMax)
 	summary.WriteString("\n" + ClaimsTable(claims))
 	return &Outcome{Figure: plot.NewFigure(2, vsH, trajErr, fraction, cost), Summary: summary.String(), Claims: claims}, nil
 }

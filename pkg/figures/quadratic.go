@@ -211,7 +211,7 @@ func (q *Quadratic) stepClaims(curves *experiment.Result) []Claim {
 	}
 	return []Claim{
 		within("backward/step-decay-rate", fmt.Sprintf("backward step sizes |θ_{n+1} − θ_n| (d = 1): fitted decay rate "+
-			"per step, predicted 1 − h = %g", 1-q.H), analysis.Mean(rates), 1-q.H-0.005, 1-q.H+0.005).perSeed(rates),
+			"per step (1 − h = %g)", 1-q.H), analysis.Mean(rates), 1-q.H-0.005, 1-q.H+0.005).perSeed(rates),
 		within("forward/step-floor-ratio", "forward mean step size over the second half (d = 1) ÷ its stationary "+
 			"closed form hσ√(2/(2−h))√(2/π)", fwdLate/expected, 0.85, 1.15).perSeed(perSeed),
 		reported("step-size-ratio", "mean step size over the second half, backward ÷ forward (d = 1)", bwdLate/fwdLate),

@@ -231,7 +231,8 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 	claims = append(claims,
 		below("quadratic/limit-tail", "quadratic: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its limit "+
 			"(converged: far below the law's standard deviation)", median(qTails), 1e-6),
-		below("linear/limit-tail", "linear regression: the same", median(lTails), 1e-6))
+		below("linear/limit-tail", "linear regression: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its "+
+			"limit", median(lTails), 1e-6))
 	summary.WriteString("\n" + ClaimsTable(claims))
 	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String(), Claims: claims}, nil
 }
