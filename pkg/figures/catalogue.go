@@ -62,7 +62,8 @@ var catalogue = map[string]entry{
 		"the forward/backward gap shrinks like h², the error of the second-order Lie-bracket correction like h³ " +
 			"(so does a linearised backward composition, beyond the paper); along a trajectory at a practical h, where " +
 			"h·|λ_max| of the batch Hessians at θ_0 is near 2, the corrections stop helping",
-		[]string{"gap-slope", "second-order-slope", "sweep/h-sharpness-max", "trajectory/second-order-share-last",
+		[]string{"gap-slope", "second-order-slope", "sweep/second-order-share-small-h", "sweep/h-sharpness-max",
+			"trajectory/second-order-share-last",
 			"trajectory/h-sharpness-max"}},
 	"stationary": {"Thm 2.6", "synthetic quadratic and linear regression", "—",
 		"backward limit points follow the forward stationary law (and, on the quadratic, the exact one): " +

@@ -175,6 +175,14 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	for _, v := range sweepLambdas {
 		sweepMax = max(sweepMax, l.Hs[0]*math.Abs(v))
 	}
+	small := len(l.Hs) - 1
+	claims = append(claims,
+		below("sweep/second-order-share-small-h", fmt.Sprintf("error of the second-order correction ÷ the raw gap at "+
+			"the smallest h = %g (n = %d): the correction helps where h·H is small", l.Hs[small], l.SweepSteps),
+			second[small]/gap[small], 1),
+		reported("sweep/second-order-share-large-h", fmt.Sprintf("error of the second-order correction ÷ the raw gap "+
+			"at the largest h = %g (n = %d)", l.Hs[0], l.SweepSteps),
+			second[0]/gap[0]))
 	claims = append(claims, reported("sweep/h-sharpness-max", fmt.Sprintf("h·|λ_max| of the sweep's batch Hessians at "+
 		"θ_0, largest over its %d batches, at the largest h = %g", l.SweepSteps, l.Hs[0]), sweepMax))
 	vsH.Note(fmt.Sprintf("fitted slopes: gap %.2f, second-order %.2f, linearised %.2f; h·|λ_max| ≤ %.2f", claims[0].Value,

@@ -262,14 +262,24 @@ func translucent(c color.Color, alpha uint8) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: alpha}
 }
 
-// xys builds plot points, dropping non-finite values (counted, and said under the title) and, on a log axis,
-// non-positive ones.
-func (p *Panel) xys(x, y []float64) plotter.XYs {
-	pts := make(plotter.XYs, 0, len(x))
+// xys builds plot points, leaving out non-finite values — counted under the title and marked by a cross at the
+// top of the panel, at their x, in the label's colour — and, on a log axis, non-positive ones.
+func (p *Panel) xys(x, y []float64, label string) plotter.XYs {
+	pts, bad := p.finite(x, y)
+	if len(bad) > 0 {
+		p.dropped += len(bad)
+		p.retitle()
+		p.p.Add(nonFinite{xs: bad, color: p.color(label)})
+	}
+	return pts
+}
+
+// finite returns the points with a finite y (and, on a log axis, a positive one), and the x of the non-finite.
+func (p *Panel) finite(x, y []float64) (pts plotter.XYs, bad []float64) {
+	pts = make(plotter.XYs, 0, len(x))
 	for i := range x {
 		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
-			p.dropped++
-			p.retitle()
+			bad = append(bad, x[i])
 			continue
 		}
 		if p.logY && y[i] <= 0 {
@@ -277,7 +287,30 @@ func (p *Panel) xys(x, y []float64) plotter.XYs {
 		}
 		pts = append(pts, plotter.XY{X: x[i], Y: y[i]})
 	}
-	return pts
+	return pts, bad
+}
+
+// nonFinite marks the x positions of NaN or infinite values with crosses along the top of the data area.
+type nonFinite struct {
+	xs    []float64
+	color color.Color
+}
+
+func (n nonFinite) Plot(c draw.Canvas, plt *gplot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	sty := draw.GlyphStyle{Color: n.color, Radius: vg.Points(3), Shape: draw.CrossGlyph{}}
+	for _, x := range n.xs {
+		c.DrawGlyph(sty, vg.Point{X: trX(x), Y: c.Max.Y - vg.Points(4)})
+	}
+}
+
+// DataRange implements plot.DataRanger: the crosses' x positions belong to the x range; they add no y range.
+func (n nonFinite) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = math.Inf(1), math.Inf(-1)
+	for _, x := range n.xs {
+		xmin, xmax = min(xmin, x), max(xmax, x)
+	}
+	return xmin, xmax, math.Inf(1), math.Inf(-1)
 }
 
 // addLegend adds a legend entry for label once.
@@ -312,7 +345,7 @@ func (p *Panel) line(label string, x, y []float64, width float64) (*plotter.Line
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("plot: %d x values and %d y values", len(x), len(y))
 	}
-	pts := p.xys(x, y)
+	pts := p.xys(x, y, label)
 	l := &plotter.Line{XYs: pts, LineStyle: plotter.DefaultLineStyle}
 	l.Color = p.color(label)
 	l.Width = vg.Points(width)
@@ -341,7 +374,9 @@ func (p *Panel) Band(label string, x, mean, spread []float64) error {
 	for i := range x {
 		upper[i], lower[i] = mean[i]+spread[i], mean[i]-spread[i]
 	}
-	outline := append(p.xys(x, upper), reverse(p.xys(x, lower))...)
+	up, _ := p.finite(x, upper)
+	down, _ := p.finite(x, lower)
+	outline := append(up, reverse(down)...) // the mean's line below reports non-finite values once
 	if len(outline) > 2 {
 		poly, err := plotter.NewPolygon(outline)
 		if err != nil {
@@ -367,7 +402,7 @@ func (p *Panel) Points(label string, x, y []float64) error {
 	if len(x) != len(y) {
 		return fmt.Errorf("plot: %d x values and %d y values", len(x), len(y))
 	}
-	s, err := plotter.NewScatter(p.xys(x, y))
+	s, err := plotter.NewScatter(p.xys(x, y, label))
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}

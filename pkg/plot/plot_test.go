@@ -125,6 +125,13 @@ func TestEmptyPanelsAndNaNs(t *testing.T) {
 	if !strings.Contains(string(svg), "2 NaN or infinite values not drawn") {
 		t.Error("the NaN and Inf values are not reported")
 	}
+	band := NewPanel("band", "step", "loss")
+	if err := band.Band("forward", []float64{1, 2, 3}, []float64{1, math.NaN(), 2}, []float64{0.1, math.NaN(), 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	if band.dropped != 1 {
+		t.Errorf("a band's NaN counted %d times, want once", band.dropped)
+	}
 }
 
 // Labels other than the orders get distinct colours within a panel (weights[0] and biases[0] once shared one).
