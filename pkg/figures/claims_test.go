@@ -13,9 +13,10 @@ import (
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
-// findings are the predicted claims that do not hold at quick scale, each with the reason; the figure's text and
-// the catalogue report them. Every other predicted claim must hold, and a finding that starts to hold fails the
-// test too (the reports would then be wrong).
+// findings are the predicted claims that do not hold at quick scale, each with the reason; the figure's claim
+// table and the catalogue report them, from the numbers of the run. They are not asserted either way (their
+// values sit near 1 and move with the backend's rounding, e.g. with or without the SIMD kernels), but each must
+// name a predicted claim of its figure; every other predicted claim must hold.
 var findings = map[string]string{
 	// The ResNets at quick scale (width 1/16, 120 steps, 2 seeds: what two cores allow) are still in their
 	// learning phase at the end: their backward curves have not begun to settle. The VGG, faster to learn,
@@ -29,7 +30,7 @@ var findings = map[string]string{
 }
 
 // TestClaims runs every figure at quick scale and asserts its claim: every predicted number lies in its predicted
-// interval (apart from the findings above), and for the change ratios — the paper's central claim, measured per
+// interval (apart from the findings above, which are logged), and for the change ratios — the paper's central claim, measured per
 // seed — at least half of the seeds show it on their own.
 //
 // The spread over seeds behind each margin, at quick scale on the pure-Go backend (per-seed values are in the
@@ -62,6 +63,7 @@ func TestClaims(t *testing.T) {
 		results = t.TempDir()
 	}
 	env := Env{Backend: backendtest.Selected(t), Store: &runs.Store{Root: filepath.Join(results, "runs")}}
+	seen := map[string]bool{}
 	for _, id := range IDs() {
 		t.Run(id, func(t *testing.T) {
 			f, err := New(id, Quick)
@@ -78,16 +80,19 @@ func TestClaims(t *testing.T) {
 			predicted := 0
 			for _, c := range o.Claims {
 				key := id + "/" + c.ID
-				why, finding := findings[key]
+				_, finding := findings[key]
 				if !c.predicted() {
+					if finding {
+						t.Errorf("finding %s names a claim without a prediction", key)
+					}
 					continue
 				}
 				predicted++
+				seen[key] = true
 				switch {
-				case finding && c.Holds():
-					t.Errorf("%s now holds (%.4g, predicted %s): remove the finding (%s) from the tests and the texts",
-						key, c.Value, c.Prediction(), why)
-				case !finding && !c.Holds():
+				case finding:
+					t.Logf("finding %s: %.4g, predicted %s (%s)", key, c.Value, c.Prediction(), findings[key])
+				case !c.Holds():
 					t.Errorf("%s: %s = %.4g, predicted %s", key, c.Statement, c.Value, c.Prediction())
 				case !finding && strings.HasSuffix(c.ID, "change-ratio"):
 					if n := seedsHolding(c); 2*n < len(c.PerSeed) {
@@ -101,8 +106,8 @@ func TestClaims(t *testing.T) {
 		})
 	}
 	for key := range findings {
-		if _, ok := catalogue[strings.SplitN(key, "/", 2)[0]]; !ok {
-			t.Errorf("finding %s names no figure", key)
+		if !seen[key] {
+			t.Errorf("finding %s names no predicted claim of any figure", key)
 		}
 	}
 }

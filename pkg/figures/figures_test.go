@@ -1,6 +1,7 @@
 package figures
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -41,4 +42,29 @@ func TestScaleFromEnv(t *testing.T) {
 		}
 	}()
 	ScaleFromEnv(Quick)
+}
+
+// Defaults gives each figure as its concrete type for a settings cell, and panics naming the type otherwise.
+func TestDefaults(t *testing.T) {
+	c := Defaults[*Classification]("fashion-mlp", Quick)
+	c.H = 0.5
+	if Defaults[*Classification]("fashion-mlp", Quick).H == 0.5 {
+		t.Error("Defaults returned a shared value: an edit leaked into the next call")
+	}
+	if q := Defaults[*Quadratic]("quadratic", Paper); q.HistogramSeeds <= Defaults[*Quadratic]("quadratic", Quick).HistogramSeeds {
+		t.Error("the paper scale's quadratic has no more seeds than the quick one")
+	}
+	for _, bad := range []func(){
+		func() { Defaults[*Quadratic]("fashion-mlp", Quick) },
+		func() { Defaults[*Quadratic]("nope", Quick) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "figures:") {
+					t.Errorf("recovered %v, want a figures: error", r)
+				}
+			}()
+			bad()
+		}()
+	}
 }

@@ -46,27 +46,42 @@ func ResultsDir() string {
 	return "results"
 }
 
-// Reproduce runs a figure the way a notebook does: it chooses the backend (one line says which), shows the
-// settings, runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and
-// an interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg and the numbers of its claim to ID.json, and shows the figure and the summary
-// of measured numbers inline (in GoNB) or on standard output.
-func Reproduce(id string, scale Scale) (*Outcome, error) {
+// Defaults returns figure id at the given scale as its concrete type F — *Classification, *Composite,
+// *Quadratic, *Regression, *Stationary or *LieBracket — for a notebook's settings cell to edit before running it
+// with Reproduce. It panics with the figure's type when id is unknown or not an F: it is meant for a notebook cell,
+// where a panic is the cell's error message.
+func Defaults[F Figure](id string, scale Scale) F {
 	f, err := New(id, scale)
 	if err != nil {
-		return nil, err
+		panic(err)
 	}
+	typed, ok := f.(F)
+	if !ok {
+		panic(fmt.Errorf("figures: %s is a %T, not a %T", id, f, typed))
+	}
+	return typed
+}
+
+// ShowSettings displays what f will run, in Markdown: inline in GoNB, else on standard output.
+func ShowSettings(f Figure) { show(f.Settings()) }
+
+// Reproduce runs figure f, labelled with scale, the way a notebook does: it chooses the backend (one line says
+// which), runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and an
+// interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg and the numbers of its claim to ID.json,
+// and shows the figure and the summary of measured numbers inline (in GoNB) or on standard output. The settings
+// are f's fields: Defaults gives the scale's, which a notebook may edit first.
+func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 	choice, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
-	show(f.Settings())
 	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
 	o, err := f.Run(context.Background(), env)
 	if err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(ResultsDir(), "figures")
-	pngPath, _, err := o.Figure.Save(dir, id)
+	pngPath, _, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
 		return nil, err
 	}
