@@ -126,6 +126,9 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 					return nil, err
 				}
 				r.stored[key] = run
+				if err := run.Initial(r.known[point{oi, si, 0}]); err != nil {
+					return nil, err
+				}
 				n, err := r.readStored(oi, si, run)
 				if err != nil {
 					return nil, err

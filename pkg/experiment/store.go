@@ -3,6 +3,7 @@ package experiment
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +66,9 @@ func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluate
 	}
 	if st, ok := o.(interface{ Settings() map[string]any }); ok {
 		cfg.Order.Settings = st.Settings()
+	}
+	if p.Source != nil {
+		cfg.Problem.Source, _ = json.Marshal(p.Source) // a kind and raw JSON: cannot fail
 	}
 	for _, prm := range p.Model.Params() {
 		cfg.Problem.Params = append(cfg.Problem.Params, runs.ParamConfig{Name: prm.Name, Dims: prm.Dims})

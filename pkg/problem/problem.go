@@ -21,6 +21,8 @@ type Problem struct {
 	Train *data.Dataset
 	// Test is held-out data for test metrics; it may be nil.
 	Test *data.Dataset
+	// Source, when set, says how to build the problem again (synthetic problems); runs store it.
+	Source *Source
 }
 
 // Validate checks that the problem is complete and its parts agree.

@@ -31,10 +31,11 @@ func (q Quadratic) New() (*Problem, error) {
 		return nil, err
 	}
 	return &Problem{
-		Name:  fmt.Sprintf("quadratic-%dd", q.Dim),
-		Model: models.Point{Start: slices.Repeat([]float64{q.Start}, q.Dim)},
-		Loss:  HalfSquaredError{},
-		Train: noise,
+		Name:   fmt.Sprintf("quadratic-%dd", q.Dim),
+		Model:  models.Point{Start: slices.Repeat([]float64{q.Start}, q.Dim)},
+		Loss:   HalfSquaredError{},
+		Train:  noise,
+		Source: sourceOf("quadratic", q),
 	}, nil
 }
 
@@ -57,7 +58,8 @@ func (r Regression) New() (*Problem, error) {
 	}
 	widths := append(append([]int{r.Data.Dim}, r.Hidden...), 1)
 	mlp := models.MLP{Widths: widths, Activation: r.Activation}
-	p := &Problem{Name: "teacher-regression", Model: mlp, Loss: HalfSquaredError{}, Train: train, Test: test}
+	p := &Problem{Name: "teacher-regression", Model: mlp, Loss: HalfSquaredError{}, Train: train, Test: test,
+		Source: sourceOf("teacher-regression", r)}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -78,7 +80,7 @@ func (l Linear) New() (*Problem, error) {
 		return nil, err
 	}
 	p := &Problem{Name: "linear-regression", Model: models.MLP{Widths: []int{l.Data.Dim, 1}},
-		Loss: HalfSquaredError{}, Train: train, Test: test}
+		Loss: HalfSquaredError{}, Train: train, Test: test, Source: sourceOf("linear-regression", l)}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

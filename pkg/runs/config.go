@@ -71,6 +71,9 @@ type ProblemConfig struct {
 	Loss        string        `json:"loss"`
 	TrainSHA256 string        `json:"train_sha256"`
 	TestSHA256  string        `json:"test_sha256,omitempty"`
+	// Source, for synthetic problems, is the generator and its settings (problem.Source), from which the data and
+	// the model can be built again; absent for data read from files.
+	Source json.RawMessage `json:"source,omitempty"`
 }
 
 // ParamConfig is one parameter tensor of the model.

@@ -11,6 +11,8 @@
 package update
 
 import (
+	"fmt"
+
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
@@ -29,4 +31,45 @@ type Rule interface {
 	// tensors of that shape, and count [R] (the dtype of theta) is the number of steps each replica has taken,
 	// this one included. It returns the new parameter and state. Graph-building code: it panics on error.
 	Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node)
+}
+
+// FromConfig returns the rule with the given name and hyper-parameters, as Name and Hyper write them (a run's
+// configuration): the inverse of those two methods. A missing or unknown hyper-parameter is an error.
+func FromConfig(name string, hyper map[string]float64) (Rule, error) {
+	get := func(keys ...string) ([]float64, error) {
+		if len(hyper) != len(keys) {
+			return nil, fmt.Errorf("update: rule %q takes the hyper-parameters %v, got %v", name, keys, hyper)
+		}
+		out := make([]float64, len(keys))
+		for i, k := range keys {
+			v, ok := hyper[k]
+			if !ok {
+				return nil, fmt.Errorf("update: rule %q needs the hyper-parameter %q, got %v", name, k, hyper)
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	var (
+		r   Rule
+		v   []float64
+		err error
+	)
+	switch name {
+	case SGD{}.Name():
+		if v, err = get("learning_rate"); err == nil {
+			r = SGD{LearningRate: v[0]}
+		}
+	case Momentum{}.Name():
+		if v, err = get("learning_rate", "momentum"); err == nil {
+			r = Momentum{LearningRate: v[0], Mu: v[1]}
+		}
+	case AdamW{}.Name():
+		if v, err = get("learning_rate", "beta1", "beta2", "epsilon", "weight_decay"); err == nil {
+			r = AdamW{LearningRate: v[0], Beta1: v[1], Beta2: v[2], Epsilon: v[3], WeightDecay: v[4]}
+		}
+	default:
+		return nil, fmt.Errorf("update: unknown rule %q; known: sgd, momentum, adamw", name)
+	}
+	return r, err
 }
