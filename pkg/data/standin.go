@@ -205,7 +205,7 @@ func WriteCIFARStandIn(name, dir string, train, test int, seed uint64) error {
 					if !lk.horizontal {
 						stripe = col
 					}
-					v := lk.colour[c] + 30*float64(stripe%4/2*2-1) + r.Uniform(-40, 40)
+					v := lk.colour[c] + float64(30*float64(stripe%4/2*2-1)) + r.Uniform(-40, 40)
 					rec = append(rec, byte(max(0, min(255, v))))
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/internal/portable"
 	"github.com/revsgd/revsgd/pkg/rng"
 )
 
@@ -35,7 +36,8 @@ func QuadraticNoise(examples, dim int, sigma float64, seed uint64) (*Dataset, er
 //  2. for each of the Train then Test examples: x ∈ R^Dim with entries N(0, 1), then one noise draw ξ ~ N(0, 1),
 //     and the target y = v · tanh(W x) + Noise · ξ.
 //
-// Inputs have shape [M, Dim], targets [M, 1], float64.
+// Inputs have shape [M, Dim], targets [M, 1], float64. tanh is internal/portable's and every product is rounded
+// before it is summed, so the data, like the draws, has the same bits on every machine.
 type TeacherRegression struct {
 	// Dim is the input dimension.
 	Dim int
@@ -78,11 +80,11 @@ func (c TeacherRegression) Generate() (train, test *Dataset, err error) {
 			for k := range c.Hidden {
 				a := 0.0
 				for j, xj := range x {
-					a += w[k*c.Dim+j] * xj
+					a += float64(w[k*c.Dim+j] * xj) // each product rounded: no fused multiply-add
 				}
-				y += v[k] * math.Tanh(a)
+				y += float64(v[k] * portable.Tanh(a))
 			}
-			ys[i] = y + c.Noise*r.Normal()
+			ys[i] = y + float64(c.Noise*r.Normal())
 		}
 		return &Dataset{
 			Name:    name,
@@ -132,9 +134,9 @@ func (c LinearRegression) Generate() (train, test *Dataset, err error) {
 			y := b
 			for j := range c.Dim {
 				xs[i*c.Dim+j] = r.Normal()
-				y += w[j] * xs[i*c.Dim+j]
+				y += float64(w[j] * xs[i*c.Dim+j]) // each product rounded: no fused multiply-add
 			}
-			ys[i] = y + c.Noise*r.Normal()
+			ys[i] = y + float64(c.Noise*r.Normal())
 		}
 		return &Dataset{Name: name, Inputs: tensors.FromFlatDataAndDimensions(xs, m, c.Dim),
 			Targets: tensors.FromFlatDataAndDimensions(ys, m, 1)}

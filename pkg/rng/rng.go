@@ -1,5 +1,8 @@
 // Package rng is the one source of randomness in revsgd: a small, fully specified generator, so that a seed means
-// the same numbers on every machine, in every Go version, and in any other language that reimplements it.
+// the same numbers on every machine, in every Go version, and in any other language that reimplements it. Every
+// method below is portable in that sense, bit for bit: the integer ones by construction, Float64 and Uniform as
+// single IEEE operations, Normal through internal/portable's ln and cos. testdata/reference.txt holds draws
+// computed by a Python transcription (testdata/reference.py), and a test compares them bit for bit.
 //
 // The generator is SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA
 // 2014): the state advances by the constant 0x9e3779b97f4a7c15 and each output is the state passed through the
@@ -17,6 +20,8 @@ package rng
 import (
 	"hash/fnv"
 	"math"
+
+	"github.com/revsgd/revsgd/internal/portable"
 )
 
 const golden = 0x9e3779b97f4a7c15
@@ -67,16 +72,18 @@ func (s *Source) IntN(n int) int {
 }
 
 // Normal returns a standard normal value by the Box–Muller transform: with u1 = 1 − Float64() in (0, 1] and
-// u2 = Float64(), it returns sqrt(−2 ln u1) · cos(2π u2). Each call consumes two draws.
+// u2 = Float64(), it returns sqrt(−2 ln u1) · cos(2π u2), ln and cos computed by internal/portable (IEEE basic
+// operations only, so the value has the same bits everywhere; the square root is IEEE's, correctly rounded).
+// Each call consumes two draws.
 func (s *Source) Normal() float64 {
 	u1 := 1 - s.Float64()
 	u2 := s.Float64()
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+	return math.Sqrt(-2*portable.Log(u1)) * portable.CosTurns(u2)
 }
 
-// Uniform returns a value uniform in [lo, hi): lo + (hi − lo) · Float64().
+// Uniform returns a value uniform in [lo, hi): lo + (hi − lo) · Float64(), the product rounded before the sum.
 func (s *Source) Uniform(lo, hi float64) float64 {
-	return lo + (hi-lo)*s.Float64()
+	return lo + float64((hi-lo)*s.Float64())
 }
 
 // Perm returns a uniformly random permutation of 0..n−1 by the Fisher–Yates shuffle: starting from the identity,

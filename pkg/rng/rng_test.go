@@ -2,6 +2,9 @@ package rng
 
 import (
 	"math"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +81,46 @@ func TestDeriveSeparatesStreams(t *testing.T) {
 	}
 	if a != Derive(1, "init") {
 		t.Error("Derive is not deterministic")
+	}
+}
+
+// Normal and Uniform give, bit for bit, the draws of testdata/reference.py, a Python transcription: the numbers
+// of a seed are the same in another language and on another machine.
+func TestDrawsMatchThePythonReference(t *testing.T) {
+	raw, err := os.ReadFile("testdata/reference.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[uint64]*Source{}
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		seed, err1 := strconv.ParseUint(f[0], 10, 64)
+		want, err2 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		if sources[seed] == nil {
+			sources[seed] = New(seed)
+		}
+		var got float64
+		switch f[1] {
+		case "normal":
+			got = sources[seed].Normal()
+		case "uniform":
+			got = sources[seed].Uniform(-0.3, 0.7)
+		default:
+			t.Fatalf("bad kind in %q", line)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("seed %d draw %d (%s): got %v, Python %v", seed, n, f[1], got, want)
+		}
+		n++
+	}
+	if n < 40 {
+		t.Errorf("only %d reference draws", n)
 	}
 }
