@@ -13,6 +13,12 @@ fi
 # cell fails the run in bounded time.
 NOTEBOOK_TIMEOUT=${REVSGD_CELL_TIMEOUT:-1800}
 
+# notebooks_in_order lists the notebooks, convergence-points.ipynb last: it analyses the runs the others store.
+notebooks_in_order() {
+  ls "$root"/notebooks/*.ipynb | grep -v '/convergence-points.ipynb$'
+  echo "$root/notebooks/convergence-points.ipynb"
+}
+
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
 # cell fails the run.

@@ -16,7 +16,7 @@ esac
 
 bash scripts/setup.sh
 export REVSGD_SCALE=$scale REVSGD_RESULTS="$root/results"
-run_notebooks "$root/results/notebooks" notebooks/*.ipynb
+run_notebooks "$root/results/notebooks" $(notebooks_in_order)
 
 # The README's gallery (docs/gallery): this run's figures and their claim files (ID.json) replace those of the
 # same or a smaller scale, and docs/gallery/scales.txt records where each image comes from.

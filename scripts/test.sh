@@ -23,7 +23,7 @@ go test -count=1 -short ./...
 echo "== notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
-run_notebooks "$root/results/test/notebooks" notebooks/*.ipynb
+run_notebooks "$root/results/test/notebooks" $(notebooks_in_order)
 echo "== editing a notebook's settings cell changes that figure and nothing else"
 bash scripts/notebook-edit-test.sh
 echo "== the figures' claims at quick scale (re-plotted from the runs the notebooks stored)"

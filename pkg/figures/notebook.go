@@ -97,6 +97,22 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 	return o, nil
 }
 
+// Compute makes sure the runs of figure id at scale are in the run store ResultsDir()/runs, computing what is
+// missing (with progress) and showing nothing else: for notebooks that analyse a figure's runs.
+func Compute(id string, scale Scale) error {
+	f, err := New(id, scale)
+	if err != nil {
+		return err
+	}
+	choice, err := backend.New()
+	if err != nil {
+		return err
+	}
+	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
+	_, err = f.Run(context.Background(), env)
+	return err
+}
+
 // progressSink shows progress in place in GoNB (one block, updated about once a second, replaced by the final
 // line when done), or as a line every ten seconds on standard output.
 func progressSink() func(experiment.Progress) {

@@ -38,8 +38,9 @@ type Stored struct {
 	// Theta0 is θ_0 (nil for runs stored before θ_0 was kept); Batches the example indices of B_1 … B_n.
 	Theta0  []float64
 	Batches [][]int32
-	// Iterates maps each completed evaluated step to its stored θ (runs that keep iterates).
-	Iterates map[int][]float64
+	// Completed is the number of evaluated steps done; Iterates maps each to its stored θ (runs that keep iterates).
+	Completed int
+	Iterates  map[int][]float64
 }
 
 // ReadDir reads a run's directory: its configuration, θ_0, batches and completed iterates, each verified
@@ -91,6 +92,7 @@ func ReadDir(dir string) (*Stored, error) {
 		return nil, fmt.Errorf("%s: belongs to another configuration or batch history than config.json and "+
 			"batches.npy beside it (edited or corrupted)", filepath.Join(dir, "record.json"))
 	}
+	st.Completed = len(rec.Completed)
 	r := &Run{dir: dir, config: st.Config, rec: rec, evalIndex: map[int]int{}}
 	for i, n := range st.Config.Evaluated {
 		r.evalIndex[n] = i

@@ -1,0 +1,184 @@
+// Package explore analyses the convergence points of stored runs, for notebooks: list the runs of a store, load
+// one with its iterates, measure how it converges (step sizes, its backward limit point and the distances to it),
+// compare the law of backward limits with late forward iterates, project iterates on their two principal
+// directions, and draw all of it as a static figure and as an interactive view (a slider over the evaluated
+// steps, in self-contained HTML and JavaScript that needs no network).
+package explore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// RunInfo describes one stored run.
+type RunInfo struct {
+	// Dir is the run's directory.
+	Dir string
+	// Problem, Model, Order and Rule name what ran; Seed is its seed.
+	Problem, Model, Order, Rule string
+	Seed                        uint64
+	// Steps is the number of steps N; Evaluated the number of evaluated steps, Completed how many are stored.
+	Steps, Evaluated, Completed int
+	// Iterates says whether θ is stored at the evaluated steps (analysis needs it).
+	Iterates bool
+	// experiment is the run's configuration without its order and seed; modified when its record last changed.
+	experiment string
+	modified   time.Time
+}
+
+// infoOf describes a stored run.
+func infoOf(st *runs.Stored) RunInfo {
+	c := st.Config
+	info := RunInfo{Dir: st.Dir, Problem: c.Problem.Name, Model: c.Problem.Model, Order: c.Order.Name,
+		Rule: c.Rule.Name, Seed: c.Seed, Steps: c.Steps, Evaluated: len(c.Evaluated), Completed: st.Completed,
+		Iterates: c.Iterates}
+	c.Order, c.Seed = runs.OrderConfig{}, 0
+	key, _ := json.Marshal(c) // a plain struct: cannot fail
+	info.experiment = string(key)
+	for _, name := range []string{"record.json", "config.json"} {
+		if fi, err := os.Stat(filepath.Join(st.Dir, name)); err == nil {
+			info.modified = fi.ModTime()
+			break
+		}
+	}
+	return info
+}
+
+// List returns the runs stored under root, sorted by problem, order and seed. A directory that is not a readable
+// run is skipped and reported in the error (joined), so one damaged run does not hide the others.
+func List(root string) ([]RunInfo, error) {
+	var out []RunInfo
+	var errs []error
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "config.json" {
+			return err
+		}
+		st, err := runs.ReadDir(filepath.Dir(path))
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		out = append(out, infoOf(st))
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("explore: no run store at %s: run a notebook or scripts/reproduce.sh first", root)
+		}
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b RunInfo) int {
+		return strings.Compare(fmt.Sprintf("%s/%s/%s/%020d/%s", a.Problem, a.Model, a.Order, a.Seed, a.Dir),
+			fmt.Sprintf("%s/%s/%s/%020d/%s", b.Problem, b.Model, b.Order, b.Seed, b.Dir))
+	})
+	return out, errors.Join(errs...)
+}
+
+// Table writes runs as a Markdown table.
+func Table(infos []RunInfo) string {
+	var b strings.Builder
+	b.WriteString("| problem | model | order | rule | seed | steps | evaluated (stored) | iterates | directory |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range infos {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d (%d) | %v | %s |\n", r.Problem, r.Model, r.Order, r.Rule,
+			r.Seed, r.Steps, r.Evaluated, r.Completed, r.Iterates, r.Dir)
+	}
+	return b.String()
+}
+
+// Select returns the runs of one experiment whose problem and model contain the given strings (empty: any) and
+// that keep iterates. Runs belong to one experiment when they differ only in order and seed; when several
+// experiments match (e.g. the same problem at two learning rates), Select takes the one run most recently.
+func Select(infos []RunInfo, problem, model string) []RunInfo {
+	groups := map[string][]RunInfo{}
+	latest := map[string]time.Time{}
+	for _, r := range infos {
+		if r.Iterates && r.Completed > 0 && strings.Contains(r.Problem, problem) && strings.Contains(r.Model, model) {
+			groups[r.experiment] = append(groups[r.experiment], r)
+			if r.modified.After(latest[r.experiment]) {
+				latest[r.experiment] = r.modified
+			}
+		}
+	}
+	best := ""
+	for key := range groups {
+		if best == "" || latest[key].After(latest[best]) || latest[key].Equal(latest[best]) && key < best {
+			best = key
+		}
+	}
+	return groups[best]
+}
+
+// Run is a stored run with its iterates at the completed evaluated steps.
+type Run struct {
+	RunInfo
+	// Steps are the completed evaluated steps, increasing; Iterates[k] is θ at Steps[k].
+	Steps    []int
+	Iterates [][]float64
+}
+
+// Load reads a run and its stored iterates.
+func Load(dir string) (*Run, error) {
+	st, err := runs.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Config.Iterates {
+		return nil, fmt.Errorf("explore: %s keeps no iterates (its experiment ran without KeepIterates); only its "+
+			"metrics.csv can be analysed", dir)
+	}
+	r := &Run{RunInfo: infoOf(st)}
+	for _, n := range st.Config.Evaluated {
+		if th, ok := st.Iterates[n]; ok {
+			r.Steps, r.Iterates = append(r.Steps, n), append(r.Iterates, th)
+		}
+	}
+	return r, nil
+}
+
+// LoadAll loads the runs listed.
+func LoadAll(infos []RunInfo) ([]*Run, error) {
+	out := make([]*Run, 0, len(infos))
+	for _, info := range infos {
+		r, err := Load(info.Dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// StepSizes returns ‖θ_{k+1} − θ_k‖ between consecutive evaluated steps, at the later step.
+func (r *Run) StepSizes() (steps []int, sizes []float64) {
+	if len(r.Steps) < 2 {
+		return nil, nil
+	}
+	return r.Steps[1:], analysis.StepSizes(r.Iterates)
+}
+
+// Limit estimates the point the run converges to and its distance from every evaluated iterate
+// (analysis.BackwardLimit: meaningful for a backward-type order, whose step sizes decay).
+func (r *Run) Limit() (analysis.Limit, error) { return analysis.BackwardLimit(r.Steps, r.Iterates) }
+
+// ByOrder splits runs by order name, each list sorted by seed.
+func ByOrder(rs []*Run) map[string][]*Run {
+	out := map[string][]*Run{}
+	for _, r := range rs {
+		out[r.Order] = append(out[r.Order], r)
+	}
+	for _, l := range out {
+		slices.SortFunc(l, func(a, b *Run) int { return int(a.Seed) - int(b.Seed) })
+	}
+	return out
+}

@@ -1,0 +1,159 @@
+package explore
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/runs"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// On the quadratic, from a store: every run is listed and loaded; each backward run converges at the closed-form
+// rate 1 − h (its steps are h(1−h)^n(ε_{n+1} − θ_0)), and forward iterates stay at the stationary distance from
+// that point, orders of magnitude beyond the backward run's own estimated distance.
+func TestConvergenceOnTheQuadratic(t *testing.T) {
+	const h, seeds = 0.2, 10
+	p, err := problem.Quadratic{Dim: 3, Sigma: 1, Start: 2, Examples: 4096, Seed: 4}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Seeds: experiment.SeedRange(seeds), Steps: 80, BatchSize: 1, Sampling: data.WithReplacement,
+		Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
+	if _, err := experiment.Run(context.Background(), backendtest.Go(t), spec); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := List(root)
+	if err != nil || len(infos) != 2*seeds {
+		t.Fatalf("listed %d runs, want %d: %v", len(infos), 2*seeds, err)
+	}
+	if !strings.Contains(Table(infos), "quadratic-3d") || len(Select(infos, "quadratic", "")) != 2*seeds ||
+		len(Select(infos, "cifar", "")) != 0 {
+		t.Error("Table or Select")
+	}
+	rs, err := LoadAll(infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := ByOrder(rs)
+	c, err := Compare(by["forward"], by["backward"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Seeds) != seeds || math.IsNaN(c.KSp) || math.IsNaN(c.EnergyP) {
+		t.Fatalf("compared %d seeds, law tests %v %v", len(c.Seeds), c.KSp, c.EnergyP)
+	}
+	for i := range c.Seeds {
+		lim := c.Limits[i]
+		d := c.ForwardToLimit[i]
+		if math.Abs(lim.Rate-(1-h)) > 0.02 || !lim.Converging {
+			t.Errorf("seed %d: fitted rate %.4f, want %.2f", c.Seeds[i], lim.Rate, 1-h)
+		}
+		if d[len(d)-1] < 1e3*lim.Tail {
+			t.Errorf("seed %d: forward ends %.3g from the backward limit, its tail is %.3g", c.Seeds[i], d[len(d)-1], lim.Tail)
+		}
+	}
+	pr, err := Project(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := pr.Explained[0] + pr.Explained[1]; !(s > 0.5 && s <= 1+1e-9) || pr.Explained[0] < pr.Explained[1] {
+		t.Errorf("explained shares %v", pr.Explained)
+	}
+	fig, err := Figure(rs, c, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fig.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	view, err := Interactive(pr, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`type="range"`, `"order":"backward"`, "<svg", "addEventListener"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the view lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"http:", "https:", "src="} {
+		if strings.Contains(view, bad) {
+			t.Errorf("the view loads something from outside (%s): it must work offline", bad)
+		}
+	}
+	if !strings.Contains(c.Summary(), "energy test p") {
+		t.Error("the summary lacks the law tests")
+	}
+}
+
+// The principal directions of points on an ellipse in the (x, y) plane of R³ with semi-axes 3 and 1: shares of
+// the variance 0.9 and 0.1, and the projection keeps every point's distance to the centre.
+func TestProjectFindsThePrincipalPlane(t *testing.T) {
+	r := &Run{}
+	const n = 360
+	for k := range n {
+		a := 2 * math.Pi * float64(k) / n
+		r.Steps = append(r.Steps, k)
+		r.Iterates = append(r.Iterates, []float64{5 + 3*math.Cos(a), -1 + math.Sin(a), 7})
+	}
+	pr, err := Project([]*Run{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(pr.Explained[0]-0.9) > 1e-6 || math.Abs(pr.Explained[1]-0.1) > 1e-6 {
+		t.Errorf("explained %v, want [0.9 0.1]", pr.Explained)
+	}
+	for k, p := range pr.Points[0] {
+		it := r.Iterates[k]
+		want := math.Hypot(it[0]-5, it[1]+1)
+		if got := math.Hypot(p[0], p[1]); math.Abs(got-want) > 1e-6 {
+			t.Fatalf("point %d: projected radius %.6g, want %.6g", k, got, want)
+		}
+	}
+}
+
+// Two experiments on one problem in one store (two learning rates): Select returns the runs of the one run last.
+func TestSelectTakesOneExperiment(t *testing.T) {
+	p, err := problem.Quadratic{Dim: 2, Sigma: 1, Start: 1, Examples: 256, Seed: 4}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for _, h := range []float64{0.3, 0.1} {
+		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+			Seeds: experiment.SeedRange(2), Steps: 10, BatchSize: 1, Sampling: data.WithReplacement,
+			Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
+		if _, err := experiment.Run(context.Background(), backendtest.Go(t), spec); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // distinct modification times
+	}
+	infos, err := List(root)
+	if err != nil || len(infos) != 8 {
+		t.Fatalf("listed %d runs: %v", len(infos), err)
+	}
+	sel := Select(infos, "quadratic", "")
+	if len(sel) != 4 {
+		t.Fatalf("selected %d runs, want the 4 of one experiment", len(sel))
+	}
+	for _, info := range sel {
+		r, err := Load(info.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.experiment; got != sel[0].experiment || !strings.Contains(got, `"learning_rate":0.1`) {
+			t.Errorf("selected a run of another experiment: %s", got)
+		}
+	}
+}
