@@ -37,7 +37,8 @@ func RunAndLoad(spec *experiment.Spec) ([]*Run, error) {
 	return rs, nil
 }
 
-// Analyse compares the forward and backward runs among rs (paired by seed), projects all of them, and shows the
+// Analyse compares the forward and backward runs among rs (paired by seed), projects the second half of every
+// run (Run.Late), and shows the
 // comparison's summary, the figure and the interactive view (named by id, unique in the notebook). It returns
 // the comparison.
 func Analyse(rs []*Run, id string) (*Convergence, error) {
@@ -46,7 +47,13 @@ func Analyse(rs []*Run, id string) (*Convergence, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, err := Project(rs)
+	var late []*Run
+	for _, r := range rs {
+		if l := r.Late(0.5); len(l.Steps) > 0 {
+			late = append(late, l)
+		}
+	}
+	pr, err := Project(late)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ type Convergence struct {
 	// last forward iterates, times the number of coordinates (Bonferroni, at most 1); EnergyP the energy test's
 	// p-value on the whole vectors (199 permutations). Both NaN below 8 seeds.
 	KSp, EnergyP float64
+	// lastSteps[i] is the backward run's last step size ‖θ_N − θ_{N'}‖ between its last two evaluations.
+	lastSteps []float64
 }
 
 // Compare pairs forward and backward runs by seed and measures their convergence.
@@ -43,6 +45,8 @@ func Compare(forward, backward []*Run) (*Convergence, error) {
 			return nil, fmt.Errorf("explore: backward run of seed %d: %w", b.Seed, err)
 		}
 		c.Seeds, c.Limits = append(c.Seeds, b.Seed), append(c.Limits, lim)
+		_, sizes := b.StepSizes()
+		c.lastSteps = append(c.lastSteps, sizes[len(sizes)-1])
 		c.Steps = f.Steps
 		c.ForwardToLimit = append(c.ForwardToLimit, analysis.DistancesTo(f.Iterates, lim.Point))
 		limits, lasts = append(limits, lim.Point), append(lasts, f.Iterates[len(f.Iterates)-1])
@@ -86,14 +90,19 @@ const summaryRows = 10
 // law tests.
 func (c *Convergence) Summary() string {
 	var b strings.Builder
-	b.WriteString("| seed | backward: contraction per step | backward: ‖θ* − θ_N‖ (estimated) | forward: ‖θ_N − θ*‖ |\n|---|---|---|---|\n")
+	b.WriteString("| seed | backward: last step ‖θ_N − θ_{N'}‖ | backward: fitted contraction per step | backward: ‖θ* − θ_N‖ " +
+		"(estimated) | forward: ‖θ_N − θ*‖ |\n|---|---|---|---|---|\n")
 	for i, s := range c.Seeds {
 		if i == summaryRows {
-			fmt.Fprintf(&b, "| … | (%d more seeds) | | |\n", len(c.Seeds)-summaryRows)
+			fmt.Fprintf(&b, "| … | (%d more seeds) | | | |\n", len(c.Seeds)-summaryRows)
 			break
 		}
-		d := c.ForwardToLimit[i]
-		fmt.Fprintf(&b, "| %d | %.4g | %.3g | %.3g |\n", s, c.Limits[i].Rate, c.Limits[i].Tail, d[len(d)-1])
+		d, lim := c.ForwardToLimit[i], c.Limits[i]
+		rate, tail := fmt.Sprintf("%.4g", lim.Rate), fmt.Sprintf("%.3g", lim.Tail)
+		if !lim.Converging || math.IsNaN(lim.Tail) {
+			rate, tail = "no decay fitted", "—" // e.g. steps already at rounding level
+		}
+		fmt.Fprintf(&b, "| %d | %.3g | %s | %s | %.3g |\n", s, c.lastSteps[i], rate, tail, d[len(d)-1])
 	}
 	if math.IsNaN(c.KSp) {
 		fmt.Fprintf(&b, "\nLaw of the backward limits against the last forward iterates: not tested (%d seeds; it needs at "+

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"image/color"
+	"math"
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -12,7 +13,7 @@ import (
 )
 
 // Figure draws the runs' step sizes, the forward iterates' distance to the backward limit of their seed, and
-// the projection of all iterates (trajectories ending in a dot), by order.
+// the projection pr (trajectories ending in a dot), by order.
 func Figure(rs []*Run, c *Convergence, pr *Projection) (*plot.Figure, error) {
 	steps := plot.NewPanel("step sizes between evaluations, per run", "step", "‖θ_{k+1} − θ_k‖").LogY()
 	for _, r := range rs {
@@ -38,8 +39,9 @@ func Figure(rs []*Run, c *Convergence, pr *Projection) (*plot.Figure, error) {
 			}
 		}
 	}
-	proj := plot.NewPanel(fmt.Sprintf("iterates on their two principal directions (%.0f%% and %.0f%% of the variance)",
-		100*pr.Explained[0], 100*pr.Explained[1]), "first direction", "second direction")
+	proj := plot.NewPanel("the iterates projected on their two principal directions", "first direction",
+		"second direction").Note(fmt.Sprintf("steps %d–%d; %.0f%% and %.0f%% of their variance", firstStep(pr),
+		lastStep(pr), 100*pr.Explained[0], 100*pr.Explained[1]))
 	for i, r := range pr.Runs {
 		xs, ys := make([]float64, len(pr.Points[i])), make([]float64, len(pr.Points[i]))
 		for k, p := range pr.Points[i] {
@@ -52,7 +54,27 @@ func Figure(rs []*Run, c *Convergence, pr *Projection) (*plot.Figure, error) {
 			return nil, err
 		}
 	}
-	return plot.NewFigure(3, steps, dist, proj), nil
+	return plot.NewFigure(2, steps, dist, proj), nil
+}
+
+func firstStep(pr *Projection) int {
+	first := math.MaxInt
+	for _, r := range pr.Runs {
+		if len(r.Steps) > 0 {
+			first = min(first, r.Steps[0])
+		}
+	}
+	return first
+}
+
+func lastStep(pr *Projection) int {
+	last := 0
+	for _, r := range pr.Runs {
+		if len(r.Steps) > 0 {
+			last = max(last, r.Steps[len(r.Steps)-1])
+		}
+	}
+	return last
 }
 
 func floats(xs []int) []float64 {

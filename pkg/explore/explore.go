@@ -159,6 +159,19 @@ func LoadAll(infos []RunInfo) ([]*Run, error) {
 	return out, nil
 }
 
+// Late returns the run restricted to its evaluated steps after the given fraction of its steps N (e.g. 0.5: the
+// second half), where runs have left θ_0 behind and settle; the projection uses it, so that the descent from θ_0
+// does not take the first principal direction.
+func (r *Run) Late(frac float64) *Run {
+	late := &Run{RunInfo: r.RunInfo}
+	for k, n := range r.Steps {
+		if float64(n) > frac*float64(r.RunInfo.Steps) {
+			late.Steps, late.Iterates = append(late.Steps, n), append(late.Iterates, r.Iterates[k])
+		}
+	}
+	return late
+}
+
 // StepSizes returns ‖θ_{k+1} − θ_k‖ between consecutive evaluated steps, at the later step.
 func (r *Run) StepSizes() (steps []int, sizes []float64) {
 	if len(r.Steps) < 2 {

@@ -229,6 +229,8 @@ func fixedColor(label string) (color.Color, bool) {
 	switch {
 	case strings.HasPrefix(label, "forward"):
 		label = "forward"
+	case strings.HasPrefix(label, "backward"):
+		label = "backward"
 	case strings.HasPrefix(label, "intermittent"):
 		label = "intermittent"
 	case strings.HasPrefix(label, "switch"):
