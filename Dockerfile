@@ -4,19 +4,19 @@
 #   GPU:  docker build --build-arg GPU=cuda -t revsgd-gpu . && docker run --rm --gpus all -p 8888:8888 revsgd-gpu
 #
 # Then open the URL JupyterLab prints. The versions below are pinned; a test (internal/repotest) checks that they
-# equal those of scripts/setup.sh and go.mod.
+# equal those of scripts/setup.sh and go.mod. JupyterLab and the Python tools come from scripts/setup.sh, with its
+# pins.
 FROM debian:bookworm-slim
 
 ARG GO_VERSION=1.26.8
 ARG GONB_VERSION=v0.11.4
 ARG GOIMPORTS_VERSION=v0.52.0
 ARG GOPLS_VERSION=v0.23.0
-ARG JUPYTERLAB_VERSION=4.2.5
 # GPU=cuda also installs the CUDA PJRT plugin (JAX's, at the version in pkg/backend.CUDAPluginVersion).
 ARG GPU=none
 
 ENV DEBIAN_FRONTEND=noninteractive \
-    PATH=/root/go/bin:/usr/local/go/bin:/opt/jupyterlab/bin:$PATH \
+    PATH=/revsgd/tools/jupyter/bin:/root/go/bin:/usr/local/go/bin:$PATH \
     REVSGD_DATA=/data
 
 # Go, with cgo (gcc) for the XLA backend.
@@ -28,14 +28,10 @@ RUN apt-get update \
 WORKDIR /revsgd
 COPY . /revsgd
 
-# The same setup as on a Debian machine: Debian's Jupyter packages, numpy and pandas, FashionMNIST, GoNB with
-# goimports and gopls at the pinned versions, the kernel registration, the Go modules.
-RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/*
-
-# JupyterLab itself (Debian 12 has only the classic notebook), pinned, in its own environment.
-RUN python3 -m venv /opt/jupyterlab \
- && /opt/jupyterlab/bin/pip install --no-cache-dir "jupyterlab==${JUPYTERLAB_VERSION}" \
- && gonb --install
+# The same setup as on a Debian machine: JupyterLab, nbconvert and nbclient at the pinned versions in
+# tools/jupyter, numpy and pandas, FashionMNIST, GoNB with goimports and gopls at the pinned versions, the kernel
+# registration, the Go modules.
+RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 
 # The XLA PJRT plugins (CPU; CUDA with GPU=cuda) and CIFAR-10/100 into the data directory.
 RUN if [ "$GPU" = "cuda" ]; then go run ./cmd/revsgd install-xla -cuda; else go run ./cmd/revsgd install-xla; fi \

@@ -1,7 +1,7 @@
 # Shared by the scripts: paths and the headless notebook runner. Source it; do not run it.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
+export PATH="$root/tools/jupyter/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
 
 # Go's SIMD experiment turns on the pure-Go backend's AVX2/AVX-512 matrix kernels (2–3× faster training; the
 # backend checks the CPU's features at run time). Notebooks inherit it, since GoNB builds with this environment.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up everything revsgd needs on a fresh Debian machine: Jupyter (Debian packages), GoNB with goimports and gopls
-# at pinned versions, and the GoNB kernel registration. Idempotent: a second run only checks.
+# Sets up everything revsgd needs on a fresh Debian machine: JupyterLab with nbconvert and nbclient (from PyPI at
+# pinned versions, in the virtual environment tools/jupyter: the one Jupyter of the tests, the browser test and
+# interactive use), numpy, pandas and FashionMNIST (Debian packages), GoNB with goimports and gopls at pinned
+# versions, and the GoNB kernel registration. Idempotent: a second run only checks.
 #
 # Usage: scripts/setup.sh
 set -euo pipefail
@@ -10,6 +12,9 @@ GONB_VERSION=v0.11.4
 GOIMPORTS_VERSION=v0.52.0   # golang.org/x/tools
 GOPLS_VERSION=v0.23.0       # v0.24 needs Go 1.27
 GO_MIN_VERSION=1.26
+JUPYTERLAB_VERSION=4.2.5
+NBCONVERT_VERSION=7.16.4
+NBCLIENT_VERSION=0.10.0
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:/usr/local/go/bin:$PATH"
@@ -21,8 +26,8 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 
-# Debian packages: Jupyter (the notebook server, nbconvert for headless execution, the kernel machinery),
-debs=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-core python3-ipykernel
+# Debian packages: venv (for JupyterLab's environment),
+debs=(python3-venv
       python3-numpy python3-pandas   # numpy and pandas: the run store is tested against them
       dataset-fashion-mnist)         # FashionMNIST, in /usr/share/datasets/fashion-mnist
 missing=()
@@ -35,6 +40,22 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# JupyterLab, nbconvert (headless execution) and nbclient, pinned, in tools/jupyter (git-ignored).
+venv="$here/tools/jupyter"
+want_py="jupyterlab==$JUPYTERLAB_VERSION nbconvert==$NBCONVERT_VERSION nbclient==$NBCLIENT_VERSION"
+if [[ ! -x "$venv/bin/jupyter" || "$(cat "$venv/.pins" 2>/dev/null)" != "$want_py" ]]; then
+  say "installing $want_py into tools/jupyter"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check $want_py
+  echo "$want_py" > "$venv/.pins"
+fi
+# Notebooks render every cell (no windowing): what a reader scrolls through, and what the browser test checks.
+mkdir -p "$venv/share/jupyter/lab/settings"
+# No news pop-up (nothing is fetched from the network).
+echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+ "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > "$venv/share/jupyter/lab/settings/overrides.json"
+export PATH="$venv/bin:$PATH"
 
 # GoNB and its tools. The module proxy serves exact versions only, so GoNB is installed from a scratch module.
 gobin=$(go env GOPATH)/bin
@@ -62,4 +83,4 @@ gonb --install >/dev/null 2>&1 || { say "gonb --install failed"; gonb --install;
 # The library's own dependencies, so that notebooks compile offline afterwards.
 (cd "$here" && go mod download)
 
-say "ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, $(jupyter nbconvert --version 2>/dev/null | sed 's/^/nbconvert /')"
+say "ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, JupyterLab $("$venv/bin/jupyter" lab --version 2>/dev/null), nbconvert $("$venv/bin/jupyter" nbconvert --version 2>/dev/null)"

@@ -31,6 +31,6 @@ go test -count=1 -timeout 60m -run 'TestClaims$' ./pkg/figures
 echo "== Dockerfile lint"
 node_tools
 tools/node/node_modules/.bin/dockerfilelint Dockerfile
-echo "== a notebook in a real browser"
-bash scripts/browser-test.sh quadratic
+echo "== notebooks in JupyterLab in a real browser"
+bash scripts/browser-test.sh   # quadratic and convergence-points, in JupyterLab
 echo "== all tests passed"

@@ -48,4 +48,14 @@ func TestDockerfilePinsMatchSetupAndGoMod(t *testing.T) {
 	if !strings.Contains(docker, "bash scripts/setup.sh") {
 		t.Error("the Dockerfile does not run scripts/setup.sh, so their steps can drift")
 	}
+	// JupyterLab and the Python tools are pinned once, in scripts/setup.sh, which the Dockerfile runs; the image
+	// must not install another Jupyter beside them.
+	for _, name := range []string{"JUPYTERLAB_VERSION", "NBCONVERT_VERSION", "NBCLIENT_VERSION"} {
+		if v := find(t, setup, `(?m)^`+name+`=(\d+\.\d+\.\d+)$`, "setup.sh "+name); v == "" {
+			t.Errorf("setup.sh pins no %s", name)
+		}
+	}
+	if strings.Contains(docker, "pip install") || !strings.Contains(docker, "/revsgd/tools/jupyter/bin") {
+		t.Error("the Dockerfile installs its own Python packages or does not use setup.sh's tools/jupyter")
+	}
 }
