@@ -17,16 +17,21 @@ import (
 // table and the catalogue report them, from the numbers of the run. They are not asserted either way (their
 // values sit near 1 and move with the backend's rounding, e.g. with or without the SIMD kernels), but each must
 // name a predicted claim of its figure; every other predicted claim must hold.
-var findings = resNetFindings()
+var findings = convnetFindings()
 
-// resNetFindings: the ResNets at quick scale (width 1/16, 120 steps, 2 seeds: what two cores allow) are still in
+// convnetFindings: the ResNets at quick scale (width 1/16, 120 steps, 2 seeds: what two cores allow) are still in
 // their learning phase at the end and their backward curves have not begun to settle. Their change ratios hover
 // around 1 and move with the rounding: the same runs gave, for cifar10-resnet18, 0.95, 1.05 and 1.14 (training
 // loss, test loss, test accuracy) without the pure-Go backend's SIMD kernels and 1.20 for the training loss with
-// them; for cifar100-resnet the test accuracy's ratio went from 0.72 to 1.69. The VGG, faster to learn, settles
-// within the same budget and is asserted.
-func resNetFindings() map[string]string {
-	out := map[string]string{}
+// them; for cifar100-resnet the test accuracy's ratio went from 0.72 to 1.69. The VGG learns faster: its test
+// accuracy's ratio stays well below 1 (0.26 without, 0.41 with the SIMD kernels; seeds 0.17–0.44) and is asserted,
+// but its loss ratios moved from 0.68 and 0.46 to 0.85 and 0.91 (a seed at 1.42), too close to 1 for two seeds to
+// carry: findings too.
+func convnetFindings() map[string]string {
+	out := map[string]string{
+		"cifar10-vgg/backward/train-loss-change-ratio": "two seeds, 0.57 and 1.42 with the SIMD kernels",
+		"cifar10-vgg/backward/test-loss-change-ratio":  "two seeds, 0.80 and 1.00 with the SIMD kernels",
+	}
 	for _, prefix := range []string{"cifar10-resnet18/backward", "cifar100-resnet/backward", "adamw/resnet18/backward"} {
 		for _, m := range []string{"train-loss", "test-loss", "test-accuracy"} {
 			out[prefix+"/"+m+"-change-ratio"] = "ResNet still learning at step 120: the ratio is noise around 1"
@@ -52,8 +57,8 @@ func resNetFindings() map[string]string {
 //   - stationary: p-values 0.73–1 for the equal laws (> 0.01), < 1e-6 against the wrong law (< 0.01).
 //   - lie-bracket: slopes 1.84, 2.90, 2.83 (predicted 2, 3, 3, ± 0.3 for the next-order terms over h ∈ [0.003, 0.1]);
 //     at h = 0.003 the second-order correction leaves 0.023 of the gap (< 1), at h = 0.1 still 0.91.
-//   - cifar10-vgg (2 seeds): change ratios 0.31 and 1.26 (training loss), 0.27 and 0.84 (test loss), 0.17 and
-//     0.38 (test accuracy).
+//   - cifar10-vgg (2 seeds): test accuracy's change ratio 0.17 and 0.38 per seed without the SIMD kernels, 0.38
+//     and 0.44 with them (its loss ratios are findings, below).
 //   - cifar10-resnet18, cifar100-resnet, adamw's ResNet (2 seeds each): ratios near 1 either way; findings, above.
 //
 // Runs are kept in $REVSGD_RESULTS/runs when it is set (scripts/test.sh sets it, after the notebooks have stored
