@@ -110,6 +110,55 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }
 
+// maxSeeds bounds -seeds: each seed is a run in memory and in the store.
+const maxSeeds = 10000
+
+// override applies the classification overrides the user set (set names the flags given) to figure f, and
+// checks them before anything is computed: each must be in range, and they apply to classification figures only.
+func override(f figures.Figure, set map[string]bool, steps, every, seeds int, orders string) error {
+	if !set["steps"] && !set["every"] && !set["seeds"] && !set["orders"] {
+		return nil
+	}
+	c, ok := f.(*figures.Classification)
+	if !ok {
+		return fmt.Errorf("-steps, -every, -seeds and -orders apply to the classification figures only, not %s", f.ID())
+	}
+	switch {
+	case set["steps"] && steps < 1:
+		return fmt.Errorf("-steps must be a positive number of update maps, got %d", steps)
+	case set["every"] && every < 1:
+		return fmt.Errorf("-every must be a positive evaluation interval, got %d", every)
+	case set["seeds"] && (seeds < 1 || seeds > maxSeeds):
+		return fmt.Errorf("-seeds must be between 1 and %d, got %d", maxSeeds, seeds)
+	case set["orders"] && strings.TrimSpace(orders) == "":
+		return fmt.Errorf("-orders is empty; name the orders, e.g. forward,backward")
+	}
+	if set["steps"] {
+		c.Steps = steps
+	}
+	if set["every"] {
+		c.Every = every
+	}
+	if set["seeds"] {
+		c.Seeds = seeds
+	}
+	if c.Every > c.Steps {
+		return fmt.Errorf("%s: the evaluation interval %d exceeds the %d steps, so no step would be evaluated; lower "+
+			"-every or raise -steps", f.ID(), c.Every, c.Steps)
+	}
+	if set["orders"] {
+		c.Orders = nil
+		for _, name := range strings.Split(orders, ",") {
+			o, err := order.ByName(strings.TrimSpace(name))
+			if err != nil {
+				return err
+			}
+			c.Orders = append(c.Orders, o)
+		}
+	}
+	return nil
+}
+
 func figureCmd(args []string) error {
 	fs := flag.NewFlagSet("figure", flag.ContinueOnError)
 	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
@@ -124,6 +173,8 @@ func figureCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if *replicas < 0 || *memory < 0 {
 		return fmt.Errorf("-replicas and -device-memory must be 0 (automatic) or positive")
 	}
@@ -141,30 +192,8 @@ func figureCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		if *steps+*every+*seeds > 0 || *orders != "" {
-			c, ok := f.(*figures.Classification)
-			if !ok {
-				return fmt.Errorf("-steps, -every, -seeds and -orders apply to the classification figures only, not %s", id)
-			}
-			if *steps > 0 {
-				c.Steps = *steps
-			}
-			if *every > 0 {
-				c.Every = *every
-			}
-			if *seeds > 0 {
-				c.Seeds = *seeds
-			}
-			if *orders != "" {
-				c.Orders = nil
-				for _, name := range strings.Split(*orders, ",") {
-					o, err := order.ByName(name)
-					if err != nil {
-						return err
-					}
-					c.Orders = append(c.Orders, o)
-				}
-			}
+		if err := override(f, set, *steps, *every, *seeds, *orders); err != nil {
+			return err
 		}
 		figs = append(figs, f)
 	}
