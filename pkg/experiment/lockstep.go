@@ -2,6 +2,9 @@ package experiment
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"slices"
 
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/replay"
@@ -112,9 +115,26 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 		return 0, err
 	}
 	evals := 0
+	var diverged *DivergenceError
 	for i, d := range dues {
 		t := tasks[d.slot]
 		key := [2]int{t.order, t.seed}
+		var theta []float64
+		if carries != nil {
+			theta = carries[i].Theta
+		}
+		if what := nonFinite(metrics[i], theta); what != "" {
+			// Keep nothing of this chain from here on; what was computed before it is committed below.
+			if diverged == nil {
+				c := r.curves[key]
+				diverged = &DivergenceError{Order: c.Order, Seed: c.Seed, Step: d.report.Step, What: what,
+					LastFiniteStep: -1}
+				if n := len(c.TrainLoss); n > 0 {
+					diverged.LastFiniteStep, diverged.LastFiniteLoss = c.Steps[n-1], c.TrainLoss[n-1]
+				}
+			}
+			continue
+		}
 		p := point{t.order, t.seed, d.report.Step}
 		isStart := r.starts[p] && d.report.Step != 0
 		if isStart {
@@ -146,7 +166,56 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 		}
 		r.unsaved[key] = append(r.unsaved[key], rep)
 	}
+	if diverged != nil {
+		if err := r.save(true); err != nil {
+			return evals, err
+		}
+		return evals, diverged
+	}
 	return evals, r.save(false)
+}
+
+// DivergenceError says that a chain of update maps reached a non-finite value: which order and seed, at which
+// reported step (the first where it was seen: metrics at evaluated steps, θ where it is kept), and the last
+// finite training loss before it. Everything computed before it is committed to the run store.
+type DivergenceError struct {
+	Order string
+	Seed  uint64
+	// Step is the reported step where the non-finite value was found; What says which value.
+	Step int
+	What string
+	// LastFiniteStep and LastFiniteLoss are the chain's last evaluated step with its training loss (-1: none).
+	LastFiniteStep int
+	LastFiniteLoss float64
+}
+
+func (e *DivergenceError) Error() string {
+	last := "no finite evaluation before it"
+	if e.LastFiniteStep >= 0 {
+		last = fmt.Sprintf("last finite training loss %.6g at step %d", e.LastFiniteLoss, e.LastFiniteStep)
+	}
+	return fmt.Sprintf("experiment: %s, seed %d diverged: %s at step %d (%s); everything before it is stored. Lower "+
+		"the learning rate, or check the data's scale", e.Order, e.Seed, e.What, e.Step, last)
+}
+
+// nonFinite names the first NaN or infinite value among a report's metrics and θ, or returns "".
+func nonFinite(metrics map[string]float64, theta []float64) string {
+	names := make([]string, 0, len(metrics))
+	for name := range metrics {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if v := metrics[name]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("%s = %v", name, v)
+		}
+	}
+	for i, v := range theta {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("θ[%d] = %v", i, v)
+		}
+	}
+	return ""
 }
 
 // dueMetrics evaluates the metrics of the dues at evaluated steps (reached holds every due's replica, in order);
