@@ -172,5 +172,6 @@ func Show(items ...any) error {
 			return fmt.Errorf("explore: cannot show a %T", it)
 		}
 	}
+	gonbui.Sync() // displayed before the cell's program can exit (otherwise the last displays may be lost)
 	return nil
 }

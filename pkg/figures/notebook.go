@@ -125,6 +125,7 @@ func progressSink() func(experiment.Progress) {
 		if p.Final {
 			gonbui.UpdateHTML(id, "")
 			gonbui.DisplayHTML(line)
+			gonbui.Sync()
 			return
 		}
 		gonbui.UpdateHTML(id, line)
@@ -135,6 +136,7 @@ func progressSink() func(experiment.Progress) {
 func show(markdown string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayMarkdown(markdown)
+		gonbui.Sync() // shown before the cell's program can exit (otherwise the last displays may be lost)
 		return
 	}
 	fmt.Println(markdown)

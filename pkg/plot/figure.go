@@ -158,5 +158,6 @@ func (f *Figure) Show() error {
 		return err
 	}
 	gonbui.DisplayPNG(png)
+	gonbui.Sync() // displayed before the cell's program can exit (otherwise it may be lost)
 	return nil
 }
