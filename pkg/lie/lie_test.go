@@ -70,14 +70,6 @@ func TestCorrectionEqualsDirectDoubleSum(t *testing.T) {
 	}
 }
 
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
 // Halving h divides the forward/backward gap by about 4 (order 2) and the residual after the second-order
 // correction by about 8 (order 3). Slopes of log error against log h, fitted by least squares over h = 0.02, 0.01,
 // 0.005, 0.0025 with n = 5: the expansion's next term is one order higher, so at these h the slopes sit within
@@ -177,7 +169,7 @@ func TestSharpness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q := dotProduct(v, hv[0]); math.Abs(q) > math.Abs(l)*(1+1e-9) {
+			if q := dot(v, hv[0]); math.Abs(q) > math.Abs(l)*(1+1e-9) {
 				t.Errorf("batch %d: a random direction has Rayleigh quotient %.6g beyond λ = %.6g", k+1, q, l)
 			}
 		}

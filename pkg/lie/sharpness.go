@@ -31,7 +31,7 @@ func (x *Expansion) Sharpness(n, iters int) ([]float64, error) {
 			return nil, err
 		}
 		for k, hv := range hvs {
-			lambdas[k] = dotProduct(vs[k], hv) // the Rayleigh quotient of the unit vector vs[k]
+			lambdas[k] = dot(vs[k], hv) // the Rayleigh quotient of the unit vector vs[k]
 			if norm(hv) > 0 {
 				vs[k] = normalised(hv)
 			}
@@ -40,7 +40,8 @@ func (x *Expansion) Sharpness(n, iters int) ([]float64, error) {
 	return lambdas, nil
 }
 
-func dotProduct(a, b []float64) float64 {
+// dot is the inner product of a and b.
+func dot(a, b []float64) float64 {
 	s := 0.0
 	for i := range a {
 		s += a[i] * b[i]
@@ -48,7 +49,7 @@ func dotProduct(a, b []float64) float64 {
 	return s
 }
 
-func norm(v []float64) float64 { return math.Sqrt(dotProduct(v, v)) }
+func norm(v []float64) float64 { return math.Sqrt(dot(v, v)) }
 
 func normalised(v []float64) []float64 {
 	n := norm(v)
