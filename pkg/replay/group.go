@@ -283,16 +283,15 @@ type Evaluation struct {
 	Accuracy []float64
 }
 
-// evalLimit is the most examples one evaluation call of r replicas handles, for inputs of the given number of
-// features: the call's input scalars (replicas × examples × features) are bounded to keep its activations in
-// memory — on a CPU 2²¹, on an accelerator, whose memory holds 16 times more and which needs large calls to be
-// busy, 2²⁵ — and so is the number of examples (1024 on a CPU, 8192 on an accelerator).
-func (e *Engine) evalLimit(r, features int) int {
-	budget, most := 1<<21, 1024
+// evalBudget is how much one evaluation call may hold: its input scalars (replicas × examples × features) are
+// bounded to keep its activations in memory — on a CPU 2²¹, on an accelerator, whose memory holds 16 times more
+// and which needs large calls to be busy, 2²⁵ — and so is its number of examples (1024 on a CPU, 8192 on an
+// accelerator).
+func (e *Engine) evalBudget() (scalars, examples int) {
 	if !backend.IsGo(e.backend) {
-		budget, most = 1<<25, 8192
+		return 1 << 25, 8192
 	}
-	return max(1, min(most, budget/(r*features)))
+	return 1 << 21, 1024
 }
 
 // evalChunk is the size of the calls that evaluate n examples at most `most` at a time: equal sizes where a
@@ -316,6 +315,10 @@ func (g *Group) Loss(subset Subset) ([]float64, error) {
 
 // Evaluate returns each replica's metrics over the first limit examples of the subset (all of them when limit is
 // 0 or larger than the subset). It is an error to ask for the test data of a problem without any.
+//
+// A replica's metrics do not depend on the group it is in: the examples are split into calls of a size that
+// depends on the data and the backend only (a float32 mean over other splits differs in its last bits), and a
+// group too large for one call at that size is evaluated a slice of replicas at a time.
 func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	d := g.e.train
 	if subset == TestData {
@@ -332,7 +335,37 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	if d.inputs != nil {
 		features = d.inputs.Shape().Size() / d.len
 	}
-	chunk := evalChunk(n, g.e.evalLimit(g.size, features))
+	scalars, most := g.e.evalBudget()
+	chunk := evalChunk(n, max(1, min(most, scalars/features)))
+	slice := max(1, scalars/(chunk*features))
+	if slice >= g.size {
+		return g.evaluate(subset, d, n, chunk)
+	}
+	ev := Evaluation{}
+	for lo := 0; lo < g.size; lo += slice {
+		slots := make([]int, 0, slice)
+		for r := lo; r < min(lo+slice, g.size); r++ {
+			slots = append(slots, r)
+		}
+		part, err := g.Select(slots)
+		if err != nil {
+			return Evaluation{}, err
+		}
+		pe, err := part.evaluate(subset, d, n, chunk)
+		part.Close()
+		if err != nil {
+			return Evaluation{}, err
+		}
+		ev.Loss = append(ev.Loss, pe.Loss...)
+		if pe.Accuracy != nil {
+			ev.Accuracy = append(ev.Accuracy, pe.Accuracy...)
+		}
+	}
+	return ev, nil
+}
+
+// evaluate evaluates every replica of the group on the first n examples of d (the subset's data), chunk examples per call.
+func (g *Group) evaluate(subset Subset, d *deviceData, n, chunk int) (Evaluation, error) {
 	_, classifier := g.e.problem.Loss.(problem.Classifier)
 	ev := Evaluation{Loss: make([]float64, g.size)}
 	if classifier {

@@ -1,0 +1,106 @@
+package replay
+
+import (
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// imageLike is a classification problem with FashionMNIST's shapes (784 features, 10 classes) on random data:
+// large enough that an evaluation of a few replicas is split into several calls.
+func imageLike(t *testing.T, examples int) *problem.Problem {
+	t.Helper()
+	src := rng.New(7)
+	x := make([]float32, examples*784)
+	for i := range x {
+		x[i] = float32(src.Float64())
+	}
+	y := make([]int32, examples)
+	for i := range y {
+		y[i] = int32(src.IntN(10))
+	}
+	d := &data.Dataset{Name: "image-like", Inputs: tensors.FromFlatDataAndDimensions(x, examples, 784),
+		Targets: tensors.FromFlatDataAndDimensions(y, examples)}
+	return &problem.Problem{Name: "image-like", Model: models.MLP{Widths: []int{784, 32, 10}, Activation: models.ReLUActivation},
+		Loss: problem.CrossEntropy{}, Train: d, Test: d}
+}
+
+// A replica's numbers do not depend on the group it runs in: after the same update maps, θ and the metrics of
+// a replica are bit for bit those it has alone, in float32 too, for groups large enough that evaluation is split
+// into several calls. (A run's numbers would otherwise depend on how many seeds and orders ran beside it, which
+// is not part of its identity.)
+func TestGroupSizeDoesNotChangeNumbers(t *testing.T) {
+	p := imageLike(t, 3000)
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 0.05}, dt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const steps, b, r = 5, 8, 12
+		src := rng.New(3)
+		starts := make([][]float64, r)
+		for i := range starts {
+			starts[i] = p.Model.Init(src)
+		}
+		batches := make([][]int32, steps)
+		for s := range batches {
+			for range r * b {
+				batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
+			}
+		}
+		run := func(slots []int) ([][]float64, Evaluation) {
+			starts1 := make([][]float64, len(slots))
+			for j, i := range slots {
+				starts1[j] = starts[i]
+			}
+			g, err := e.NewGroup(starts1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			for s := range steps {
+				var bs []int32
+				for _, i := range slots {
+					bs = append(bs, batches[s][i*b:(i+1)*b]...)
+				}
+				active := make([]bool, len(slots))
+				for j := range active {
+					active[j] = true
+				}
+				if err := g.Step(bs, active); err != nil {
+					t.Fatal(err)
+				}
+			}
+			th, _ := g.Thetas()
+			ev, err := g.Evaluate(TestData, 2500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return th, ev
+		}
+		all := make([]int, r)
+		for i := range all {
+			all[i] = i
+		}
+		together, evAll := run(all)
+		for _, i := range []int{0, 5, 11} {
+			alone, ev := run([]int{i})
+			for k := range alone[0] {
+				if alone[0][k] != together[i][k] {
+					t.Fatalf("%s, replica %d, parameter %d: %.9g in a group of %d, %.9g alone", dt, i, k, together[i][k], r, alone[0][k])
+				}
+			}
+			if ev.Loss[0] != evAll.Loss[i] || ev.Accuracy[0] != evAll.Accuracy[i] {
+				t.Errorf("%s, replica %d: test loss %.10f, accuracy %.10f in a group of %d; %.10f, %.10f alone", dt, i,
+					evAll.Loss[i], evAll.Accuracy[i], r, ev.Loss[0], ev.Accuracy[0])
+			}
+		}
+	}
+}
