@@ -224,7 +224,7 @@ func figureCmd(args []string) error {
 		if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
 			return err
 		}
-		claims, err := figures.NewClaimsFile(f, scale, choice.Name(), o).Write(*out)
+		claims, err := figures.NewClaimsFile(f, scale, backend.Identity(choice.Backend), o).Write(*out)
 		if err != nil {
 			return err
 		}

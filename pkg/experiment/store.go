@@ -58,7 +58,7 @@ func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluate
 		Sampling:  string(s.sampler().Mode),
 		Evaluated: slices.Clone(evaluated),
 		DType:     strings.ToLower(s.dtype().String()),
-		Backend:   backendName(b),
+		Backend:   backend.Identity(b),
 		Scale:     s.Scale,
 		Metrics:   s.metricNames(),
 		EvalLimit: s.EvalLimit,
@@ -76,12 +76,6 @@ func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluate
 	return cfg
 }
 
-func backendName(b compute.Backend) string {
-	if backend.IsGo(b) {
-		return backend.GoName
-	}
-	return b.Name()
-}
 
 // dataHashes returns the SHA-256 of the training and test data (inputs, then targets, with their shapes).
 func dataHashes(tr, te *data.Dataset) ([2]string, error) {

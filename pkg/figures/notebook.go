@@ -89,7 +89,7 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 		return nil, err
 	}
 	show(o.Summary)
-	jsonPath, err := NewClaimsFile(f, scale, choice.Name(), o).Write(dir)
+	jsonPath, err := NewClaimsFile(f, scale, backend.Identity(choice.Backend), o).Write(dir)
 	if err != nil {
 		return nil, err
 	}
