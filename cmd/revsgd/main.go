@@ -2,6 +2,7 @@
 //
 //	revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures and write DIR/ID.png, DIR/ID.svg, DIR/ID.md
 //	revsgd figures                                         list the figure ids
+//	revsgd store locks [-clear] [DIR]                      list a run store's lock files; -clear removes those left by killed processes
 //	revsgd backend                                         say which backend would run
 //	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
 //	revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,6 +43,8 @@ const usage = `usage:
   revsgd figures                                         list the figure ids
   revsgd catalogue [-root DIR]                           regenerate docs/figures.md and the README's gallery
                                                          from docs/gallery/ID.json
+  revsgd store locks [-clear] [DIR]                      list the lock files of a run store (default results/runs);
+                                                         -clear removes those no process holds
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
@@ -82,6 +86,8 @@ func run(args []string) error {
 		return nil
 	case "bench":
 		return benchCmd(args[1:])
+	case "store":
+		return storeCmd(args[1:], os.Stdout)
 	case "fetch":
 		fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
 		dir := fs.String("dir", data.Dir(), "data directory (default $"+data.DirEnvVar+" or the user cache)")
@@ -108,6 +114,51 @@ func run(args []string) error {
 		return backend.InstallXLA(*path, *cuda)
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// storeCmd is `revsgd store locks [-clear] [DIR]`: it lists the lock files of a run store — held by a running
+// writer, or left by one that was killed (harmless: the next writer takes it) — and with -clear removes the latter.
+func storeCmd(args []string, w io.Writer) error {
+	if len(args) == 0 || args[0] != "locks" {
+		return fmt.Errorf("usage: revsgd store locks [-clear] [DIR]")
+	}
+	fs := flag.NewFlagSet("store locks", flag.ContinueOnError)
+	clear := fs.Bool("clear", false, "remove the lock files no running process holds")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	root := "results/runs"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		root = fs.Arg(0)
+	default:
+		return fmt.Errorf("store locks takes one store directory, got %q", fs.Args())
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a run store directory (give the directory passed to -runs)", root)
+	}
+	s := &runs.Store{Root: root}
+	locks, err := s.Locks()
+	if err != nil {
+		return err
+	}
+	held := 0
+	for _, l := range locks {
+		state := "left by a stopped process (harmless; -clear removes it)"
+		if l.Held {
+			state = "held"
+			held++
+		}
+		fmt.Fprintf(w, "%s: %s — %s\n", l.Run, state, l.Holder)
+	}
+	fmt.Fprintf(w, "%s: %d lock files, %d held\n", root, len(locks), held)
+	if !*clear {
+		return nil
+	}
+	cleared, err := s.ClearLocks()
+	fmt.Fprintf(w, "cleared %d lock files\n", len(cleared))
+	return err
 }
 
 // maxSeeds bounds -seeds: each seed is a run in memory and in the store.

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 // Bad overrides of `revsgd figure` are refused with what was wrong, before anything is computed (they were
@@ -25,5 +29,44 @@ func TestFigureOverridesAreChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+// `revsgd store locks` lists a store's lock files and, with -clear, removes those left by killed processes.
+func TestStoreLocks(t *testing.T) {
+	root := t.TempDir()
+	s := &runs.Store{Root: root}
+	cfg := runs.Config{Library: "test", Problem: runs.ProblemConfig{Name: "toy", Model: "point-1",
+		Params: []runs.ParamConfig{{Name: "theta", Dims: []int{1}}}, Loss: "half-squared-error", TrainSHA256: "a"},
+		Order: runs.OrderConfig{Name: "forward"}, Rule: runs.RuleConfig{Name: "sgd", Hyper: map[string]float64{"learning_rate": 0.1}},
+		Seed: 1, Steps: 2, BatchSize: 1, Sampling: "shuffled", Evaluated: []int{2}, DType: "float64", Backend: "go"}
+	held, err := s.Open(cfg, []int32{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	cfg.Seed = 2
+	left, err := s.Open(cfg, []int32{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left.Close()
+	if err := os.WriteFile(filepath.Join(left.Dir(), "lock"), []byte("pid 9 on host gone since 2026-01-01T00:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := storeCmd([]string{"locks", "-clear", root}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{held.Dir() + ": held — pid", left.Dir() + ": left by a stopped process", "2 lock files, 1 held", "cleared 1 lock files"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(left.Dir(), "lock")); !os.IsNotExist(err) {
+		t.Errorf("the left lock file is still there: %v", err)
+	}
+	if err := storeCmd([]string{"locks", filepath.Join(root, "nothing")}, &out); err == nil || !strings.Contains(err.Error(), "not a run store") {
+		t.Errorf("missing store: %v", err)
 	}
 }

@@ -133,6 +133,11 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 				if err != nil {
 					return nil, err
 				}
+				if run.ReadOnly() && n < len(evaluated) {
+					return nil, fmt.Errorf("experiment: %s is not writable and holds %d of the %d evaluated steps of "+
+						"this run: a read-only store can be re-plotted, not extended; copy it somewhere writable "+
+						"(or choose another store) to compute the rest", run.Dir(), n, len(evaluated))
+				}
 				done += n
 			}
 			for i, rp := range plan {

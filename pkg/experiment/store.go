@@ -76,7 +76,6 @@ func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluate
 	return cfg
 }
 
-
 // dataHashes returns the SHA-256 of the training and test data (inputs, then targets, with their shapes).
 func dataHashes(tr, te *data.Dataset) ([2]string, error) {
 	var out [2]string

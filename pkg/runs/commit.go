@@ -33,6 +33,9 @@ func (r *Run) Commit(reports ...Report) error {
 	if len(reports) == 0 {
 		return nil
 	}
+	if r.readOnly {
+		return r.errReadOnly("reports")
+	}
 	rec := *r.rec
 	rec.Completed = slices.Clone(r.rec.Completed)
 	rec.Starts = slices.Clone(r.rec.Starts)

@@ -3,71 +3,175 @@ package runs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
-// lockName is the lock file in a run directory. It holds "PID STARTTIME HOST" of the process writing the run.
+// Locks. A run being written holds an exclusive flock(2) on the file "lock" in its directory. The kernel (or, on
+// NFS, the server) releases the lock when its holder exits, however it exits, so a lock can never outlive its
+// process: there is nothing stale to take over and no takeover to race. The file's content — pid, host and time —
+// only says who holds it, for error messages and `revsgd store locks`.
+//
+// The holder removes the file when it is done. Another process that opened the file just before it was removed
+// would then hold a lock on a file no longer in the directory; so after taking the lock a process checks that
+// the path still names the file it locked, and starts over if not. A file left by a process that was killed is
+// simply taken by the next one (or removed by ClearLocks).
+//
+// Shared storage: flock works across hosts on NFSv4 and on NFSv3 with lockd (Linux maps it to a whole-file
+// POSIX lock there), and across containers sharing a directory on one host. It does not on file systems mounted
+// with -o nolock, or on FUSE file systems that do not implement locking: there two hosts could write one run at
+// once.
+//
+// Readers take no lock: every file of a run is replaced atomically and a stored row counts only once the record
+// lists it, so a run can be read while another process extends it, and a finished store on read-only storage
+// can be opened for reading (see Run.ReadOnly).
+
+// lockName is the lock file in a run directory.
 const lockName = "lock"
 
-// acquireLock takes the run directory's lock, or returns an error naming the process that holds it. A lock left by
-// a process of this host that no longer runs (killed, crashed) is taken over.
-func acquireLock(dir string) (release func(), err error) {
+// errHeld says that another open file holds the lock.
+var errHeld = errors.New("lock held")
+
+// tryLock takes the lock on path without waiting long: it returns the locked file, errHeld, or another error. A
+// lock held for less than a few tenths of a second (Store.Locks testing it) is waited for.
+func tryLock(path string) (*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		f, err := openLockFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				if attempt < heldRetries {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				return nil, errHeld
+			}
+			return nil, fmt.Errorf("locking %s: %w (does this file system support flock? see the runs package)", path, err)
+		}
+		// The holder before us may have removed the file between our open and our lock.
+		fi, ferr := f.Stat()
+		pi, perr := os.Stat(path)
+		if ferr == nil && perr == nil && os.SameFile(fi, pi) {
+			return f, nil
+		}
+		f.Close()
+		if ferr != nil {
+			return nil, ferr
+		}
+	}
+}
+
+// heldRetries is how many times tryLock tries again, 50 ms apart, before it reports a lock as held.
+var heldRetries = 4
+
+// openLockFile opens (creating) a lock file for locking; tests replace it to simulate read-only storage, which
+// a test running as root cannot otherwise get.
+var openLockFile = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644) }
+
+// holder describes the process that wrote a lock file ("pid 123 on host h since …"), or says it is unknown.
+func holder(path string) string {
+	raw, _ := os.ReadFile(path)
+	if s := strings.TrimSpace(string(raw)); s != "" {
+		return s
+	}
+	return "a process that has not yet written its name"
+}
+
+// acquireLock takes the run directory's lock, or returns an error naming the process that holds it. readOnly is
+// true (and the error nil) when the lock file cannot be created because the directory is not writable: the run
+// can then be read but not written.
+func acquireLock(dir string) (release func(), readOnly bool, err error) {
 	path := filepath.Join(dir, lockName)
+	f, err := tryLock(path)
+	switch {
+	case errors.Is(err, errHeld):
+		return nil, false, fmt.Errorf("runs: %s is being written by another process (%s); wait for it to finish or "+
+			"stop it (its lock is released when it exits, on any host that shares the directory)", dir, holder(path))
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("runs: %w", err)
+	}
 	host, _ := os.Hostname()
-	me := fmt.Sprintf("%d %s %s\n", os.Getpid(), processStart(os.Getpid()), host)
-	for attempt := 0; attempt < 2; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			_, werr := f.WriteString(me)
-			cerr := f.Close()
-			if werr != nil || cerr != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("runs: writing lock %s: %v %v", path, werr, cerr)
-			}
-			return func() { os.Remove(path) }, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("runs: %w", err)
-		}
-		raw, _ := os.ReadFile(path)
-		fields := strings.Fields(string(raw))
-		if len(fields) == 3 && fields[2] == host {
-			pid, _ := strconv.Atoi(fields[0])
-			if pid > 0 && (!alive(pid) || processStart(pid) != fields[1]) {
-				os.Remove(path) // stale: its process is gone
-				continue
-			}
-		}
-		who := strings.TrimSpace(string(raw))
-		return nil, fmt.Errorf("runs: %s is being written by another process (pid, start time, host: %s); wait for "+
-			"it to finish or stop it. If that process is gone (e.g. on another host), delete %s", dir, who, path)
+	me := fmt.Sprintf("pid %d on host %s since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(me), 0) // only informative: a failure to write it does not weaken the lock
 	}
-	return nil, fmt.Errorf("runs: could not take the lock %s", path)
+	return func() {
+		os.Remove(path) // while still holding it: see tryLock
+		f.Close()
+	}, false, nil
 }
 
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// Lock is a lock file found in a store.
+type Lock struct {
+	// Run is the run directory the lock file is in; Holder what the file says about its process.
+	Run, Holder string
+	// Held says whether a live process holds it. A lock file that is not held was left by a process that was
+	// killed; it is harmless (the next writer takes it) and ClearLocks removes it.
+	Held bool
 }
 
-// processStart returns the start time of a process (field 22 of /proc/PID/stat), to tell a live process from a
-// new one that reused a dead one's pid; "-" where /proc is unavailable.
-func processStart(pid int) string {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// Locks lists the lock files in the store, held or not.
+func (s *Store) Locks() ([]Lock, error) {
+	var locks []Lock
+	err := filepath.WalkDir(s.Root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || d.Name() != lockName {
+			return nil
+		}
+		l := Lock{Run: filepath.Dir(path), Holder: holder(path)}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); {
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			l.Held = true
+		case err != nil:
+			return fmt.Errorf("testing the lock %s: %w", path, err)
+		}
+		locks = append(locks, l)
+		return nil
+	})
 	if err != nil {
-		return "-"
+		return nil, fmt.Errorf("runs: listing the locks of %s: %w", s.Root, err)
 	}
-	s := string(raw)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		f := strings.Fields(s[i+1:])
-		if len(f) > 19 {
-			return f[19]
+	return locks, nil
+}
+
+// ClearLocks removes the lock files of the store that no process holds (left by killed processes) and returns
+// the run directories they were in. Held locks are left alone; removing one is safe even while a writer starts.
+func (s *Store) ClearLocks() ([]string, error) {
+	locks, err := s.Locks()
+	if err != nil {
+		return nil, err
+	}
+	var cleared []string
+	for _, l := range locks {
+		if l.Held {
+			continue
 		}
+		f, err := tryLock(filepath.Join(l.Run, lockName))
+		if errors.Is(err, errHeld) {
+			continue // taken since we looked
+		}
+		if err != nil {
+			return cleared, fmt.Errorf("runs: %w", err)
+		}
+		os.Remove(f.Name())
+		f.Close()
+		cleared = append(cleared, l.Run)
 	}
-	return "-"
+	return cleared, nil
 }

@@ -18,7 +18,10 @@ func (r *Run) Initial(theta0 []float64) error {
 		return fmt.Errorf("runs: θ_0 has %d values, the model %d parameters", len(theta0), r.config.NumParams())
 	}
 	path := r.path(initialFile)
-	same, err := createOrCompare(path, npyFile(npyFloat64, []int{len(theta0)}, theta0))
+	if _, err := os.Stat(path); r.readOnly && errors.Is(err, os.ErrNotExist) {
+		return nil // stored by an older revsgd; nothing needs it to read the run
+	}
+	same, err := r.createOrCompare(path, npyFile(npyFloat64, []int{len(theta0)}, theta0))
 	if err != nil {
 		return err
 	}

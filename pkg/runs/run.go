@@ -24,6 +24,7 @@ type Run struct {
 	rec       *record
 	evalIndex map[int]int // evaluated step → row of iterates.npy
 	release   func()
+	readOnly  bool
 }
 
 // Checkpoint is the state of a chain of update maps interrupted after some of its maps: θ, the optimizer state
@@ -46,6 +47,9 @@ func (r *Run) Config() Config { return r.config }
 // Open opens the run of a configuration, creating it if new, and takes its lock. batches is the batch history
 // (steps × batch size example indices): stored on creation, checked against the stored one otherwise. Every
 // stored file is verified; a damaged one is an error naming it.
+//
+// In a store that cannot be written (read-only storage, no permission) an existing run is opened for reading
+// only, without a lock: see ReadOnly.
 func (s *Store) Open(cfg Config, batches []int32) (*Run, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -60,21 +64,34 @@ func (s *Store) Open(cfg Config, batches []int32) (*Run, error) {
 	hash := checksum(body)
 	dir := filepath.Join(s.Root, cfg.dirName(hash))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("runs: %w", err)
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, fmt.Errorf("runs: %w", err)
+		}
 	}
-	release, err := acquireLock(dir)
+	release, readOnly, err := acquireLock(dir)
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{dir: dir, config: cfg, hash: hash, release: release, evalIndex: map[int]int{}}
+	r := &Run{dir: dir, config: cfg, hash: hash, release: release, readOnly: readOnly, evalIndex: map[int]int{}}
 	for i, n := range cfg.Evaluated {
 		r.evalIndex[n] = i
 	}
 	if err := r.load(body, batches); err != nil {
-		release()
+		r.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// ReadOnly reports whether the run was opened for reading only, its directory not being writable: its stored
+// steps can be read (to re-plot a finished run from read-only storage), but Commit and Initial with a θ_0 not yet
+// stored are errors.
+func (r *Run) ReadOnly() bool { return r.readOnly }
+
+// errReadOnly is the error of an attempt to write a run opened for reading only.
+func (r *Run) errReadOnly(what string) error {
+	return fmt.Errorf("runs: cannot write %s: %s is not writable (read-only storage or no permission), so the run "+
+		"was opened for reading only; copy the store somewhere writable to compute what it lacks", what, r.dir)
 }
 
 // Close releases the run's lock.
@@ -89,9 +106,12 @@ func (r *Run) path(name string) string { return filepath.Join(r.dir, name) }
 
 // createOrCompare writes want to path if there is no such file yet, and otherwise reports whether the stored file
 // holds exactly want.
-func createOrCompare(path string, want []byte) (same bool, err error) {
+func (r *Run) createOrCompare(path string, want []byte) (same bool, err error) {
 	stored, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if r.readOnly {
+			return false, r.errReadOnly(path)
+		}
 		return true, writeAtomic(path, want)
 	}
 	if err != nil {
@@ -103,7 +123,7 @@ func createOrCompare(path string, want []byte) (same bool, err error) {
 // load creates the run's files if they are missing and verifies them if they are present.
 func (r *Run) load(configJSON []byte, batches []int32) error {
 	cfgPath := r.path("config.json")
-	if same, err := createOrCompare(cfgPath, configJSON); err != nil {
+	if same, err := r.createOrCompare(cfgPath, configJSON); err != nil {
 		return err
 	} else if !same {
 		return fmt.Errorf("%s: differs from the configuration this run was opened with (edited or corrupted); "+
@@ -112,7 +132,7 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 
 	batchData := npyFile(npyInt32, []int{r.config.Steps, r.config.BatchSize}, int32s(batches))
 	batchPath := r.path("batches.npy")
-	if same, err := createOrCompare(batchPath, batchData); err != nil {
+	if same, err := r.createOrCompare(batchPath, batchData); err != nil {
 		return err
 	} else if !same {
 		if _, _, perr := readNpy(batchPath); perr != nil {
@@ -157,7 +177,7 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 		return fmt.Errorf("%s: does not match the run's record %s (edited or corrupted); delete it to have it "+
 			"rewritten from the record", r.path("metrics.csv"), recPath)
 	}
-	if !bytes.Equal(got, want) && len(r.rec.Completed) > 0 {
+	if !bytes.Equal(got, want) && len(r.rec.Completed) > 0 && !r.readOnly {
 		return writeAtomic(r.path("metrics.csv"), want)
 	}
 	return nil
@@ -199,6 +219,9 @@ func (r *Run) prepareIterates() error {
 		if len(r.rec.Completed) > 0 && r.rec.Completed[0].IterateSHA256 != "" {
 			return fmt.Errorf("%s: missing, but %s lists stored iterates; delete the run directory to recompute it",
 				path, r.path("record.json"))
+		}
+		if r.readOnly {
+			return r.errReadOnly(path)
 		}
 		tmp := path + ".new"
 		if err := os.WriteFile(tmp, header, 0o644); err != nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -259,23 +258,6 @@ func TestChangedSettingsMakeANewRun(t *testing.T) {
 	if again.Dir() != r.Dir() || again.NumCompleted() != 2 {
 		t.Errorf("the same configuration did not reuse the run")
 	}
-}
-
-func TestLockNamesTheOtherProcess(t *testing.T) {
-	s := &Store{Root: t.TempDir()}
-	r := openRun(t, s, testConfig())
-	_, err := s.Open(testConfig(), testBatches)
-	if err == nil || !regexp.MustCompile(fmt.Sprintf(`\b%d\b`, os.Getpid())).MatchString(err.Error()) {
-		t.Fatalf("second open: %v, want an error naming pid %d", err, os.Getpid())
-	}
-	r.Close()
-	// A lock left by a process that is gone is taken over.
-	host, _ := os.Hostname()
-	if err := os.WriteFile(filepath.Join(r.Dir(), lockName), []byte(fmt.Sprintf("999999999 1 %s\n", host)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r = openRun(t, s, testConfig())
-	r.Close()
 }
 
 func flipByte(path string, at int) error {
