@@ -113,6 +113,13 @@ func (s *Spec) Validate() error {
 	if len(s.Seeds) == 0 {
 		return fmt.Errorf("experiment: no seeds given")
 	}
+	seeds := map[uint64]bool{}
+	for _, seed := range s.Seeds {
+		if seeds[seed] {
+			return fmt.Errorf("experiment: seed %d is listed twice: each seed is one run (use SeedRange(n) for n seeds)", seed)
+		}
+		seeds[seed] = true
+	}
 	if s.Steps <= 0 {
 		return fmt.Errorf("experiment: the number of steps must be positive, got %d", s.Steps)
 	}
@@ -124,6 +131,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.DeviceMemory < 0 {
 		return fmt.Errorf("experiment: device memory must be 0 (automatic) or positive, got %d bytes", s.DeviceMemory)
+	}
+	if s.EvalLimit < 0 {
+		return fmt.Errorf("experiment: EvalLimit must be 0 (all examples) or a positive number of examples, got %d", s.EvalLimit)
 	}
 	if s.Replicas < 0 {
 		return fmt.Errorf("experiment: replicas must be 0 (automatic) or positive, got %d", s.Replicas)

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -36,6 +37,26 @@ func TestBadSpecsGiveClearErrors(t *testing.T) {
 		{"order twice", func(s *Spec) { s.Orders = []order.Order{order.Forward{}, order.Forward{}} }, "listed twice"},
 		{"no rule", func(s *Spec) { s.Rule = nil }, "no update rule"},
 		{"unknown sampling", func(s *Spec) { s.Sampling = "sometimes" }, `unknown sampling "sometimes"`},
+		// Found by trying to break it (issue 14): each looped forever, panicked or ran silently before.
+		{"pointer order with a zero window", func(s *Spec) {
+			s.Orders = []order.Order{&order.Intermittent{Resets: order.EveryW(0)}}
+		}, "the window must be positive"},
+		{"pointer switch before step 0", func(s *Spec) { s.Orders = []order.Order{&order.Switch{At: -1}} }, "must be 0 or later"},
+		{"nil order", func(s *Spec) { s.Orders = []order.Order{order.Forward{}, nil} }, "nil order"},
+		{"nil pointer order", func(s *Spec) { s.Orders = []order.Order{(*order.Switch)(nil)} }, "nil *order.Switch"},
+		{"subnormal learning rate", func(s *Spec) { s.Rule = update.SGD{LearningRate: 5e-324} }, "below float32's smallest normal"},
+		{"infinite AdamW ε", func(s *Spec) {
+			r := update.DefaultAdamW(0.01)
+			r.Epsilon = math.Inf(1)
+			s.Rule = r
+		}, "ε must be positive and finite"},
+		{"infinite weight decay", func(s *Spec) {
+			r := update.DefaultAdamW(0.01)
+			r.WeightDecay = math.Inf(1)
+			s.Rule = r
+		}, "weight decay must be non-negative and finite"},
+		{"negative EvalLimit", func(s *Spec) { s.Metrics, s.EvalLimit = true, -5 }, "EvalLimit must be 0"},
+		{"duplicate seeds", func(s *Spec) { s.Seeds = []uint64{1, 2, 1} }, "seed 1 is listed twice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

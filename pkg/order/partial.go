@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ type EveryW int
 // Resets implements ResetPolicy.
 func (w EveryW) Resets(n int) []int {
 	var r []int
+	if w <= 0 {
+		return nil // not a window (Validate refuses it)
+	}
 	for t := int(w); t < n; t += int(w) {
 		r = append(r, t)
 	}
@@ -152,9 +156,22 @@ func parseOrder(name string) (Order, bool) {
 	return nil, false
 }
 
-// Validate checks an order's settings.
+// Validate checks an order's settings: an order must be given (not nil), and Intermittent and Switch, given as
+// values or as pointers, need a positive window and a switch step of 0 or later.
 func Validate(o Order) error {
 	switch v := o.(type) {
+	case nil:
+		return fmt.Errorf("order: nil order; give one such as order.Forward{} or order.Backward{}")
+	case *Intermittent:
+		if v == nil {
+			return fmt.Errorf("order: nil *order.Intermittent")
+		}
+		return Validate(*v)
+	case *Switch:
+		if v == nil {
+			return fmt.Errorf("order: nil *order.Switch")
+		}
+		return Validate(*v)
 	case Intermittent:
 		if v.Resets == nil {
 			return fmt.Errorf("order: intermittent needs a reset policy, e.g. order.EveryW(100)")
@@ -166,6 +183,9 @@ func Validate(o Order) error {
 		if v.At < 0 {
 			return fmt.Errorf("order: switch at step %d: it must be 0 or later", v.At)
 		}
+	}
+	if rv := reflect.ValueOf(o); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return fmt.Errorf("order: nil %T", o)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package update
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/gomlx/gomlx/core/graph"
 )
@@ -44,10 +45,10 @@ func (a AdamW) Validate() error {
 	switch {
 	case !(a.Beta1 >= 0 && a.Beta1 < 1) || !(a.Beta2 >= 0 && a.Beta2 < 1):
 		return fmt.Errorf("adamw: β1 and β2 must be in [0, 1), got %g and %g (DefaultAdamW has PyTorch's)", a.Beta1, a.Beta2)
-	case !(a.Epsilon > 0):
-		return fmt.Errorf("adamw: ε must be positive, got %g", a.Epsilon)
-	case !(a.WeightDecay >= 0):
-		return fmt.Errorf("adamw: the weight decay must be non-negative, got %g", a.WeightDecay)
+	case !(a.Epsilon > 0) || math.IsInf(a.Epsilon, 0):
+		return fmt.Errorf("adamw: ε must be positive and finite, got %g (PyTorch's default is 1e-8)", a.Epsilon)
+	case !(a.WeightDecay >= 0) || math.IsInf(a.WeightDecay, 0):
+		return fmt.Errorf("adamw: the weight decay must be non-negative and finite, got %g (PyTorch's default is 0.01)", a.WeightDecay)
 	}
 	return nil
 }

@@ -28,10 +28,19 @@ func (s SGD) Validate() error {
 	return nil
 }
 
-// checkLearningRate checks a rule's learning rate h: positive and finite.
+// minLearningRate is the smallest learning rate accepted: float32's smallest normal number, 2⁻¹²⁶ ≈ 1.2e-38.
+// Below it h is subnormal or zero in a float32 graph, and h·∇L is zero for any gradient below 1: the maps would
+// not move θ, silently.
+const minLearningRate = 0x1p-126
+
+// checkLearningRate checks a rule's learning rate h: finite, and positive at least minLearningRate.
 func checkLearningRate(h float64) error {
 	if !(h > 0) || math.IsInf(h, 0) {
 		return fmt.Errorf("the learning rate must be positive and finite, got %g", h)
+	}
+	if h < minLearningRate {
+		return fmt.Errorf("the learning rate %g is below float32's smallest normal number %g: the update maps "+
+			"would not move θ; use a learning rate of at least that (typical ones are 1e-4 … 1)", h, float64(minLearningRate))
 	}
 	return nil
 }
