@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/revsgd/revsgd/pkg/backend"
@@ -97,8 +98,11 @@ func run(args []string) error {
 		if fs.NArg() == 0 {
 			return fmt.Errorf("name the data sets to fetch: %s", strings.Join(data.Datasets(), ", "))
 		}
+		// Interrupted or terminated, a fetch stops and removes its partial download.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
 		for _, name := range fs.Args() {
-			if err := data.Fetch(context.Background(), name, *dir, os.Stdout); err != nil {
+			if err := data.Fetch(ctx, name, *dir, os.Stdout); err != nil {
 				return err
 			}
 			fmt.Printf("fetch: %s is in %s\n", name, *dir)
@@ -252,7 +256,7 @@ func figureCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, f := range figs {
 		start := time.Now()

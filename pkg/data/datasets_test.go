@@ -303,4 +303,11 @@ func TestFetchFashionMNISTChecksContent(t *testing.T) {
 	if err != nil || d.Len() != 4 {
 		t.Fatalf("loading fetched data: %v", err)
 	}
+	// Fetched files are readable by all, like the data files of the CIFAR archives (they were 0600).
+	fetched, _ := filepath.Glob(filepath.Join(root, FashionMNIST, "*"))
+	for _, p := range fetched {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r--", p, st.Mode())
+		}
+	}
 }

@@ -165,11 +165,11 @@ func readMaybeGzip(path string) ([]byte, error) {
 	}
 	z, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: not a gzip file (%v): it is corrupted; delete it and fetch again", path, err)
+		return nil, fmt.Errorf("data: %s: not a gzip file (%w): it is corrupted; delete it and fetch again", path, err)
 	}
 	raw, err := io.ReadAll(z)
 	if err != nil {
-		return nil, fmt.Errorf("data: %s: truncated or corrupted gzip data (%v); delete it and fetch again", path, err)
+		return nil, fmt.Errorf("data: %s: truncated or corrupted gzip data (%w); delete it and fetch again", path, err)
 	}
 	return raw, nil
 }

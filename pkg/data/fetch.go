@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path"
@@ -67,9 +69,12 @@ func fetchFashion(ctx context.Context, dir string, log io.Writer) error {
 				return err
 			}
 			raw, err := readMaybeGzip(tmp + ".gz")
-			if err == nil && md5Hex(raw) != f.md5 {
-				err = fmt.Errorf("fetch: %s: MD5 of the content is %s, expected %s: the download is corrupted; run "+
-					"the command again", f.name, md5Hex(raw), f.md5)
+			if err != nil {
+				err = fmt.Errorf("fetch: %s%s.gz: not the gzip file expected (truncated, or a page instead of the "+
+					"file): %v; run the command again", fashionBase, f.name, errors.Unwrap(err))
+			} else if md5Hex(raw) != f.md5 {
+				err = fmt.Errorf("fetch: %s%s.gz: MD5 of the content is %s, expected %s: the download is corrupted; "+
+					"run the command again", fashionBase, f.name, md5Hex(raw), f.md5)
 			}
 			if err != nil {
 				os.Remove(tmp + ".gz")
@@ -172,13 +177,52 @@ func extract(archive, prefix string, names []string, out string) (map[string]str
 	return manifest, nil
 }
 
-// get downloads url into a new file in dir and returns its name without the ".gz" suffix it was given.
+// Limits of a download. A stalled or endless server must not hang a fetch or fill the disk: connecting and
+// getting the response's headers each have a deadline, the body must keep arriving (no gap longer than
+// stallTimeout), and it may not exceed maxDownload — every real file is below 170 MB. Tests shorten them.
+var (
+	connectTimeout = 30 * time.Second
+	headerTimeout  = 60 * time.Second
+	stallTimeout   = 60 * time.Second
+	maxDownload    = int64(512 << 20)
+)
+
+// tempPrefix names the files a download is written to before it is checked; leftovers of a killed fetch are
+// removed by the next fetch into the same directory.
+const tempPrefix = ".download-"
+
+// client is the HTTP client of downloads, with the connection deadlines above.
+func client() *http.Client {
+	dialer := &net.Dialer{Timeout: connectTimeout}
+	return &http.Client{Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, DialContext: dialer.DialContext, TLSHandshakeTimeout: connectTimeout,
+		ResponseHeaderTimeout: headerTimeout,
+	}}
+}
+
+// removeLeftovers removes the temporary files of fetches into dir that were killed: those no download has
+// written to for longer than a stalled download would be allowed to wait.
+func removeLeftovers(dir string) {
+	leftovers, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	for _, p := range leftovers {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 2*stallTimeout {
+			os.Remove(p)
+		}
+	}
+}
+
+// get downloads url into a new file in dir (readable by all, as the data files are) and returns its name without
+// the ".gz" suffix it was given. Cancelling ctx (e.g. on SIGTERM), a stall, an oversized body or a web page
+// instead of the file stop it with an error naming url, and the partial file is removed.
 func get(ctx context.Context, url, dir string, log io.Writer) (string, error) {
+	removeLeftovers(dir)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", fmt.Errorf("fetch: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client().Do(req)
 	if err != nil {
 		return "", fmt.Errorf("fetch: downloading %s: %w (is this machine online?)", url, err)
 	}
@@ -186,23 +230,40 @@ func get(ctx context.Context, url, dir string, log io.Writer) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("fetch: downloading %s: %s", url, resp.Status)
 	}
-	f, err := os.CreateTemp(dir, ".download-*")
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
+		return "", fmt.Errorf("fetch: %s answered with a web page (%s), not the data file: the address may have "+
+			"moved or a proxy may need a login; download the file by hand into %s (see datasets/README.md)", url, ct, dir)
+	}
+	if resp.ContentLength > maxDownload {
+		return "", fmt.Errorf("fetch: %s is %d bytes, more than the %d a data file can be: not the expected file",
+			url, resp.ContentLength, maxDownload)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("fetch: %w", err)
 	}
 	name := f.Name()
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(name)
+		return "", err
+	}
+	stall := time.AfterFunc(stallTimeout, func() { cancel(errStalled) })
+	defer stall.Stop()
 	start, last := time.Now(), time.Now()
 	var n int64
 	buf := make([]byte, 1<<20)
 	for {
 		k, rerr := resp.Body.Read(buf)
 		if k > 0 {
-			if _, err := f.Write(buf[:k]); err != nil {
-				f.Close()
-				os.Remove(name)
-				return "", fmt.Errorf("fetch: %w", err)
+			stall.Reset(stallTimeout)
+			if n += int64(k); n > maxDownload {
+				return fail(fmt.Errorf("fetch: %s sent more than %d bytes, more than a data file can be: not the "+
+					"expected file", url, maxDownload))
 			}
-			n += int64(k)
+			if _, err := f.Write(buf[:k]); err != nil {
+				return fail(fmt.Errorf("fetch: writing %s: %w", url, err))
+			}
 			if time.Since(last) > 5*time.Second {
 				last = time.Now()
 				fmt.Fprintf(log, "fetch: %s: %.0f MB of %.0f MB\n", url, float64(n)/1e6, float64(resp.ContentLength)/1e6)
@@ -212,20 +273,28 @@ func get(ctx context.Context, url, dir string, log io.Writer) (string, error) {
 			break
 		}
 		if rerr != nil {
-			f.Close()
-			os.Remove(name)
-			return "", fmt.Errorf("fetch: downloading %s: %w", url, rerr)
+			if cause := context.Cause(ctx); cause != nil {
+				rerr = cause
+			}
+			return fail(fmt.Errorf("fetch: downloading %s: %w after %d bytes", url, rerr, n))
 		}
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(fmt.Errorf("fetch: %w", err))
+	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("fetch: %w", err)
+		return fail(fmt.Errorf("fetch: %w", err))
 	}
 	fmt.Fprintf(log, "fetch: %s: %.1f MB in %s\n", url, float64(n)/1e6, time.Since(start).Round(time.Second))
 	if err := os.Rename(name, name+".gz"); err != nil {
+		os.Remove(name)
 		return "", fmt.Errorf("fetch: %w", err)
 	}
 	return name, nil
 }
+
+// errStalled is the cause of a download cancelled because its server stopped sending.
+var errStalled = fmt.Errorf("the server sent nothing for %s (stalled); run the command again", stallTimeout)
 
 func md5Hex(b []byte) string {
 	s := md5.Sum(b)
