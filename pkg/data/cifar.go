@@ -28,7 +28,7 @@ type cifarLayout struct {
 	labelBytes  int                 // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, then fine)
 	classes     int                 // number of (fine) classes
 	mean, std   [3]float64          // per-channel normalisation of pixels scaled to [0, 1]
-	recordsFile int                 // records per file in the official data
+	records     map[string]int      // records per split in the official data
 }
 
 var cifarLayouts = map[string]cifarLayout{
@@ -38,13 +38,13 @@ var cifarLayouts = map[string]cifarLayout{
 			"train": {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"},
 			"test":  {"test_batch.bin"},
 		},
-		labelBytes: 1, classes: 10,
+		labelBytes: 1, classes: 10, records: map[string]int{"train": 50000, "test": 10000},
 		mean: [3]float64{0.4914, 0.4822, 0.4465}, std: [3]float64{0.2470, 0.2435, 0.2616},
 	},
 	CIFAR100: {
 		dir:        "cifar-100-binary",
 		splits:     map[string][]string{"train": {"train.bin"}, "test": {"test.bin"}},
-		labelBytes: 2, classes: 100,
+		labelBytes: 2, classes: 100, records: map[string]int{"train": 50000, "test": 10000},
 		mean: [3]float64{0.5071, 0.4865, 0.4409}, std: [3]float64{0.2673, 0.2564, 0.2762},
 	},
 }
@@ -71,7 +71,9 @@ func LoadCIFAR100(split string, coarse bool) (*Dataset, error) {
 }
 
 // LoadCIFAR loads a split of a CIFAR data set in the binary format from dir. Files are checked against the
-// fetcher's manifest when there is one, and for whole records always.
+// fetcher's manifest when there is one, and for whole records always. A directory without a manifest (files
+// put there by hand) cannot be checked against the download: it is accepted only with the official number of
+// records, and CIFARChecked says it is unchecked.
 func LoadCIFAR(name, dir, split string, coarse bool) (*Dataset, error) {
 	layout, ok := cifarLayouts[name]
 	if !ok {
@@ -129,6 +131,11 @@ func LoadCIFAR(name, dir, split string, coarse bool) (*Dataset, error) {
 			}
 		}
 	}
+	if want := layout.records[split]; manifest == nil && len(y) != want {
+		return nil, fmt.Errorf("cifar: %s has no %s (it was not written by `revsgd fetch`) and its %s split has "+
+			"%d records, not the %d of %s: it is not the %s data set; delete it and fetch it (`%s`)", dir,
+			manifestName, split, len(y), want, cifarTitle(name), cifarTitle(name), FetchCommand(name))
+	}
 	label := "fine"
 	if coarse {
 		label = "coarse"
@@ -148,6 +155,13 @@ func LoadCIFAR(name, dir, split string, coarse bool) (*Dataset, error) {
 func writeManifest(dir string, manifest map[string]string) error {
 	raw, _ := json.MarshalIndent(manifest, "", "  ")
 	return atomicfile.Write(filepath.Join(dir, manifestName), raw)
+}
+
+// CIFARChecked reports whether a CIFAR directory's files can be checked: it has the manifest that `revsgd fetch`
+// (or a stand-in writer) records their MD5s in. Files put there by hand have none.
+func CIFARChecked(dir string) bool {
+	m, err := readManifest(dir)
+	return err == nil && m != nil
 }
 
 // readManifest reads the MD5s the fetcher recorded, or returns nil when there is no manifest.

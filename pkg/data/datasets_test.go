@@ -187,6 +187,34 @@ func TestCIFARErrors(t *testing.T) {
 	}
 }
 
+// A CIFAR directory without the fetcher's manifest (files put there by hand) was used unchecked, whatever it
+// held. Now it must have the official number of records, and CIFARChecked says it is unchecked.
+func TestCIFARWithoutManifest(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteCIFARStandIn(CIFAR10, dir, 5, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !CIFARChecked(dir) {
+		t.Fatal("a directory with a manifest is reported unchecked")
+	}
+	os.Remove(filepath.Join(dir, manifestName))
+	if CIFARChecked(dir) {
+		t.Error("a directory without a manifest is reported checked")
+	}
+	_, err := LoadCIFAR(CIFAR10, dir, "test", false)
+	if err == nil || !strings.Contains(err.Error(), "has 3 records, not the 10000 of CIFAR-10") {
+		t.Errorf("3 test records without a manifest: %v", err)
+	}
+	// The official number of test records (10 000 of 3 073 bytes) is accepted.
+	one := make([]byte, 1+cifarPixels)
+	if err := os.WriteFile(filepath.Join(dir, "test_batch.bin"), bytes.Repeat(one, 10000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := LoadCIFAR(CIFAR10, dir, "test", false); err != nil || d.Len() != 10000 {
+		t.Errorf("10 000 records without a manifest: %v", err)
+	}
+}
+
 // tarGz builds an archive; entries with an empty body and a link name are symlinks.
 func tarGz(t *testing.T, entries []tar.Header, bodies map[string][]byte) []byte {
 	t.Helper()

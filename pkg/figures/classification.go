@@ -186,6 +186,11 @@ func (c *Classification) load() (train, test *data.Dataset, notice, title string
 				return nil, nil, "", "", err
 			}
 			notice, title = c.standInNotice(kind, dir)
+		} else if statErr == nil && !data.CIFARChecked(dir) {
+			notice = fmt.Sprintf("**Unchecked data.** %s has no manifest from `revsgd fetch`, so its files could "+
+				"not be checked against the download's MD5: they have %s's number of records and are used as they "+
+				"are. Fetch the data with `%s` to have them checked.", dir, c.Dataset, data.FetchCommand(c.Dataset))
+			title = c.Name + " (unchecked data)"
 		}
 		if train, err = data.LoadCIFAR(c.Dataset, dir, "train", false); err == nil {
 			test, err = data.LoadCIFAR(c.Dataset, dir, "test", false)

@@ -73,6 +73,9 @@ func (s *Store) Open(cfg Config, batches []int32) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{dir: dir, config: cfg, hash: hash, release: release, readOnly: readOnly, evalIndex: map[int]int{}}
+	if !readOnly {
+		removeTemporaries(dir)
+	}
 	for i, n := range cfg.Evaluated {
 		r.evalIndex[n] = i
 	}
@@ -146,6 +149,10 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 	rec, err := readRecord(recPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		if rows := metricsRows(r.path("metrics.csv")); rows > 0 {
+			return fmt.Errorf("%s: missing, but metrics.csv lists %d completed steps: the record was deleted or lost, "+
+				"so nothing stored can be verified; delete the run directory to recompute it", recPath, rows)
+		}
 		rec = &record{ConfigSHA256: r.hash, BatchesSHA256: checksum(batchData)}
 	case err != nil:
 		return err
@@ -181,6 +188,27 @@ func (r *Run) load(configJSON []byte, batches []int32) error {
 		return writeAtomic(r.path("metrics.csv"), want)
 	}
 	return nil
+}
+
+// metricsRows returns the number of data rows of a metrics file (0 if there is none).
+func metricsRows(path string) int {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return max(0, strings.Count(string(raw), "\n")-1)
+}
+
+// removeTemporaries removes what writers killed between writing and renaming a file left in a run directory:
+// atomicfile's ".NAME.tmp*" files and iterates.npy.new. Only the lock's holder calls it, so no writer is using
+// them.
+func removeTemporaries(dir string) {
+	for _, pattern := range []string{".*.tmp*", "*/.*.tmp*", "iterates.npy.new"} {
+		left, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, p := range left {
+			os.Remove(p)
+		}
+	}
 }
 
 // lagsBehind reports whether a metrics file holds whole lines only, the same header, and a subset of the rows of

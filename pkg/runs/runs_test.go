@@ -194,6 +194,7 @@ func TestDamagedFilesAreDetected(t *testing.T) {
 		{"checkpoints/replay-0-after-2.npy", func(p string) error { return os.Truncate(p, 64) }},
 		{"metrics.csv", func(p string) error { return replaceIn(p, "0.25", "0.26") }},
 		{"metrics.csv", func(p string) error { return os.Truncate(p, 20) }}, // mid-line
+		{"record.json", os.Remove}, // was reported as a mismatch of metrics.csv
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -210,6 +211,31 @@ func TestDamagedFilesAreDetected(t *testing.T) {
 				t.Fatalf("damaged %s: got error %v, want one naming the file", c.file, err)
 			}
 		})
+	}
+}
+
+// Temporary files that a process killed between writing and renaming left (".metrics.csv.tmp123" and the like)
+// are removed by the next writer; reopening for reading leaves everything as it is.
+func TestKilledWritersTemporariesAreRemoved(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	r := openRun(t, s, testConfig())
+	fill(t, r)
+	r.Close()
+	left := []string{".metrics.csv.tmp123", ".record.json.tmp9", "starts/.step-4.npy.tmp5", "iterates.npy.new"}
+	for _, f := range left {
+		if err := os.WriteFile(filepath.Join(r.Dir(), f), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = openRun(t, s, testConfig())
+	defer r.Close()
+	for _, f := range left {
+		if _, err := os.Stat(filepath.Join(r.Dir(), f)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", f, err)
+		}
+	}
+	if r.NumCompleted() != 2 {
+		t.Errorf("%d completed steps", r.NumCompleted())
 	}
 }
 
