@@ -130,8 +130,8 @@ func readFashion(split string, dirs []string, verify bool) (*fashionRaw, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(dims) != 3 || dims[1] != 28 || dims[2] != 28 || len(ldims) != 1 || dims[0] != ldims[0] {
-		return nil, fmt.Errorf("fashion-mnist: %s has shape %v and %s %v; expected [M 28 28] and [M]", files[0].name,
+	if len(dims) != 3 || dims[0] == 0 || dims[1] != 28 || dims[2] != 28 || len(ldims) != 1 || dims[0] != ldims[0] {
+		return nil, fmt.Errorf("fashion-mnist: %s has shape %v and %s %v; expected [M 28 28] and [M], M > 0", files[0].name,
 			dims, files[1].name, ldims)
 	}
 	for i, v := range labels {
@@ -185,12 +185,16 @@ func parseIDX(raw []byte, magic uint32, name string) ([]byte, []int, error) {
 		return nil, nil, errors.New("data: " + name + ": truncated idx header")
 	}
 	dims := make([]int, rank)
+	body := raw[4+4*rank:]
 	size := 1
 	for i := range dims {
 		dims[i] = int(binary.BigEndian.Uint32(raw[4+4*i:]))
+		if dims[i] > 0 && size > len(body)/dims[i] {
+			size = len(body) + 1 // more than there is (and no overflow)
+			break
+		}
 		size *= dims[i]
 	}
-	body := raw[4+4*rank:]
 	if len(body) != size {
 		return nil, nil, fmt.Errorf("data: %s: %d data bytes for dimensions %v (%d expected): truncated or corrupted",
 			name, len(body), dims, size)

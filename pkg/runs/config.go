@@ -136,8 +136,31 @@ func (c *Config) validate() error {
 		return fmt.Errorf("runs: the configuration has no evaluated steps")
 	case c.DType != "float32" && c.DType != "float64":
 		return fmt.Errorf("runs: dtype must be float32 or float64, got %q", c.DType)
-	case c.NumParams() == 0:
+	case c.Steps > maxElements || c.BatchSize > maxElements || len(c.Evaluated) > c.Steps:
+		return fmt.Errorf("runs: %d steps of batches of %d with %d evaluated steps: not a configuration revsgd writes",
+			c.Steps, c.BatchSize, len(c.Evaluated))
+	}
+	params := 0
+	for _, p := range c.Problem.Params {
+		size := 1
+		for _, d := range p.Dims {
+			if d <= 0 || size > maxElements/d {
+				return fmt.Errorf("runs: parameter %q has dimensions %v: each must be positive, the size below 2⁴⁰",
+					p.Name, p.Dims)
+			}
+			size *= d
+		}
+		if params += size; params > maxElements {
+			return fmt.Errorf("runs: more than 2⁴⁰ parameters")
+		}
+	}
+	if params == 0 {
 		return fmt.Errorf("runs: the model has no parameters")
+	}
+	for _, n := range c.Evaluated {
+		if n < 1 || n > c.Steps {
+			return fmt.Errorf("runs: evaluated step %d outside [1, %d]", n, c.Steps)
+		}
 	}
 	for _, m := range c.Metrics {
 		if m == "" || m == "step" {

@@ -63,6 +63,10 @@ type npyInfo struct {
 	dataOffset int
 }
 
+// maxElements bounds the number of elements a header may announce (2⁴⁰, 8 TiB of float64), so that computing
+// the size of the data cannot overflow.
+const maxElements = 1 << 40
+
 func (i npyInfo) elements() int {
 	n := 1
 	for _, d := range i.shape {
@@ -96,12 +100,14 @@ func readNpyHeader(path string, r io.Reader) (npyInfo, error) {
 	if string(m[2]) != "False" {
 		return npyInfo{}, fmt.Errorf("%s: Fortran order is not supported", path)
 	}
+	elements := 1
 	for _, f := range strings.Split(string(m[3]), ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			d, err := strconv.Atoi(f)
-			if err != nil {
+			if err != nil || d < 0 || d > 0 && elements > maxElements/d {
 				return npyInfo{}, fmt.Errorf("%s: bad shape %q", path, m[3])
 			}
+			elements *= d
 			info.shape = append(info.shape, d)
 		}
 	}
