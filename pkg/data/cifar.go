@@ -23,12 +23,12 @@ const (
 // cifarLayout describes the binary version of a CIFAR data set: each record is the label byte(s), then 3072
 // bytes of pixels, the red, green and blue planes of 32×32 in row-major order.
 type cifarLayout struct {
-	dir         string              // directory inside the archive and under Dir()
-	splits      map[string][]string // file names per split
-	labelBytes  int                 // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, then fine)
-	classes     int                 // number of (fine) classes
-	mean, std   [3]float64          // per-channel normalisation of pixels scaled to [0, 1]
-	records     map[string]int      // records per split in the official data
+	dir        string              // directory inside the archive and under Dir()
+	splits     map[string][]string // file names per split
+	labelBytes int                 // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, then fine)
+	classes    int                 // number of (fine) classes
+	mean, std  [3]float64          // per-channel normalisation of pixels scaled to [0, 1]
+	records    map[string]int      // records per split in the official data
 }
 
 var cifarLayouts = map[string]cifarLayout{

@@ -1,7 +1,10 @@
 package experiment
 
 import (
+	"math"
+
 	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/models"
 )
 
 // Curve is one order's iterates and losses for one seed, at the evaluated steps.
@@ -21,6 +24,39 @@ type Curve struct {
 	TrainAccuracy, TestAccuracy []float64
 	// Dir is the run's directory in the run store, when there is one.
 	Dir string
+	// Diverged, when set, says where the chain reached a non-finite value and stopped; its metrics and iterates
+	// are NaN at the evaluated steps it did not reach finitely.
+	Diverged *DivergenceError
+}
+
+// fillNaN gives a diverged curve a NaN entry at every evaluated step it lacks (θ too if iterates are kept), so
+// that it has the length of the others; plots mark NaN points.
+func (c *Curve) fillNaN(evaluated []int, metrics []string, iterates bool, m models.Model) {
+	have := map[int]bool{}
+	for _, s := range c.Steps {
+		have[s] = true
+	}
+	nan := math.NaN()
+	for _, s := range evaluated {
+		if have[s] {
+			continue
+		}
+		c.Steps = append(c.Steps, s)
+		fields := map[string]*[]float64{"train_loss": &c.TrainLoss, "test_loss": &c.TestLoss,
+			"train_accuracy": &c.TrainAccuracy, "test_accuracy": &c.TestAccuracy}
+		for _, name := range metrics {
+			if xs := fields[name]; xs != nil {
+				*xs = append(*xs, nan)
+			}
+		}
+		if iterates {
+			theta := make([]float64, models.NumParams(m))
+			for i := range theta {
+				theta[i] = nan
+			}
+			c.Iterates = append(c.Iterates, theta)
+		}
+	}
 }
 
 // Coordinate returns coordinate i of the iterates, one value per evaluated step.

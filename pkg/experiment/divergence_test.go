@@ -3,14 +3,17 @@ package experiment
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
@@ -71,5 +74,64 @@ func TestDivergenceIsReportedAndWhatCameBeforeIsKept(t *testing.T) {
 				t.Errorf("%s: %s holds a NaN", c.name, name)
 			}
 		}
+	}
+}
+
+// A diverging chain does not stop the others (nor do the windows that follow a diverged one in intermittent
+// order keep the run waiting for their start): with rare outlying examples (x = 100 among x = 0.1), a seed whose
+// batches hit them often enough diverges and the others do not. Run returns every curve — the diverged ones NaN
+// from their divergence on, marked — and an error naming each diverged chain.
+func TestDivergenceStopsOnlyItsChain(t *testing.T) {
+	const m = 100
+	x, y := make([]float32, m), make([]float32, m)
+	for i := range x {
+		x[i] = 0.1
+		if i%20 == 0 {
+			x[i] = 100
+		}
+	}
+	d := &data.Dataset{Name: "outliers", Inputs: tensors.FromFlatDataAndDimensions(x, m, 1), Targets: tensors.FromFlatDataAndDimensions(y, m, 1)}
+	p := &problem.Problem{Name: "outliers", Model: models.MLP{Widths: []int{1, 1}}, Loss: problem.HalfSquaredError{}, Train: d}
+	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 1}, Orders: []order.Order{order.Forward{}, order.Backward{},
+		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Schedule: schedule.Every(5), DType: dtypes.Float32, Metrics: true,
+		Store: &runs.Store{Root: t.TempDir()}}
+	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	if res == nil {
+		t.Fatalf("no result: %v", err)
+	}
+	diverged, finite := 0, 0
+	for _, c := range res.Curves {
+		if len(c.Steps) != 12 || len(c.TrainLoss) != 12 {
+			t.Fatalf("%s seed %d: %d steps, %d losses; want 12 of each", c.Order, c.Seed, len(c.Steps), len(c.TrainLoss))
+		}
+		if c.Diverged == nil {
+			finite++
+			for k, l := range c.TrainLoss {
+				if math.IsNaN(l) || math.IsInf(l, 0) {
+					t.Errorf("%s seed %d: loss %g at step %d, not marked diverged", c.Order, c.Seed, l, c.Steps[k])
+				}
+			}
+			continue
+		}
+		diverged++
+		if !strings.Contains(err.Error(), c.Diverged.Error()) {
+			t.Errorf("the error does not name %s seed %d: %v", c.Order, c.Seed, err)
+		}
+		// Forward: NaN from the divergence on. Backward: each step is its own replay, so the ones before the
+		// earliest divergence are finite, and that one is NaN.
+		for k, step := range c.Steps {
+			nan := math.IsNaN(c.TrainLoss[k])
+			if step < c.Diverged.Step && nan || step == c.Diverged.Step && !nan || c.Order == "forward" && step > c.Diverged.Step && !nan {
+				t.Errorf("%s seed %d: loss %g at step %d, divergence at %d", c.Order, c.Seed, c.TrainLoss[k], step, c.Diverged.Step)
+			}
+		}
+	}
+	t.Logf("%d chains diverged, %d did not: %v", diverged, finite, err)
+	if diverged == 0 || finite == 0 {
+		t.Fatalf("%d chains diverged and %d did not; the test needs some of each", diverged, finite)
+	}
+	var div *DivergenceError
+	if !errors.As(err, &div) {
+		t.Errorf("errors.As finds no DivergenceError in %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/revsgd/revsgd/pkg/order"
@@ -40,6 +41,9 @@ func (r *runner) runGroup(ctx context.Context, tasks []*task) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if r.allDiverged(tasks) {
+			return nil
+		}
 		clear(batches)
 		activeCount := 0
 		for i, t := range tasks {
@@ -61,6 +65,16 @@ func (r *runner) runGroup(ctx context.Context, tasks []*task) error {
 		r.tracker.add(activeCount, evals)
 	}
 	return nil
+}
+
+// allDiverged reports whether every task has diverged (the group has nothing left worth computing).
+func (r *runner) allDiverged(tasks []*task) bool {
+	for _, t := range tasks {
+		if !t.diverged {
+			return false
+		}
+	}
+	return true
 }
 
 // due is a report reached at the current lockstep time.
@@ -115,23 +129,25 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 		return 0, err
 	}
 	evals := 0
-	var diverged *DivergenceError
 	for i, d := range dues {
 		t := tasks[d.slot]
 		key := [2]int{t.order, t.seed}
+		if t.diverged {
+			continue // the replay stopped: nothing of it is kept from its divergence on
+		}
 		var theta []float64
 		if carries != nil {
 			theta = carries[i].Theta
 		}
 		if what := nonFinite(metrics[i], theta); what != "" {
-			// Keep nothing of this chain from here on; what was computed before it is committed below.
-			if diverged == nil {
+			t.diverged = true
+			if div := r.diverged[key]; div == nil || d.report.Step < div.Step {
 				c := r.curves[key]
-				diverged = &DivergenceError{Order: c.Order, Seed: c.Seed, Step: d.report.Step, What: what,
-					LastFiniteStep: -1}
-				if n := len(c.TrainLoss); n > 0 {
-					diverged.LastFiniteStep, diverged.LastFiniteLoss = c.Steps[n-1], c.TrainLoss[n-1]
-				}
+				r.diverged[key] = &DivergenceError{Order: c.Order, Seed: c.Seed, Step: d.report.Step, What: what}
+			}
+			if r.spec.Progress != nil {
+				fmt.Fprintf(os.Stderr, "experiment: %s, seed %d: %s at step %d; this chain stops there\n",
+					r.curves[key].Order, r.curves[key].Seed, what, d.report.Step)
 			}
 			continue
 		}
@@ -166,18 +182,14 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []in
 		}
 		r.unsaved[key] = append(r.unsaved[key], rep)
 	}
-	if diverged != nil {
-		if err := r.save(true); err != nil {
-			return evals, err
-		}
-		return evals, diverged
-	}
 	return evals, r.save(false)
 }
 
-// DivergenceError says that a chain of update maps reached a non-finite value: which order and seed, at which
-// reported step (the first where it was seen: metrics at evaluated steps, θ where it is kept), and the last
-// finite training loss before it. Everything computed before it is committed to the run store.
+// DivergenceError says that a run reached a non-finite value: which order and seed, the earliest reported step
+// where it was seen (metrics at evaluated steps, θ where it is kept), and the last finite training loss before
+// it. The chain of update maps that reached it stops there (for backward SGD, whose every evaluated step is its
+// own replay, that replay); everything computed before it is committed to the run store, and the other chains
+// go on (see Run).
 type DivergenceError struct {
 	Order string
 	Seed  uint64
@@ -187,6 +199,16 @@ type DivergenceError struct {
 	// LastFiniteStep and LastFiniteLoss are the chain's last evaluated step with its training loss (-1: none).
 	LastFiniteStep int
 	LastFiniteLoss float64
+}
+
+// lastFinite sets the last finite training loss before the divergence from the finished curve.
+func (e *DivergenceError) lastFinite(c *Curve) {
+	e.LastFiniteStep, e.LastFiniteLoss = -1, 0
+	for k, step := range c.Steps {
+		if k < len(c.TrainLoss) && step < e.Step && !math.IsNaN(c.TrainLoss[k]) {
+			e.LastFiniteStep, e.LastFiniteLoss = step, c.TrainLoss[k]
+		}
+	}
 }
 
 func (e *DivergenceError) Error() string {

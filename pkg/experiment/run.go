@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -22,6 +23,7 @@ type task struct {
 	replay      order.Replay
 	skipped     int           // maps of the replay already applied (resumed from a checkpoint)
 	resume      *replay.Carry // the checkpointed carry, when resumed
+	diverged    bool          // the replay reached a non-finite value: nothing more of it is kept
 }
 
 // remaining returns the steps still to apply.
@@ -41,6 +43,7 @@ type runner struct {
 	starts    map[point]bool      // the iterates some replay starts from
 	curves    map[[2]int]*Curve   // by (order, seed)
 	stored    map[[2]int]*runs.Run
+	diverged  map[[2]int]*DivergenceError // runs (order, seed) with a replay stopped by a non-finite value
 	tracker   *tracker
 	stats     Stats
 
@@ -52,6 +55,10 @@ type runner struct {
 // goes: evaluated steps already stored are read back instead of recomputed, an interrupted chain continues from
 // its last checkpoint, and a run whose settings differ in anything that affects its results is a new run. Run
 // stops early, returning ctx's error, when ctx is cancelled; what was stored stays stored.
+//
+// A chain that diverges (a NaN or infinite metric or θ) stops there and the others go on: Run then returns the
+// result together with an error joining one *DivergenceError per diverged chain (errors.As finds them). The
+// diverged curves hold NaN from their divergence on and say so in Curve.Diverged; nothing non-finite is stored.
 func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -71,7 +78,8 @@ func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
 	}
 	r := &runner{spec: spec, engine: engine, groupSize: size, evaluated: map[int]bool{}, known: map[point][]float64{},
 		starts: map[point]bool{}, curves: map[[2]int]*Curve{}, stored: map[[2]int]*runs.Run{},
-		unsaved: map[[2]int][]runs.Report{}, lastSave: time.Now()}
+		diverged: map[[2]int]*DivergenceError{},
+		unsaved:  map[[2]int][]runs.Report{}, lastSave: time.Now()}
 	for _, n := range evaluated {
 		r.evaluated[n] = true
 	}
@@ -169,6 +177,11 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 			}
 		}
 		if len(ready) == 0 {
+			// Replays that start from an iterate of a diverged replay (intermittent windows after it) never run.
+			later = slices.DeleteFunc(later, func(t *task) bool { return r.diverged[[2]int{t.order, t.seed}] != nil })
+			if len(later) == 0 {
+				break
+			}
 			return nil, fmt.Errorf("experiment: replays wait on iterates that no replay computes")
 		}
 		slices.SortStableFunc(ready, func(a, b *task) int { return len(b.remaining()) - len(a.remaining()) })
@@ -192,17 +205,26 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	r.tracker.emit(true)
 
 	res := &Result{Spec: spec, Stats: r.stats}
+	var divergences []error
 	for oi := range spec.Orders {
 		for si := range spec.Seeds {
 			c := r.curves[[2]int{oi, si}]
+			if div := r.diverged[[2]int{oi, si}]; div != nil {
+				c.Diverged = div
+				c.fillNaN(evaluated, spec.metricNames(), spec.KeepIterates, spec.Problem.Model)
+				divergences = append(divergences, div)
+			}
 			c.sortByStep()
+			if c.Diverged != nil {
+				c.Diverged.lastFinite(c)
+			}
 			if run := r.stored[[2]int{oi, si}]; run != nil {
 				c.Dir = run.Dir()
 			}
 			res.Curves = append(res.Curves, c)
 		}
 	}
-	return res, nil
+	return res, errors.Join(divergences...)
 }
 
 // replicas returns the lockstep group size for n ready replays.

@@ -250,9 +250,12 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
-	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, c.Scale))
+	res, diverged, err := runLosses(ctx, env, spec, c.Scale)
 	if err != nil {
 		return nil, "", err
+	}
+	if diverged != "" {
+		notice = strings.TrimSpace(diverged + "\n\n" + notice)
 	}
 	panels, summary, err := classificationPanels(res, c.Marks)
 	if err != nil {

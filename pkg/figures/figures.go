@@ -5,7 +5,9 @@ package figures
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -112,4 +114,19 @@ func New(id string, scale Scale) (Figure, error) {
 		return nil, fmt.Errorf("figures: unknown figure %q; known: %s", id, strings.Join(IDs(), ", "))
 	}
 	return mk(scale), nil
+}
+
+// runLosses runs the experiment of a figure that plots losses. A chain that diverges does not stop such a figure:
+// its curve is NaN from the divergence on, which the plots mark with crosses, and the note (Markdown) says which
+// chains diverged where. Figures whose analysis needs every iterate (limits, distributions) call experiment.Run
+// and stop with the divergence error instead.
+func runLosses(ctx context.Context, env Env, spec *experiment.Spec, scale Scale) (*experiment.Result, string, error) {
+	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, scale))
+	var div *experiment.DivergenceError
+	if err != nil && res != nil && errors.As(err, &div) {
+		fmt.Fprintln(os.Stderr, err)
+		return res, "**Diverged.** " + strings.ReplaceAll(err.Error(), "\n", " — ") +
+			" Its points from there on are NaN, drawn as crosses.", nil
+	}
+	return res, "", err
 }

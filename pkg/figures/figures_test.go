@@ -1,9 +1,14 @@
 package figures
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 )
 
 func TestScalesAndIDs(t *testing.T) {
@@ -66,5 +71,33 @@ func TestDefaults(t *testing.T) {
 			}()
 			bad()
 		}()
+	}
+}
+
+// A loss figure whose chains partly diverge is still drawn: the finite part, crosses for the rest, a note that
+// names each diverged chain, and claims whose JSON holds no bare NaN (it printed "NaN ± NaN" and then panicked
+// in the plot: "Values must be greater than 0 for a log scale").
+func TestDivergingLossFigureIsDrawn(t *testing.T) {
+	r := regressionSettings(Quick)
+	r.H, r.Steps, r.Every, r.Seeds = 2.5, 200, 10, 2
+	o, err := r.Run(context.Background(), Env{Backend: backendtest.Go(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(o.Summary, "**Diverged.**") || !strings.Contains(o.Summary, "diverged:") {
+		t.Fatalf("the summary does not say what diverged:\n%s", o.Summary)
+	}
+	t.Log(strings.SplitN(o.Summary, "\n", 2)[0])
+	if _, err := o.Figure.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	path, err := NewClaimsFile(r, Quick, "go", o).Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Errorf("the claims file is not JSON: %v", err)
 	}
 }

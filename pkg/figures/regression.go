@@ -71,11 +71,15 @@ func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true,
 	}
-	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, r.Scale))
+	res, note, err := runLosses(ctx, env, spec, r.Scale)
 	if err != nil {
 		return nil, err
 	}
-	return lossFigure(res)
+	o, err := lossFigure(res)
+	if err == nil && note != "" {
+		o.Summary = note + "\n\n" + o.Summary
+	}
+	return o, err
 }
 
 // lossFigure draws the loss panels of a regression figure: per-seed training and test losses, the test loss's
