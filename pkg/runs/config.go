@@ -6,7 +6,8 @@
 // that other tools read directly:
 //
 //	config.json    the configuration: problem, model, data hashes, order, optimizer and hyper-parameters, seed,
-//	               steps, batch size, sampling, evaluated steps, dtype, backend (with the pure-Go backend's kernels, backend.Identity), scale, library version
+//	               steps, batch size, sampling, evaluated steps, dtype, backend (the pure-Go one with its matrix
+//	               kernels, see backend.Identity), scale, library version
 //	metrics.csv    one row per completed evaluated step: step, then the metrics (pandas.read_csv reads it as is)
 //	batches.npy    int32 [steps, batch]: the example indices of batches B_1 … B_n (row n−1 is B_n)
 //	iterates.npy   [evaluated steps, parameters] in the run's dtype, row k = θ at the k-th evaluated step,
