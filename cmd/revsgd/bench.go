@@ -16,6 +16,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -68,6 +69,7 @@ func benchCmd(args []string) error {
 	seeds := fs.Int("seeds", 5, "seeds")
 	replicas := fs.Int("replicas", 0, "lockstep group size (0: from -device-memory if given, else automatic)")
 	memory := fs.Float64("device-memory", 0, "GiB of device memory to size lockstep groups for (0: automatic)")
+	keep := fs.String("keep", "", "store the runs, iterates included, in this run store (for checking other implementations against them; it slows the runs down)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,6 +99,9 @@ func benchCmd(args []string) error {
 		spec := &experiment.Spec{Problem: p, Rule: rule, Seeds: experiment.SeedRange(*seeds),
 			Steps: *steps, BatchSize: 8, DType: dtypes.Float32, Replicas: r,
 			Progress: experiment.PrintProgress(os.Stderr, 30*time.Second)}
+		if *keep != "" {
+			spec.Store, spec.KeepIterates = &runs.Store{Root: *keep}, true
+		}
 		switch w {
 		case "forward":
 			spec.Orders, spec.Schedule = []order.Order{order.Forward{}}, schedule.List{*steps}

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -155,4 +157,40 @@ func BenchmarkEngineReplicas(b *testing.B) {
 			b.ReportMetric(float64(b.N*r)/b.Elapsed().Seconds(), "maps/s")
 		})
 	}
+}
+
+// The machine's memory bandwidth, as the bound on update maps that move their parameters through memory: every
+// core copies its share of two 256 MiB float32 arrays (a STREAM-like copy; bytes read plus bytes written per
+// second), and the memory-bound limit of the FashionMNIST MLP's update maps is that bandwidth over the fewest
+// bytes a map must move — θ read once and written once, 2·4·P bytes for P parameters (its batch's inputs are
+// 8·784 floats, 1% of that). A map that stays within the caches beats the limit; the lockstep groups of revsgd
+// (R replicas of 1 MiB each) do not fit.
+func BenchmarkMemoryBandwidth(b *testing.B) {
+	const n = 64 << 20 // float32s: 256 MiB per array
+	src, dst := make([]float32, n), make([]float32, n)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	workers := runtime.NumCPU()
+	copyAll := func() {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := w*n/workers, (w+1)*n/workers
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				copy(dst[lo:hi], src[lo:hi])
+			}()
+		}
+		wg.Wait()
+	}
+	copyAll() // touch every page first
+	b.ResetTimer()
+	for range b.N {
+		copyAll()
+	}
+	bytesPerSecond := float64(b.N) * 2 * 4 * n / b.Elapsed().Seconds()
+	p := models.NumParams(models.MLP{Widths: []int{784, 256, 256, 10}, Activation: models.ReLUActivation})
+	b.ReportMetric(bytesPerSecond/1e9, "GB/s")
+	b.ReportMetric(bytesPerSecond/float64(2*4*p), "mlp-maps/s-bound")
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The benchmark workloads in a current PyTorch on the CPU, written as a PyTorch engineer would for many small
+replays: R replicas batched along a leading axis (torch.bmm / baddbmm through the CPU BLAS), the backward pass
+written out for the MLP (no autograd tape to build per step), the SGD update fused into the weight-gradient
+product (W.baddbmm_(aᵀ, δ, alpha=−h)), everything in place and preallocated, threads set to the core count, and
+the backward curve's replays run by continuous batching: R slots, each refilled with the next replay (from its
+seed's θ_0) the moment its replay ends, so no slot computes a masked step except in the final tail.
+
+Before timing, the same maps are replayed from the θ_0 and batches of revsgd's stored runs (--check DIR, from
+`revsgd bench -keep DIR`) and the iterates compared (common.compare).
+
+Usage: torch_peer.py [--steps N] [--every K] [--seeds S] [--workload forward,backward] [--replicas R] [--check DIR]
+"""
+import argparse, os, time
+
+import numpy as np
+import torch
+
+import common
+
+
+class Group:
+    """R replicas of the MLP: weights [R, in, out] and biases [R, 1, out], float32."""
+
+    def __init__(self, x, y, slots):
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+        self.r = slots
+        self.w = [torch.zeros(slots, i, o) for i, o in zip(common.WIDTHS[:-1], common.WIDTHS[1:])]
+        self.b = [torch.zeros(slots, 1, o) for o in common.WIDTHS[1:]]
+        self.active = torch.ones(slots, 1, 1)
+
+    def set(self, r, theta):
+        for (w, b), dst_w, dst_b in zip(common.unflatten(theta), self.w, self.b):
+            dst_w[r].copy_(torch.from_numpy(w))
+            dst_b[r, 0].copy_(torch.from_numpy(b))
+
+    def get(self, r):
+        return common.flatten([(w[r].numpy(), b[r, 0].numpy()) for w, b in zip(self.w, self.b)])
+
+    @torch.no_grad()
+    def step(self, idx):
+        """One SGD step of every replica on its batch: idx [R, 8] example indices (int64)."""
+        flat = idx.reshape(-1)
+        h = [self.x.index_select(0, flat).view(self.r, common.BATCH, -1)]
+        zs = []
+        for i, (w, b) in enumerate(zip(self.w, self.b)):
+            z = torch.baddbmm(b, h[-1], w)
+            if i < len(self.w) - 1:
+                zs.append(z)
+                h.append(torch.relu(z))
+            else:
+                h.append(z)
+        # δ of the mean cross-entropy: (softmax − one-hot) / B, zero for inactive slots.
+        d = torch.softmax(h[-1], dim=2)
+        d.view(-1, d.shape[2])[torch.arange(flat.numel()), self.y.index_select(0, flat)] -= 1
+        d.mul_(self.active / common.BATCH)
+        for i in range(len(self.w) - 1, -1, -1):
+            d_prev = torch.bmm(d, self.w[i].transpose(1, 2)).mul_(zs[i - 1] > 0) if i > 0 else None
+            self.w[i].baddbmm_(h[i].transpose(1, 2), d, alpha=-common.LR)
+            self.b[i].sub_(d.sum(1, keepdim=True), alpha=common.LR)
+            d = d_prev
+
+
+def forward(x, y, theta0s, histories, steps):
+    g = Group(x, y, len(theta0s))
+    for r, t in enumerate(theta0s):
+        g.set(r, t)
+    idx = torch.from_numpy(np.stack(histories, axis=1).astype(np.int64))  # [steps, R, 8]
+    for s in range(steps):
+        g.step(idx[s])
+    return [g.get(r) for r in range(len(theta0s))]
+
+
+def backward(x, y, theta0s, histories, replays, slots, keep):
+    """The backward replays (seed index, n) by continuous batching; {(seed, n): θ_n} when keep is set."""
+    g = Group(x, y, slots)
+    queue = list(replays)
+    state = [None] * slots  # per slot: [seed, n, maps applied]
+    hist = [torch.from_numpy(h.astype(np.int64)) for h in histories]
+    out = {}
+
+    def refill(r):
+        if queue:
+            s, n = queue.pop(0)
+            state[r] = [s, n, 0]
+            g.set(r, theta0s[s])
+            g.active[r] = 1
+        else:
+            state[r] = None
+            g.active[r] = 0
+
+    for r in range(slots):
+        refill(r)
+    idx = torch.zeros(slots, common.BATCH, dtype=torch.int64)
+    while any(st is not None for st in state):
+        for r, st in enumerate(state):
+            if st is not None:
+                idx[r] = hist[st[0]][st[1] - st[2] - 1]  # B_{n−k}: newest first
+        g.step(idx)
+        for r, st in enumerate(state):
+            if st is None:
+                continue
+            st[2] += 1
+            if st[2] == st[1]:
+                if keep:
+                    out[(st[0], st[1])] = g.get(r)
+                refill(r)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--every", type=int, default=10)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--workload", default="forward,backward")
+    ap.add_argument("--replicas", type=int, default=50)
+    ap.add_argument("--check", default="")
+    a = ap.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    x, y = common.load_fashion()
+    backend = f"pytorch-{torch.__version__}"
+    if a.check:
+        theta0, batches, steps, iterates = common.stored_run(a.check, "forward")
+        got = forward(x, y, [theta0.astype(np.float32)], [batches[:steps[-1]]], steps[-1])
+        common.compare(backend, "forward", got, [iterates[-1]], [steps[-1]])
+        theta0, batches, steps, iterates = common.stored_run(a.check, "backward")
+        out = backward(x, y, [theta0.astype(np.float32)], [batches], [(0, n) for n in sorted(steps, reverse=True)],
+                       min(a.replicas, len(steps)), keep=True)
+        common.compare(backend, "backward", [out[(0, n)] for n in steps], iterates, steps)
+    for w in filter(None, a.workload.split(",")):
+        start = time.perf_counter()
+        theta0s = [common.init(s) for s in range(1, a.seeds + 1)]
+        histories = [common.history(s, a.steps, len(y)) for s in range(1, a.seeds + 1)]
+        if w == "forward":
+            forward(x, y, theta0s, histories, a.steps)
+            maps = a.seeds * a.steps
+        elif w == "backward":
+            replays = common.backward_replays(a.seeds, a.steps, a.every)
+            backward(x, y, theta0s, histories, replays, a.replicas, keep=False)
+            maps = sum(n for _, n in replays)
+        else:
+            raise SystemExit("torch_peer: unknown workload " + w)
+        common.result(w, backend, a.seeds, a.steps, a.every, maps, time.perf_counter() - start,
+                      torch.get_num_threads(), replicas=a.replicas if w == "backward" else a.seeds)
+
+
+if __name__ == "__main__":
+    main()
