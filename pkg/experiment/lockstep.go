@@ -12,69 +12,134 @@ import (
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
-// Running replays as one lockstep group, and collecting what they reach.
+// Running replays in lockstep, and collecting what they reach.
 
-// runGroup runs tasks as one lockstep group. Replays end together: a replay with L maps left starts at lockstep
-// time T − L, T the longest, and sits the earlier steps out.
-func (r *runner) runGroup(ctx context.Context, tasks []*task) error {
-	carries := make([]replay.Carry, len(tasks))
-	offsets := make([]int, len(tasks))
-	longest := len(tasks[0].remaining())
-	for i, t := range tasks {
+// runWave runs tasks (sorted longest first) in one lockstep group of slots by continuous batching: the first
+// tasks fill the slots, and the moment a slot's replay ends (or diverges) the slot restarts, inside the next
+// step, from the starting point of the next task. No slot sits a step out while tasks wait. When none wait any
+// more and half the slots are empty, the group shrinks to its busy slots.
+func (r *runner) runWave(ctx context.Context, tasks []*task) error {
+	size := r.replicas(len(tasks))
+	startOf := func(t *task) replay.Carry {
 		if t.resume != nil {
-			carries[i] = *t.resume
-		} else {
-			carries[i] = replay.Carry{Theta: r.known[point{t.order, t.seed, t.replay.From}]}
+			return *t.resume
 		}
-		offsets[i] = longest - len(t.remaining())
+		return replay.Carry{Theta: r.known[point{t.order, t.seed, t.replay.From}]}
+	}
+	carries := make([]replay.Carry, size)
+	for i, t := range tasks[:size] {
+		carries[i] = startOf(t)
 	}
 	group, err := r.engine.NewGroupFrom(carries)
 	if err != nil {
 		return err
 	}
-	defer group.Close()
+	defer func() { group.Close() }()
+	// The starting points of the waiting tasks, a table on the device: each distinct start once.
+	var table *replay.Group
+	entry := make([]int32, len(tasks))
+	if len(tasks) > size {
+		index := map[point]int32{}
+		var starts []replay.Carry
+		for i, t := range tasks[size:] {
+			p := point{t.order, t.seed, t.replay.From}
+			k, ok := index[p]
+			if !ok || t.resume != nil {
+				k = int32(len(starts))
+				starts = append(starts, startOf(t))
+				if t.resume == nil {
+					index[p] = k
+				}
+			}
+			entry[size+i] = k
+		}
+		if table, err = r.engine.NewGroupFrom(starts); err != nil {
+			return err
+		}
+		defer table.Close()
+	}
 
+	slots, done := slices.Clone(tasks[:size]), make([]int, size)
+	next := size
 	b := r.spec.sampler().Batch()
-	batches := make([]int32, len(tasks)*b)
-	active := make([]bool, len(tasks))
-	for time := range longest {
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if r.allDiverged(tasks) {
-			return nil
+		from := make([]int32, len(slots))
+		restarting := false
+		for i, t := range slots {
+			from[i] = -1
+			if t == nil || done[i] < len(t.remaining()) && !t.diverged {
+				continue
+			}
+			slots[i], done[i] = nil, 0
+			if next < len(tasks) {
+				slots[i], from[i], restarting = tasks[next], entry[next], true
+				next++
+			}
 		}
-		clear(batches)
+		if next == len(tasks) && !restarting {
+			if group, slots, done, err = shrink(group, slots, done); err != nil {
+				return err
+			}
+			from = from[:len(slots)]
+		}
+		batches := make([]int32, len(slots)*b)
+		active := make([]bool, len(slots))
 		activeCount := 0
-		for i, t := range tasks {
-			k := time - offsets[i]
-			active[i] = k >= 0
-			if active[i] {
-				copy(batches[i*b:(i+1)*b], r.histories[t.seed].Batch(t.remaining()[k]))
+		for i, t := range slots {
+			if active[i] = t != nil; active[i] {
+				copy(batches[i*b:(i+1)*b], r.histories[t.seed].Batch(t.remaining()[done[i]]))
 				activeCount++
 			}
 		}
-		if err := group.Step(batches, active); err != nil {
+		if activeCount == 0 {
+			return nil
+		}
+		if restarting {
+			err = group.StepFrom(batches, active, table, from)
+		} else {
+			err = group.Step(batches, active)
+		}
+		if err != nil {
 			return err
 		}
+		for i := range slots {
+			if active[i] {
+				done[i]++
+			}
+		}
 		r.stats.Applied += activeCount
-		evals, err := r.collectReports(group, tasks, offsets, time+1)
+		evals, err := r.collectReports(group, slots, done)
 		if err != nil {
 			return err
 		}
 		r.tracker.add(activeCount, evals)
 	}
-	return nil
 }
 
-// allDiverged reports whether every task has diverged (the group has nothing left worth computing).
-func (r *runner) allDiverged(tasks []*task) bool {
-	for _, t := range tasks {
-		if !t.diverged {
-			return false
+// shrink keeps the busy slots of a group when at most half of them are: a smaller group costs less per step.
+func shrink(group *replay.Group, slots []*task, done []int) (*replay.Group, []*task, []int, error) {
+	var busy []int
+	for i, t := range slots {
+		if t != nil {
+			busy = append(busy, i)
 		}
 	}
-	return true
+	if len(busy) == 0 || 2*len(busy) > len(slots) {
+		return group, slots, done, nil
+	}
+	smaller, err := group.Select(busy)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	group.Close()
+	s, d := make([]*task, len(busy)), make([]int, len(busy))
+	for k, i := range busy {
+		s[k], d[k] = slots[i], done[i]
+	}
+	return smaller, s, d, nil
 }
 
 // due is a report reached at the current lockstep time.
@@ -85,17 +150,16 @@ type due struct {
 	evaluate bool
 }
 
-// collectReports records the iterates that replays reach after `applied` lockstep steps, and stores them. It
-// returns the number of evaluated steps reached.
-func (r *runner) collectReports(group *replay.Group, tasks []*task, offsets []int, applied int) (int, error) {
+// collectReports records the iterates that the slots' replays reach, done[i] being the maps slot i's replay has
+// applied in this process, and stores them. It returns the number of evaluated steps reached.
+func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) (int, error) {
 	var dues []due
 	for i, t := range tasks {
-		done := applied - offsets[i] // maps this task has applied, in this process
-		if done < 1 {
+		if t == nil || done[i] < 1 {
 			continue
 		}
 		for k, rep := range t.replay.Reports {
-			if rep.After-t.skipped == done {
+			if rep.After-t.skipped == done[i] {
 				dues = append(dues, due{slot: i, report: rep, lastOne: k == len(t.replay.Reports)-1,
 					evaluate: r.evaluated[rep.Step]})
 			}

@@ -166,8 +166,8 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	r.stats.Applied = 0
 
 	for len(pending) > 0 {
-		// A wave: every replay whose starting iterate is known. Longest first, so each lockstep group holds
-		// replays of similar lengths.
+		// A wave: every replay whose starting iterate is known, longest first, so that the slots empty together
+		// at the end.
 		var ready, later []*task
 		for _, t := range pending {
 			if _, ok := r.known[point{t.order, t.seed, t.replay.From}]; ok || t.resume != nil {
@@ -185,17 +185,11 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 			return nil, fmt.Errorf("experiment: replays wait on iterates that no replay computes")
 		}
 		slices.SortStableFunc(ready, func(a, b *task) int { return len(b.remaining()) - len(a.remaining()) })
-		size := r.replicas(len(ready))
-		for lo := 0; lo < len(ready); lo += size {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if err := r.runGroup(ctx, ready[lo:min(lo+size, len(ready))]); err != nil {
-				return nil, err
-			}
-			if err := r.save(false); err != nil {
-				return nil, err
-			}
+		if err := r.runWave(ctx, ready); err != nil {
+			return nil, err
+		}
+		if err := r.save(false); err != nil {
+			return nil, err
 		}
 		pending = later
 	}

@@ -31,6 +31,7 @@ type Engine struct {
 	train, test *deviceData
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	stepAll     *Exec // the same without the active flags, for steps where every replica is active
+	restart     *Exec // the masked step, after restarting the listed replicas from a table of starts
 	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
 	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
@@ -69,6 +70,9 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 		return nil, err
 	}
 	if e.stepAll, err = compile(backend, func(in []*Node) []*Node { return e.stepGraph(in, false) }); err != nil {
+		return nil, err
+	}
+	if e.restart, err = compile(backend, e.restartGraph); err != nil {
 		return nil, err
 	}
 	if e.loss, err = compile(backend, e.lossGraph); err != nil {
@@ -171,6 +175,23 @@ func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 	}
 	out = append(out, newState...)
 	return append(out, newCount)
+}
+
+// restartGraph builds a masked update map that first restarts some replicas: inputs = those of the masked step
+// (carry…, data, indices [R, B], active [R]), then a table of starts (carry… with K entries) and from [R]; a
+// replica with from ≥ 0 takes entry from of the table (θ, optimizer state and step count) before its step, the
+// others keep their carry. Restarting inside the step costs one selection per carry tensor, and no separate call.
+func (e *Engine) restartGraph(in []*Node) []*Node {
+	n := len(e.params) + e.numState() + 1
+	table, from := in[len(in)-n-1:len(in)-1], in[len(in)-1]
+	in = in[:len(in)-n-1]
+	restart := GreaterOrEqual(from, ScalarZero(from.Graph(), from.DType()))
+	at := InsertAxes(MaxScalar(from, 0), -1)
+	carry := make([]*Node, 0, len(in))
+	for i, t := range in[:n] {
+		carry = append(carry, Where(restart, Gather(table[i], at), t))
+	}
+	return e.stepGraph(append(carry, in[n:]...), true)
 }
 
 // trainingBatches reads the graph inputs that follow the carry in dataArgs (the training inputs, if the problem

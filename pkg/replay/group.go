@@ -149,6 +149,42 @@ func (g *Group) Step(batches []int32, active []bool) error {
 	return nil
 }
 
+// StepFrom is Step after restarting some replicas: replica r with from[r] ≥ 0 first takes the carry of replica
+// from[r] of starts (a group used as a table of starting points: θ, optimizer state, step count), then steps if
+// it is active. This is how a finished replay's slot is given the next replay at once (continuous batching)
+// without moving the group off the device.
+func (g *Group) StepFrom(batches []int32, active []bool, starts *Group, from []int32) error {
+	if len(from) != g.size || starts == nil || starts.e != g.e {
+		return fmt.Errorf("replay: a restart of %d replicas needs %d start indices and a table of the same engine", g.size, g.size)
+	}
+	if len(active) != g.size || len(batches)%g.size != 0 || len(batches) == 0 {
+		return fmt.Errorf("replay: a step of %d replicas needs %d active flags and R·B batch indices, got %d and %d",
+			g.size, g.size, len(active), len(batches))
+	}
+	for r, k := range from {
+		if int(k) >= starts.size || k >= 0 && !active[r] {
+			return fmt.Errorf("replay: replica %d restarts from entry %d of a table of %d (active: %v); a restarted "+
+				"replica must be active", r, k, starts.size, active[r])
+		}
+	}
+	if err := g.e.checkIndices(batches); err != nil {
+		return err
+	}
+	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
+	for _, t := range starts.carry {
+		args = append(args, t)
+	}
+	out, err := g.e.restart.Exec(append(args, tensors.FromFlatDataAndDimensions(from, g.size))...)
+	if err != nil {
+		return fmt.Errorf("replay: update step with restarts: %w", err)
+	}
+	finalize(g.carry)
+	g.carry = out
+	g.dropStatistics()
+	return nil
+}
+
 // checkIndices checks that batch indices name training examples (a gather would clamp them silently).
 func (e *Engine) checkIndices(batches []int32) error {
 	for _, i := range batches {

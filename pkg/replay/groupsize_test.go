@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -102,5 +103,65 @@ func TestGroupSizeDoesNotChangeNumbers(t *testing.T) {
 					evAll.Loss[i], evAll.Accuracy[i], r, ev.Loss[0], ev.Accuracy[0])
 			}
 		}
+	}
+}
+
+// Restarting replicas inside a step (continuous batching) gives exactly what a fresh group started there gives:
+// θ, AdamW's moments and step count are all taken from the table, and the replicas not restarted are untouched
+// by it.
+func TestStepFromRestartsReplicas(t *testing.T) {
+	p := regression(t)
+	e := engine(t, p, update.DefaultAdamW(0.01))
+	src := rng.New(5)
+	const r, b = 4, 3
+	starts := make([][]float64, r)
+	for i := range starts {
+		starts[i] = p.Model.Init(src)
+	}
+	table := []Carry{{Theta: p.Model.Init(src)}, {Theta: p.Model.Init(src)}}
+	batch := func() []int32 {
+		var bs []int32
+		for range r * b {
+			bs = append(bs, int32(src.IntN(p.Train.Len())))
+		}
+		return bs
+	}
+	all := []bool{true, true, true, true}
+	g, _ := e.NewGroup(starts)
+	defer g.Close()
+	first, second := batch(), batch()
+	if err := g.Step(first, all); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := g.Carries()
+	tab, _ := e.NewGroupFrom(table)
+	defer tab.Close()
+	// Replica 1 restarts from entry 1, replica 3 from entry 0; replica 2 sits out.
+	active := []bool{true, true, false, true}
+	if err := g.StepFrom(second, active, tab, []int32{-1, 1, -1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := g.Carries()
+	want := func(c Carry, slot int) Carry {
+		h, _ := e.NewGroupFrom([]Carry{c})
+		defer h.Close()
+		if err := h.Step(second[slot*b:(slot+1)*b], []bool{true}); err != nil {
+			t.Fatal(err)
+		}
+		cs, _ := h.Carries()
+		return cs[0]
+	}
+	for slot, w := range map[int]Carry{0: want(before[0], 0), 1: want(table[1], 1), 2: before[2], 3: want(table[0], 3)} {
+		if !slices.Equal(got[slot].Theta, w.Theta) || got[slot].Count != w.Count {
+			t.Errorf("replica %d: θ or step count (%g, want %g) differ", slot, got[slot].Count, w.Count)
+		}
+		for k := range w.State {
+			if !slices.Equal(got[slot].State[k], w.State[k]) {
+				t.Errorf("replica %d: state %d differs", slot, k)
+			}
+		}
+	}
+	if err := g.StepFrom(second, active, tab, []int32{-1, -1, 0, -1}); err == nil {
+		t.Error("an inactive replica was restarted")
 	}
 }
