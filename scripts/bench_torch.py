@@ -13,42 +13,18 @@ Prints one JSON line per workload.
 
 Usage: bench_torch.py [--steps N] [--every K] [--seeds S] [--workload forward,backward]
 """
-import argparse, gzip, json, os, resource, sys, time
+import argparse, json, os, resource, sys, time
 
 import numpy as np
 import torch
 
-
-def load_fashion():
-    dirs = [os.path.join(os.environ.get("REVSGD_DATA", os.path.expanduser("~/.cache/revsgd/datasets")), "fashion-mnist"),
-            "/usr/share/datasets/fashion-mnist"]
-    for d in dirs:
-        p = os.path.join(d, "train-images-idx3-ubyte.gz")
-        if os.path.exists(p):
-            with gzip.open(p) as f:
-                x = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
-            with gzip.open(os.path.join(d, "train-labels-idx1-ubyte.gz")) as f:
-                y = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
-            x = ((x.astype(np.float32) / 255 - 0.2860) / 0.3530).astype(np.float32)
-            return torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    sys.exit("bench_torch: FashionMNIST not found in " + " or ".join(dirs))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+import common  # the data and the batch histories, shared with the peers
 
 
 def model():
     return torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
                                torch.nn.Linear(256, 10))
-
-
-def history(seed, steps, m, b=8):
-    rng = np.random.default_rng(seed)
-    per = m // b
-    out = np.empty((steps, b), dtype=np.int64)
-    perm = None
-    for s in range(steps):
-        if s % per == 0:
-            perm = rng.permutation(m)
-        out[s] = perm[(s % per) * b:(s % per + 1) * b]
-    return torch.from_numpy(out)
 
 
 def step(net, params, x, y, idx, lr):
@@ -69,7 +45,8 @@ def main():
     ap.add_argument("--workload", default="forward,backward")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
-    x, y = load_fashion()
+    x, y = common.load_fashion()
+    x, y = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
     lr = 0.025
     for w in a.workload.split(","):
         maps = 0
@@ -79,7 +56,7 @@ def main():
             net = model()
             params = list(net.parameters())
             theta0 = [p.detach().clone() for p in params]
-            h = history(seed, a.steps, x.shape[0])
+            h = torch.from_numpy(common.history(seed, a.steps, x.shape[0]).astype(np.int64))
             if w == "forward":
                 for s in range(a.steps):
                     step(net, params, x, y, h[s], lr)

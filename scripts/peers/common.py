@@ -8,7 +8,7 @@ A run that revsgd stored (`revsgd bench -keep DIR`) gives θ_0, the batch indice
 steps; each peer replays the same maps from the same θ_0 and must reach the same θ to float32 rounding before it
 is timed. revsgd's flat θ is, layer by layer, the weights [in, out] row-major, then the biases.
 """
-import glob, gzip, json, os, resource, sys
+import argparse, glob, gzip, json, os, resource, sys, time
 
 import numpy as np
 
@@ -115,3 +115,41 @@ def backward_replays(seeds, steps, every):
     reps = [(s, n) for s in range(seeds) for n in range(every, steps + 1, every)]
     reps.sort(key=lambda r: -r[1])
     return reps
+
+
+def main(backend, threads, forward, backward):
+    """A peer's command line: checks against revsgd's stored runs (--check), then times the workloads.
+
+    forward(theta0s, histories, steps) returns θ_steps of each seed; backward(theta0s, histories, replays, slots,
+    keep) runs the replays (seed index, n) and, with keep, returns {(seed index, n): θ_n}."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--every", type=int, default=10)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--workload", default="forward,backward")
+    ap.add_argument("--replicas", type=int, default=50)
+    ap.add_argument("--check", default="")
+    a = ap.parse_args()
+    if a.check:
+        theta0, batches, steps, iterates = stored_run(a.check, "forward")
+        got = forward([theta0.astype(np.float32)], [batches[:steps[-1]]], steps[-1])
+        compare(backend, "forward", got, [iterates[-1]], [steps[-1]])
+        theta0, batches, steps, iterates = stored_run(a.check, "backward")
+        out = backward([theta0.astype(np.float32)], [batches], [(0, n) for n in sorted(steps, reverse=True)],
+                       min(a.replicas, len(steps)), True)
+        compare(backend, "backward", [out[(0, n)] for n in steps], iterates, steps)
+    for w in filter(None, a.workload.split(",")):
+        start = time.perf_counter()
+        theta0s = [init(s) for s in range(1, a.seeds + 1)]
+        histories = [history(s, a.steps, 60000) for s in range(1, a.seeds + 1)]
+        if w == "forward":
+            forward(theta0s, histories, a.steps)
+            maps = a.seeds * a.steps
+        elif w == "backward":
+            replays = backward_replays(a.seeds, a.steps, a.every)
+            backward(theta0s, histories, replays, a.replicas, False)
+            maps = sum(n for _, n in replays)
+        else:
+            raise SystemExit(f"peers: unknown workload {w}")
+        result(w, backend, a.seeds, a.steps, a.every, maps, time.perf_counter() - start, threads,
+               replicas=a.replicas if w == "backward" else a.seeds)

@@ -11,7 +11,7 @@ Before timing, the same maps are replayed from the θ_0 and batches of revsgd's 
 
 Usage: torch_peer.py [--steps N] [--every K] [--seeds S] [--workload forward,backward] [--replicas R] [--check DIR]
 """
-import argparse, os, time
+import os
 
 import numpy as np
 import torch
@@ -109,40 +109,10 @@ def backward(x, y, theta0s, histories, replays, slots, keep):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--every", type=int, default=10)
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--workload", default="forward,backward")
-    ap.add_argument("--replicas", type=int, default=50)
-    ap.add_argument("--check", default="")
-    a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
     x, y = common.load_fashion()
-    backend = f"pytorch-{torch.__version__}"
-    if a.check:
-        theta0, batches, steps, iterates = common.stored_run(a.check, "forward")
-        got = forward(x, y, [theta0.astype(np.float32)], [batches[:steps[-1]]], steps[-1])
-        common.compare(backend, "forward", got, [iterates[-1]], [steps[-1]])
-        theta0, batches, steps, iterates = common.stored_run(a.check, "backward")
-        out = backward(x, y, [theta0.astype(np.float32)], [batches], [(0, n) for n in sorted(steps, reverse=True)],
-                       min(a.replicas, len(steps)), keep=True)
-        common.compare(backend, "backward", [out[(0, n)] for n in steps], iterates, steps)
-    for w in filter(None, a.workload.split(",")):
-        start = time.perf_counter()
-        theta0s = [common.init(s) for s in range(1, a.seeds + 1)]
-        histories = [common.history(s, a.steps, len(y)) for s in range(1, a.seeds + 1)]
-        if w == "forward":
-            forward(x, y, theta0s, histories, a.steps)
-            maps = a.seeds * a.steps
-        elif w == "backward":
-            replays = common.backward_replays(a.seeds, a.steps, a.every)
-            backward(x, y, theta0s, histories, replays, a.replicas, keep=False)
-            maps = sum(n for _, n in replays)
-        else:
-            raise SystemExit("torch_peer: unknown workload " + w)
-        common.result(w, backend, a.seeds, a.steps, a.every, maps, time.perf_counter() - start,
-                      torch.get_num_threads(), replicas=a.replicas if w == "backward" else a.seeds)
+    common.main(f"pytorch-{torch.__version__}", torch.get_num_threads(),
+                lambda *a: forward(x, y, *a), lambda *a: backward(x, y, *a))
 
 
 if __name__ == "__main__":
