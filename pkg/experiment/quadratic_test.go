@@ -90,7 +90,8 @@ func TestQuadraticMatchesClosedForms(t *testing.T) {
 }
 
 // Backward at step n equals applying T_n, then T_{n−1}, …, T_1 by hand, one map at a time, on a nonlinear
-// problem; this checks the lockstep scheduling (offsets, masking, grouping) against the definition.
+// problem; this checks the lockstep scheduling (continuous batching: slots refilled from a table of starts,
+// masking at the tail, shrinking) against the definition.
 func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 	p := regressionProblem(t)
 	const steps, seed = 12, 7

@@ -3,7 +3,8 @@
 // optimizer state) carries a leading replica axis, each replica gathers its own batch by index from training data
 // that lives on the device, and each gets exactly its own gradient, because the objective differentiated is the
 // sum over replicas of each replica's mean batch loss. A replica can sit a step out (it is then left unchanged),
-// which lets replays of different lengths share one group.
+// and restart inside a step from a table of starting points (Group.StepFrom), which lets replays of different
+// lengths share one group, a finished replay's slot taking the next replay at once.
 package replay
 
 import (
