@@ -6,13 +6,10 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
-	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
-	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/problem/problemtest"
 	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
@@ -23,20 +20,7 @@ import (
 // identity, so a store could mix the two). The data has FashionMNIST's shapes, so that evaluating ten replicas
 // needs several calls.
 func TestRunNumbersDoNotDependOnTheirCompany(t *testing.T) {
-	const m = 2000
-	src := rng.New(9)
-	x := make([]float32, m*784)
-	for i := range x {
-		x[i] = float32(src.Float64())
-	}
-	y := make([]int32, m)
-	for i := range y {
-		y[i] = int32(src.IntN(10))
-	}
-	d := &data.Dataset{Name: "image-like", Inputs: tensors.FromFlatDataAndDimensions(x, m, 784),
-		Targets: tensors.FromFlatDataAndDimensions(y, m)}
-	p := &problem.Problem{Name: "image-like", Model: models.MLP{Widths: []int{784, 16, 10}, Activation: models.ReLUActivation},
-		Loss: problem.CrossEntropy{}, Train: d, Test: d}
+	p := problemtest.ImageLike(2000, 16, 9)
 	curve := func(seeds []uint64) *Curve {
 		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Schedule: schedule.Every(3),

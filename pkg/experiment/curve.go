@@ -29,6 +29,21 @@ type Curve struct {
 	Diverged *DivergenceError
 }
 
+// metric returns the series of a metric of the run store's naming ("train_loss", "test_accuracy", …), or nil.
+func (c *Curve) metric(name string) *[]float64 {
+	switch name {
+	case "train_loss":
+		return &c.TrainLoss
+	case "test_loss":
+		return &c.TestLoss
+	case "train_accuracy":
+		return &c.TrainAccuracy
+	case "test_accuracy":
+		return &c.TestAccuracy
+	}
+	return nil
+}
+
 // fillNaN gives a diverged curve a NaN entry at every evaluated step it lacks (θ too if iterates are kept), so
 // that it has the length of the others; plots mark NaN points.
 func (c *Curve) fillNaN(evaluated []int, metrics []string, iterates bool, m models.Model) {
@@ -42,10 +57,8 @@ func (c *Curve) fillNaN(evaluated []int, metrics []string, iterates bool, m mode
 			continue
 		}
 		c.Steps = append(c.Steps, s)
-		fields := map[string]*[]float64{"train_loss": &c.TrainLoss, "test_loss": &c.TestLoss,
-			"train_accuracy": &c.TrainAccuracy, "test_accuracy": &c.TestAccuracy}
 		for _, name := range metrics {
-			if xs := fields[name]; xs != nil {
+			if xs := c.metric(name); xs != nil {
 				*xs = append(*xs, nan)
 			}
 		}

@@ -62,11 +62,11 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 	slots, done := slices.Clone(tasks[:size]), make([]int, size)
 	next := size
 	b := r.spec.sampler().Batch()
+	from, batches, active := make([]int32, size), make([]int32, size*b), make([]bool, size)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		from := make([]int32, len(slots))
 		restarting := false
 		for i, t := range slots {
 			from[i] = -1
@@ -83,10 +83,9 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 			if group, slots, done, err = shrink(group, slots, done); err != nil {
 				return err
 			}
-			from = from[:len(slots)]
+			from, batches, active = from[:len(slots)], batches[:len(slots)*b], active[:len(slots)]
 		}
-		batches := make([]int32, len(slots)*b)
-		active := make([]bool, len(slots))
+		clear(batches)
 		activeCount := 0
 		for i, t := range slots {
 			if active[i] = t != nil; active[i] {
@@ -361,9 +360,8 @@ func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
 
 // appendMetrics appends one evaluated step's metrics to a curve.
 func (r *runner) appendMetrics(c *Curve, m map[string]float64) {
-	for name, dst := range map[string]*[]float64{"train_loss": &c.TrainLoss, "test_loss": &c.TestLoss,
-		"train_accuracy": &c.TrainAccuracy, "test_accuracy": &c.TestAccuracy} {
-		if v, ok := m[name]; ok {
+	for name, v := range m {
+		if dst := c.metric(name); dst != nil {
 			*dst = append(*dst, v)
 		}
 	}

@@ -125,29 +125,7 @@ func (g *Group) Size() int { return g.size }
 // Step applies one update map to every active replica: replica r uses the batch of example indices
 // batches[r·B : (r+1)·B] of the training data; inactive replicas are left exactly as they are (their batch
 // indices are ignored but must be valid, e.g. zeros).
-func (g *Group) Step(batches []int32, active []bool) error {
-	if len(active) != g.size || len(batches)%g.size != 0 || len(batches) == 0 {
-		return fmt.Errorf("replay: a step of %d replicas needs %d active flags and R·B batch indices, got %d and %d",
-			g.size, g.size, len(active), len(batches))
-	}
-	if err := g.e.checkIndices(batches); err != nil {
-		return err
-	}
-	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
-	exec := g.e.stepAll
-	if !allTrue(active) {
-		exec = g.e.step
-		args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
-	}
-	out, err := exec.Exec(args...)
-	if err != nil {
-		return fmt.Errorf("replay: update step: %w", err)
-	}
-	finalize(g.carry)
-	g.carry = out
-	g.dropStatistics()
-	return nil
-}
+func (g *Group) Step(batches []int32, active []bool) error { return g.step(batches, active, nil, nil) }
 
 // StepFrom is Step after restarting some replicas: replica r with from[r] ≥ 0 first takes the carry of replica
 // from[r] of starts (a group used as a table of starting points: θ, optimizer state, step count), then steps if
@@ -157,6 +135,11 @@ func (g *Group) StepFrom(batches []int32, active []bool, starts *Group, from []i
 	if len(from) != g.size || starts == nil || starts.e != g.e {
 		return fmt.Errorf("replay: a restart of %d replicas needs %d start indices and a table of the same engine", g.size, g.size)
 	}
+	return g.step(batches, active, starts, from)
+}
+
+// step is Step, and with a table of starts StepFrom (whose own arguments are checked).
+func (g *Group) step(batches []int32, active []bool, starts *Group, from []int32) error {
 	if len(active) != g.size || len(batches)%g.size != 0 || len(batches) == 0 {
 		return fmt.Errorf("replay: a step of %d replicas needs %d active flags and R·B batch indices, got %d and %d",
 			g.size, g.size, len(active), len(batches))
@@ -171,13 +154,21 @@ func (g *Group) StepFrom(batches []int32, active []bool, starts *Group, from []i
 		return err
 	}
 	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
-	args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
-	for _, t := range starts.carry {
-		args = append(args, t)
+	exec, what := g.e.stepAll, "update step"
+	if starts != nil || !allTrue(active) {
+		exec = g.e.step
+		args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
 	}
-	out, err := g.e.restart.Exec(append(args, tensors.FromFlatDataAndDimensions(from, g.size))...)
+	if starts != nil {
+		exec, what = g.e.restart, "update step with restarts"
+		for _, t := range starts.carry {
+			args = append(args, t)
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(from, g.size))
+	}
+	out, err := exec.Exec(args...)
 	if err != nil {
-		return fmt.Errorf("replay: update step with restarts: %w", err)
+		return fmt.Errorf("replay: %s: %w", what, err)
 	}
 	finalize(g.carry)
 	g.carry = out

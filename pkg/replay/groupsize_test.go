@@ -5,40 +5,18 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
-	"github.com/revsgd/revsgd/pkg/data"
-	"github.com/revsgd/revsgd/pkg/models"
-	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/problem/problemtest"
 	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/update"
 )
-
-// imageLike is a classification problem with FashionMNIST's shapes (784 features, 10 classes) on random data:
-// large enough that an evaluation of a few replicas is split into several calls.
-func imageLike(t *testing.T, examples int) *problem.Problem {
-	t.Helper()
-	src := rng.New(7)
-	x := make([]float32, examples*784)
-	for i := range x {
-		x[i] = float32(src.Float64())
-	}
-	y := make([]int32, examples)
-	for i := range y {
-		y[i] = int32(src.IntN(10))
-	}
-	d := &data.Dataset{Name: "image-like", Inputs: tensors.FromFlatDataAndDimensions(x, examples, 784),
-		Targets: tensors.FromFlatDataAndDimensions(y, examples)}
-	return &problem.Problem{Name: "image-like", Model: models.MLP{Widths: []int{784, 32, 10}, Activation: models.ReLUActivation},
-		Loss: problem.CrossEntropy{}, Train: d, Test: d}
-}
 
 // A replica's numbers do not depend on the group it runs in: after the same update maps, θ and the metrics of
 // a replica are bit for bit those it has alone, in float32 too, for groups large enough that evaluation is split
 // into several calls. (A run's numbers would otherwise depend on how many seeds and orders ran beside it, which
 // is not part of its identity.)
 func TestGroupSizeDoesNotChangeNumbers(t *testing.T) {
-	p := imageLike(t, 3000)
+	p := problemtest.ImageLike(3000, 32, 7)
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 0.05}, dt)
 		if err != nil {
