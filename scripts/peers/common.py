@@ -117,6 +117,40 @@ def backward_replays(seeds, steps, every):
     return reps
 
 
+def continuous_batching(replays, histories, slots, chunk, start, step, finish):
+    """Runs backward replays (seed index, n) in `slots` slots by continuous batching: the moment a slot's replay
+    ends, the slot starts the next one. Replays are stepped `chunk` maps per call, chunk dividing every n.
+
+    start(r, seed) puts θ_0 of seed into slot r (seed None: the slot stays empty from now on);
+    step(idx, active) applies the maps, idx [chunk, slots, 8] batch indices and active [chunk, slots];
+    finish(r, seed, n) is called when slot r has reached θ_n of seed, before the slot starts another replay."""
+    queue = list(replays)
+    state = [None] * slots  # per slot: [seed, n, maps applied]
+
+    def refill(r):
+        state[r] = [*queue.pop(0), 0] if queue else None
+        start(r, state[r][0] if state[r] else None)
+
+    for r in range(slots):
+        refill(r)
+    while any(st is not None for st in state):
+        idx = np.zeros((chunk, slots, BATCH), np.int32)
+        active = np.zeros((chunk, slots), bool)
+        for r, st in enumerate(state):
+            if st is not None:
+                s, n, k = st
+                # The next maps are B_{n−k}, B_{n−k−1}, …: rows n−k−1 down to n−k−chunk of the history.
+                idx[:, r] = histories[s][n - k - chunk:n - k][::-1]
+                active[:, r] = True
+        step(idx, active)
+        for r, st in enumerate(state):
+            if st is not None:
+                st[2] += chunk
+                if st[2] == st[1]:
+                    finish(r, st[0], st[1])
+                    refill(r)
+
+
 def main(backend, threads, forward, backward):
     """A peer's command line: checks against revsgd's stored runs (--check), then times the workloads.
 

@@ -77,46 +77,26 @@ def forward(fns, theta0s, histories, steps):
 
 
 def backward(fns, theta0s, histories, replays, slots, keep):
-    """The backward replays (seed index, n) by continuous batching over `slots` slots; returns {(seed, n): θ_n}
-    when keep is set."""
+    """The backward replays (seed index, n) by continuous batching over `slots` slots, stepped the gcd of their
+    lengths maps per call; returns {(seed, n): θ_n} when keep is set."""
     run_chunk, put = fns
-    chunk = 0
-    for _, n in replays:
-        chunk = math.gcd(chunk, n)
-    queue = list(replays)
-    state = [None] * slots  # per slot: [seed, n, maps applied]
     params = stack([theta0s[0]] * slots)
     out = {}
 
-    def refill(r):
-        if queue:
-            s, n = queue.pop(0)
-            state[r] = [s, n, 0]
-            return put(params, r, tuple((jnp.asarray(w), jnp.asarray(b)) for w, b in common.unflatten(theta0s[s])))
-        state[r] = None
-        return params
+    def start(r, seed):
+        nonlocal params
+        if seed is not None:
+            params = put(params, r, tuple((jnp.asarray(w), jnp.asarray(b)) for w, b in common.unflatten(theta0s[seed])))
 
-    for r in range(slots):
-        params = refill(r)
-    while any(st is not None for st in state):
-        idx = np.zeros((chunk, slots, common.BATCH), np.int32)
-        active = np.zeros((chunk, slots), bool)
-        for r, st in enumerate(state):
-            if st is None:
-                continue
-            s, n, k = st
-            # The next maps are B_{n−k}, B_{n−k−1}, …: rows n−k−1 down to n−k−chunk of the history.
-            idx[:, r] = histories[s][n - k - chunk:n - k][::-1]
-            active[:, r] = True
+    def step(idx, active):
+        nonlocal params
         params = run_chunk(params, jnp.asarray(idx), jnp.asarray(active))
-        for r, st in enumerate(state):
-            if st is None:
-                continue
-            st[2] += chunk
-            if st[2] == st[1]:
-                if keep:
-                    out[(st[0], st[1])] = slot_theta(params, r)
-                params = refill(r)
+
+    def finish(r, seed, n):
+        if keep:
+            out[(seed, n)] = slot_theta(params, r)
+
+    common.continuous_batching(replays, histories, slots, math.gcd(*(n for _, n in replays)), start, step, finish)
     jax.block_until_ready(params)
     return out
 

@@ -72,39 +72,22 @@ def forward(x, y, theta0s, histories, steps):
 
 
 def backward(x, y, theta0s, histories, replays, slots, keep):
-    """The backward replays (seed index, n) by continuous batching; {(seed, n): θ_n} when keep is set."""
+    """The backward replays (seed index, n) by continuous batching, one map per step; {(seed, n): θ_n} when keep
+    is set."""
     g = Group(x, y, slots)
-    queue = list(replays)
-    state = [None] * slots  # per slot: [seed, n, maps applied]
-    hist = [torch.from_numpy(h.astype(np.int64)) for h in histories]
     out = {}
 
-    def refill(r):
-        if queue:
-            s, n = queue.pop(0)
-            state[r] = [s, n, 0]
-            g.set(r, theta0s[s])
-            g.active[r] = 1
-        else:
-            state[r] = None
-            g.active[r] = 0
+    def start(r, seed):
+        if seed is not None:
+            g.set(r, theta0s[seed])
+        g.active[r] = seed is not None
 
-    for r in range(slots):
-        refill(r)
-    idx = torch.zeros(slots, common.BATCH, dtype=torch.int64)
-    while any(st is not None for st in state):
-        for r, st in enumerate(state):
-            if st is not None:
-                idx[r] = hist[st[0]][st[1] - st[2] - 1]  # B_{n−k}: newest first
-        g.step(idx)
-        for r, st in enumerate(state):
-            if st is None:
-                continue
-            st[2] += 1
-            if st[2] == st[1]:
-                if keep:
-                    out[(st[0], st[1])] = g.get(r)
-                refill(r)
+    def finish(r, seed, n):
+        if keep:
+            out[(seed, n)] = g.get(r)
+
+    common.continuous_batching(replays, histories, slots, 1, start,
+                               lambda idx, active: g.step(torch.from_numpy(idx[0].astype(np.int64))), finish)
     return out
 
 
