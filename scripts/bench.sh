@@ -114,8 +114,13 @@ for w in ("forward", "backward"):
                      f"({label(best[w]['backend'])}).")
 lines += [f"- Memory bandwidth (a copy on every core, bytes read + written): {gbs:.1f} GB/s. An update map of the MLP "
           f"must read and write its 269 322 parameters at least once (2.15 MB), so no implementation whose replicas "
-          f"do not fit in the caches exceeds {bound:.0f} maps/s.",
-          f"- Peak memory of revsgd's backward curve (resident, whole process, data set included): "
+          f"do not fit in the caches exceeds {bound:.0f} maps/s."]
+if "backward" in best:
+    goal = 2 * best["backward"]["maps_per_second"]
+    lines += [f"- Twice the best peer's backward rate is {goal:.0f} maps/s, {goal / bound:.2f}× the memory-bound limit"
+              + (": no implementation on this machine can reach it unless its replicas stay in the caches."
+                 if goal > bound else ".")]
+lines += [f"- Peak memory of revsgd's backward curve (resident, whole process, data set included): "
           f"{half['peak_rss_mb']:.0f} MiB at N = {steps // 2}, {ours['backward']['peak_rss_mb']:.0f} MiB at N = {steps}.", "",
           "Replica engine, one lockstep step of R replicas, and the bandwidth "
           "(`go test -bench 'EngineReplicas|MemoryBandwidth' ./pkg/replay/`):", "", "```"]
