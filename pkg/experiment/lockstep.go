@@ -198,9 +198,9 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) 
 		if t.diverged {
 			continue // the replay stopped: nothing of it is kept from its divergence on
 		}
-		var theta []float64
+		var theta []float64 // the reported iterate (θ, or the average an update.Reporter keeps)
 		if carries != nil {
-			theta = carries[i].Theta
+			theta = r.engine.Iterate(carries[i])
 		}
 		if what := nonFinite(metrics[i], theta); what != "" {
 			t.diverged = true
@@ -224,7 +224,7 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) 
 			c := r.curves[key]
 			c.Steps = append(c.Steps, d.report.Step)
 			if r.spec.KeepIterates {
-				c.Iterates = append(c.Iterates, carries[i].Theta)
+				c.Iterates = append(c.Iterates, theta)
 			}
 			r.appendMetrics(c, metrics[i])
 		}
@@ -236,9 +236,7 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) 
 			continue
 		}
 		rep := runs.Report{Step: d.report.Step, Evaluated: d.evaluate, Metrics: metrics[i], Start: isStart}
-		if carries != nil {
-			rep.Theta = carries[i].Theta
-		}
+		rep.Theta = theta
 		if !d.lastOne {
 			rep.Checkpoint = &runs.Checkpoint{Replay: t.index, Step: d.report.Step, After: d.report.After,
 				Theta: carries[i].Theta, State: carries[i].State, Count: carries[i].Count}

@@ -99,7 +99,7 @@ func recomputeReplay(ctx context.Context, e *replay.Engine, rp order.Replay, sta
 	slices.SortFunc(reports, func(a, b order.Report) int { return a.After - b.After })
 	record := func(after int) error {
 		for len(reports) > 0 && reports[0].After == after {
-			thetas, err := g.Thetas()
+			thetas, err := g.Iterates()
 			if err != nil {
 				return err
 			}

@@ -110,6 +110,14 @@ func (s *Spec) Validate() error {
 		}
 		seen[o.Name()] = true
 	}
+	if _, averaged := s.Rule.(update.Reporter); averaged {
+		for _, o := range s.Orders {
+			if _, ok := o.(order.Forward); !ok {
+				return fmt.Errorf("experiment: the rule %s reports an average of the iterates along its chain, a "+
+					"baseline of forward SGD; run it with order.Forward only, not %q", s.Rule.Name(), o.Name())
+			}
+		}
+	}
 	if len(s.Seeds) == 0 {
 		return fmt.Errorf("experiment: no seeds given")
 	}

@@ -138,6 +138,35 @@ func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
 // numState is the number of state tensors of a group: the rule's state for every parameter.
 func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }
 
+// iterateTensors returns, from a group's carry, the tensors of the iterate it reports, one per parameter: the
+// parameters themselves, or for an update.Reporter rule (an average of the iterates) its state slot.
+func (e *Engine) iterateTensors(carry []*tensors.Tensor) []*tensors.Tensor {
+	np := len(e.params)
+	rep, ok := e.rule.(update.Reporter)
+	if !ok {
+		return carry[:np]
+	}
+	k, slot := e.rule.StateSize(), rep.IterateSlot()
+	out := make([]*tensors.Tensor, np)
+	for i := range out {
+		out[i] = carry[np+i*k+slot]
+	}
+	return out
+}
+
+// Iterate returns the iterate a carry reports: its θ, or for an update.Reporter rule the state slot it names
+// (nil if the carry has no state). This is what orders report, what is evaluated and what is stored; the carry's
+// Theta is what the next map acts on.
+func (e *Engine) Iterate(c Carry) []float64 {
+	if rep, ok := e.rule.(update.Reporter); ok {
+		if c.State == nil {
+			return nil
+		}
+		return c.State[rep.IterateSlot()]
+	}
+	return c.Theta
+}
+
 // stepGraph builds one update map for a group:
 // inputs = params…, state…, count, [data inputs], data targets, indices [R, B], and with masked the active flags
 // [R]; outputs = params…, state…, count. Without masked every replica takes the step (masking costs a

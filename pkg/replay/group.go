@@ -31,7 +31,7 @@ func (g *Group) statistics() ([]*tensors.Tensor, error) {
 		idx[i] = int32(i)
 	}
 	args := make([]any, 0, np+2)
-	for _, t := range g.carry[:np] {
+	for _, t := range g.e.iterateTensors(g.carry) {
 		args = append(args, t)
 	}
 	args = append(args, g.e.train.inputs, tensors.FromFlatDataAndDimensions(idx, len(idx)))
@@ -221,6 +221,12 @@ func (g *Group) Thetas() ([][]float64, error) {
 	return thetas, nil
 }
 
+// Iterates returns each replica's reported iterate as float64: θ, or for an update.Reporter rule the average it
+// keeps (see Engine.Iterate).
+func (g *Group) Iterates() ([][]float64, error) {
+	return g.e.perReplica(g.e.iterateTensors(g.carry), g.size)
+}
+
 // Carries returns what each replica carries: θ, optimizer state and step count, as float64.
 func (g *Group) Carries() ([]Carry, error) { return g.carries(true) }
 
@@ -402,14 +408,13 @@ func (g *Group) evaluate(subset Subset, d *deviceData, n, chunk int) (Evaluation
 	if err != nil {
 		return Evaluation{}, err
 	}
-	np := len(g.e.params)
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		idx := make([]int32, hi-lo)
 		for i := range idx {
 			idx[i] = int32(lo + i)
 		}
-		args := dataArgs(g.carry[:np], d, tensors.FromFlatDataAndDimensions(idx, len(idx)))
+		args := dataArgs(g.e.iterateTensors(g.carry), d, tensors.FromFlatDataAndDimensions(idx, len(idx)))
 		for _, t := range stats {
 			args = append(args, t)
 		}

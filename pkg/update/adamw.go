@@ -58,6 +58,12 @@ func (AdamW) StateSize() int { return 2 }
 
 // Apply implements Rule.
 func (a AdamW) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node) {
+	return a.ApplyScaled(theta, grad, state, count, nil)
+}
+
+// ApplyScaled implements Scalable: the step with lr·f in place of lr (the weight decay scales with it, as under
+// PyTorch's learning-rate schedulers).
+func (a AdamW) ApplyScaled(theta, grad *Node, state []*Node, count, factor *Node) (*Node, []*Node) {
 	m := Add(MulScalar(state[0], a.Beta1), MulScalar(grad, 1-a.Beta1))
 	v := Add(MulScalar(state[1], a.Beta2), MulScalar(Square(grad), 1-a.Beta2))
 	t := replicaColumn(count, theta.Rank())
@@ -66,7 +72,7 @@ func (a AdamW) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*N
 	mHat := Div(m, Sub(one, Pow(Scalar(g, theta.DType(), a.Beta1), t)))
 	vHat := Div(v, Sub(one, Pow(Scalar(g, theta.DType(), a.Beta2), t)))
 	step := Add(Div(mHat, AddScalar(Sqrt(vHat), a.Epsilon)), MulScalar(theta, a.WeightDecay))
-	return Sub(theta, MulScalar(step, a.LearningRate)), []*Node{m, v}
+	return Sub(theta, timesRate(step, a.LearningRate, factor)), []*Node{m, v}
 }
 
 // replicaColumn reshapes a per-replica vector [R] to [R, 1, …, 1] of the given rank, to broadcast against a

@@ -8,7 +8,7 @@ import (
 )
 
 // SGD is plain stochastic gradient descent with a constant learning rate h: θ ← θ − h g. This is the regime the
-// paper studies; there is no decay.
+// paper studies; Decayed adds a learning-rate schedule.
 type SGD struct {
 	// LearningRate is h, positive.
 	LearningRate float64
@@ -49,8 +49,13 @@ func checkLearningRate(h float64) error {
 func (SGD) StateSize() int { return 0 }
 
 // Apply implements Rule.
-func (s SGD) Apply(theta, grad *Node, _ []*Node, _ *Node) (*Node, []*Node) {
-	return Sub(theta, MulScalar(grad, s.LearningRate)), nil
+func (s SGD) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node) {
+	return s.ApplyScaled(theta, grad, state, count, nil)
+}
+
+// ApplyScaled implements Scalable: θ ← θ − h·f·g.
+func (s SGD) ApplyScaled(theta, grad *Node, _ []*Node, _, factor *Node) (*Node, []*Node) {
+	return Sub(theta, timesRate(grad, s.LearningRate, factor)), nil
 }
 
 // Momentum is SGD with heavy-ball momentum as PyTorch computes it: b ← μ b + g, θ ← θ − h b, with the buffer b
@@ -83,7 +88,12 @@ func (m Momentum) Validate() error {
 func (Momentum) StateSize() int { return 1 }
 
 // Apply implements Rule.
-func (m Momentum) Apply(theta, grad *Node, state []*Node, _ *Node) (*Node, []*Node) {
+func (m Momentum) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node) {
+	return m.ApplyScaled(theta, grad, state, count, nil)
+}
+
+// ApplyScaled implements Scalable: b ← μ b + g, θ ← θ − h·f·b.
+func (m Momentum) ApplyScaled(theta, grad *Node, state []*Node, _, factor *Node) (*Node, []*Node) {
 	b := Add(MulScalar(state[0], m.Mu), grad)
-	return Sub(theta, MulScalar(b, m.LearningRate)), []*Node{b}
+	return Sub(theta, timesRate(b, m.LearningRate, factor)), []*Node{b}
 }

@@ -12,6 +12,8 @@ package update
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
 )
@@ -36,6 +38,9 @@ type Rule interface {
 // FromConfig returns the rule with the given name and hyper-parameters, as Name and Hyper write them (a run's
 // configuration): the inverse of those two methods. A missing or unknown hyper-parameter is an error.
 func FromConfig(name string, hyper map[string]float64) (Rule, error) {
+	if i := strings.LastIndex(name, "+"); i >= 0 {
+		return wrapperFromConfig(name[:i], name[i+1:], hyper)
+	}
 	get := func(keys ...string) ([]float64, error) {
 		if len(hyper) != len(keys) {
 			return nil, fmt.Errorf("update: rule %q takes the hyper-parameters %v, got %v", name, keys, hyper)
@@ -69,7 +74,60 @@ func FromConfig(name string, hyper map[string]float64) (Rule, error) {
 			r = AdamW{LearningRate: v[0], Beta1: v[1], Beta2: v[2], Epsilon: v[3], WeightDecay: v[4]}
 		}
 	default:
-		return nil, fmt.Errorf("update: unknown rule %q; known: sgd, momentum, adamw", name)
+		return nil, fmt.Errorf("update: unknown rule %q; known: sgd, momentum, adamw, each optionally followed by "+
+			"+cosine or +step (Decayed) and then by +ema or +tail (Averaged)", name)
 	}
 	return r, err
+}
+
+// wrapperFromConfig rebuilds a Decayed or Averaged rule, named base+"+"+kind, from its hyper-parameters: the
+// wrapper's own (decay_horizon, ema_decay or tail_start) and the base rule's.
+func wrapperFromConfig(base, kind string, hyper map[string]float64) (Rule, error) {
+	key := map[string]string{string(Cosine): "decay_horizon", string(Steps): "decay_horizon", "ema": "ema_decay",
+		"tail": "tail_start"}[kind]
+	if key == "" {
+		return nil, fmt.Errorf("update: unknown rule %q; after a \"+\" come cosine, step, ema or tail", base+"+"+kind)
+	}
+	v, ok := hyper[key]
+	if !ok {
+		return nil, fmt.Errorf("update: rule %q needs the hyper-parameter %q, got %v", base+"+"+kind, key, hyper)
+	}
+	rest := make(map[string]float64, len(hyper)-1)
+	for k, x := range hyper {
+		if k != key {
+			rest[k] = x
+		}
+	}
+	inner, err := FromConfig(base, rest)
+	if err != nil {
+		return nil, err
+	}
+	whole := func(x float64) (int, error) {
+		if x != math.Trunc(x) || x < 0 || x > 1<<40 {
+			return 0, fmt.Errorf("update: rule %q: %s must be a whole number of steps, got %g", base+"+"+kind, key, x)
+		}
+		return int(x), nil
+	}
+	var r Rule
+	switch kind {
+	case "ema":
+		r = Averaged{Rule: inner, EMA: v}
+	case "tail":
+		n, err := whole(v)
+		if err != nil {
+			return nil, err
+		}
+		r = Averaged{Rule: inner, TailStart: n}
+	default:
+		s, ok := inner.(Scalable)
+		if !ok {
+			return nil, fmt.Errorf("update: rule %q: %s has no learning rate to decay", base+"+"+kind, base)
+		}
+		n, err := whole(v)
+		if err != nil {
+			return nil, err
+		}
+		r = Decayed{Rule: s, Shape: DecayShape(kind), Horizon: n}
+	}
+	return r, r.Validate()
 }
