@@ -34,7 +34,7 @@ func TestQuadraticMomentsMatchSimulationAndClosedForms(t *testing.T) {
 		vt, va := sumT2/runs-(sumT/runs)*(sumT/runs), sumA2/runs-(sumA/runs)*(sumA/runs)
 		// 20 000 runs: a variance is within 4.5·√(2/20000) = 4.5% of the exact one, a mean within 4.5 standard errors.
 		for _, q := range []struct {
-			what                    string
+			what                   string
 			mean, exactMean, v, ex float64
 		}{{"θ_N", sumT / runs, m.ThetaMean[n], vt, m.ThetaVar[n]}, {"ā_N", sumA / runs, m.AvgMean[n], va, m.AvgVar[n]}} {
 			if math.Abs(q.v/q.ex-1) > 0.045 || math.Abs(q.mean-q.exactMean) > 4.5*math.Sqrt(q.ex/runs) {

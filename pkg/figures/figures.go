@@ -92,6 +92,7 @@ var registry = map[string]func(Scale) Figure{
 	"late-switch":      func(s Scale) Figure { return lateSwitchSettings(s) },
 	"adamw":            func(s Scale) Figure { return adamWSettings(s) },
 	"lie-bracket":      func(s Scale) Figure { return lieBracketSettings(s) },
+	"baselines":        func(s Scale) Figure { return baselinesSettings(s) },
 }
 
 // IDs lists the figures this package reproduces.
