@@ -54,3 +54,50 @@ func (d *Dataset) Validate() error {
 	}
 	return nil
 }
+
+// Split returns copies of the first k examples and of the rest, named Name+"[:k]" and Name+"[k:]": e.g. a
+// validation set held out of a test set. k must leave both parts non-empty.
+func (d *Dataset) Split(k int) (head, tail *Dataset, err error) {
+	if err := d.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if k <= 0 || k >= d.Len() {
+		return nil, nil, fmt.Errorf("data set %q: cannot split %d examples at %d; both parts must be non-empty", d.Name, d.Len(), k)
+	}
+	head = &Dataset{Name: fmt.Sprintf("%s[:%d]", d.Name, k)}
+	tail = &Dataset{Name: fmt.Sprintf("%s[%d:]", d.Name, k)}
+	if d.Inputs != nil {
+		if head.Inputs, tail.Inputs, err = splitRows(d.Inputs, k); err != nil {
+			return nil, nil, err
+		}
+	}
+	if head.Targets, tail.Targets, err = splitRows(d.Targets, k); err != nil {
+		return nil, nil, err
+	}
+	return head, tail, nil
+}
+
+// splitRows copies the rows [0, k) and [k, M) of a tensor of shape [M, ...].
+func splitRows(t *tensors.Tensor, k int) (*tensors.Tensor, *tensors.Tensor, error) {
+	switch t.DType() {
+	case dtypes.Float32:
+		return splitTyped[float32](t, k)
+	case dtypes.Float64:
+		return splitTyped[float64](t, k)
+	case dtypes.Int32:
+		return splitTyped[int32](t, k)
+	}
+	return nil, nil, fmt.Errorf("data: cannot split a tensor of dtype %s", t.DType())
+}
+
+func splitTyped[T float32 | float64 | int32](t *tensors.Tensor, k int) (*tensors.Tensor, *tensors.Tensor, error) {
+	flat, err := tensors.CopyFlatData[T](t)
+	if err != nil {
+		return nil, nil, err
+	}
+	dims := t.Shape().Dimensions
+	row := len(flat) / dims[0]
+	headDims, tailDims := append([]int{k}, dims[1:]...), append([]int{dims[0] - k}, dims[1:]...)
+	return tensors.FromFlatDataAndDimensions(flat[:k*row], headDims...),
+		tensors.FromFlatDataAndDimensions(flat[k*row:], tailDims...), nil
+}

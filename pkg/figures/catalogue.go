@@ -21,7 +21,7 @@ type entry struct {
 // catalogueOrder is the order of the figures in the documents: the paper's argument, from the quadratic to the
 // networks, the variants, and the theory's checks.
 var catalogueOrder = []string{"quadratic", "regression-mlp", "fashion-mlp", "cifar10-resnet18", "cifar10-vgg",
-	"cifar100-resnet", "intermittent", "late-switch", "adamw", "lie-bracket", "stationary", "baselines"}
+	"cifar100-resnet", "intermittent", "late-switch", "adamw", "lie-bracket", "stationary", "baselines", "stopping"}
 
 // catalogue describes every figure; its settings at each scale are the figure's Settings, its numbers are in the
 // gallery's ID.json.
@@ -76,6 +76,14 @@ var catalogue = map[string]entry{
 			"keep the stationary law's spread",
 		[]string{"quadratic/tail/variance-vs-backward", "quadratic/backward/variance-vs-stationary",
 			"linear/tail/spread-vs-backward", "mlp/backward/test-loss-change-ratio", "mlp/ema/test-loss-change-ratio"}},
+	"stopping": {"beyond the paper (its open question)", "synthetic teacher regression; FashionMNIST",
+		"MLP 8-32-32-1; MLP 784-256-256-10",
+		"a stopping rule from backward curves, which needs no held-out data: stop when the changes of the backward " +
+			"training loss between evaluations have become small relative to the loss (they tend to 0, forward ones " +
+			"stay at the noise level); compared seed by seed with early stopping of forward SGD on a validation set: " +
+			"the step chosen, the test loss there, the cost",
+		[]string{"regression/backward-stops", "regression/forward-false-stops", "regression/test-loss-ratio",
+			"mlp/backward-stops", "mlp/test-loss-ratio", "mlp/cost-ratio"}},
 }
 
 // ReadClaimsFile reads a figure's ID.json from dir.

@@ -93,6 +93,7 @@ var registry = map[string]func(Scale) Figure{
 	"adamw":            func(s Scale) Figure { return adamWSettings(s) },
 	"lie-bracket":      func(s Scale) Figure { return lieBracketSettings(s) },
 	"baselines":        func(s Scale) Figure { return baselinesSettings(s) },
+	"stopping":         func(s Scale) Figure { return stoppingSettings(s) },
 }
 
 // IDs lists the figures this package reproduces.

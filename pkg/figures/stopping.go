@@ -1,0 +1,290 @@
+package figures
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/schedule"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// Stopping is the stopping figure (beyond the paper, which leaves the question open): does a backward curve say
+// when to stop? Backward iterates converge to a point, so the changes of the backward training loss between
+// evaluations shrink towards 0, and stopping when they are small relative to the loss (analysis.SettledStop) is a
+// rule that needs no held-out data. It is compared, seed by seed, with validation-based early stopping of forward
+// SGD (analysis.EarlyStop, with patience): the step each chooses, the test loss there, and the cost in update maps.
+// The same rule is also applied to the forward training loss, whose changes stay at the noise level: there it
+// should rarely stop.
+//
+// The validation set is held out of the test set (its second half), so that the test loss at the chosen steps
+// is measured on examples neither rule saw.
+type Stopping struct {
+	Scale Scale
+	// Tol is the settling rule's tolerance: it stops when the backward training loss has moved, on average over
+	// the last Window evaluations, by at most this fraction of its value.
+	Tol    float64
+	Window int
+	// Patience is early stopping's, in evaluations.
+	Patience int
+	// Regression and MLP are the problems, with the settings of the regression-mlp and fashion-mlp figures.
+	Regression *Regression
+	MLP        *Classification
+}
+
+func stoppingSettings(s Scale) *Stopping {
+	st := &Stopping{Scale: s, Tol: 5e-3, Window: 5, Patience: 5, Regression: regressionSettings(s),
+		MLP: fashionMLPSettings(s)}
+	// The regression's test set is drawn twice as large; its second half is the validation set.
+	st.Regression.Problem.Data.Test *= 2
+	return st
+}
+
+// ID implements Figure.
+func (s *Stopping) ID() string { return "stopping" }
+
+// Settings implements Figure.
+func (s *Stopping) Settings() string {
+	r, m := s.Regression, s.MLP
+	return fmt.Sprintf(`**stopping** (beyond the paper) at scale %q. The settling rule stops backward SGD at the first
+evaluation where the last %d changes of the backward training loss average at most %g of the loss; early stopping stops forward SGD when its validation loss has not improved for %d evaluations and keeps
+the best iterate. Validation: the second half of the test set; test loss: the first half.
+- Regression (regression-mlp's problem, %d training and %d + %d test/validation examples): h = %g, batch 1, N = %d, every %d, %d seeds.
+- FashionMNIST %s (fashion-mlp's settings): h = %g, batch %d, N = %d, every %d, %d seeds, metrics on %d examples of each half.`,
+		s.Scale, s.Window, s.Tol, s.Patience, r.Problem.Data.Train, r.Problem.Data.Test/2, r.Problem.Data.Test/2,
+		r.H, r.Steps, r.Every, r.Seeds, m.Model.Name(), m.H, m.Batch, m.Steps, m.Every, m.Seeds, m.EvalLimit)
+}
+
+// stopRuns are one problem's forward and backward curves, evaluated on the test half (test) and on the
+// validation half (validation); the training losses are the same in both.
+type stopRuns struct {
+	test, validation *experiment.Result
+}
+
+// runStopping runs forward and backward on p twice: with the test half as test data and with the validation
+// half. When the metrics read only the first evalLimit examples of the test set and they lie in its first half,
+// the whole test set stands for the test half (which is what fashion-mlp runs, so its runs are shared).
+func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem, base experiment.Spec) (*stopRuns, error) {
+	half := p.Test.Len() / 2
+	testHalf, validation, err := p.Test.Split(half)
+	if err != nil {
+		return nil, err
+	}
+	out := &stopRuns{}
+	for i, d := range []*data.Dataset{testHalf, validation} {
+		q := *p
+		if i == 0 && base.EvalLimit > 0 && base.EvalLimit <= half {
+			d = p.Test
+		} else {
+			q.Source = nil // the data is no longer what the source generates
+		}
+		q.Test = d
+		spec := base
+		spec.Problem, spec.Orders = &q, []order.Order{order.Forward{}, order.Backward{}}
+		res, err := experiment.Run(ctx, env.Backend, env.spec(&spec, s.Scale))
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			out.test = res
+		} else {
+			out.validation = res
+		}
+	}
+	return out, nil
+}
+
+// Run implements Figure.
+func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
+	var summary strings.Builder
+	summary.WriteString("| problem | rule | stopped before N | step chosen (mean) | test loss there (mean) | update maps to decide (mean) | held-out examples |\n|---|---|---|---|---|---|---|\n")
+	var claims []Claim
+	var panels []*plot.Panel
+
+	rp, err := s.Regression.Problem.New()
+	if err != nil {
+		return nil, err
+	}
+	r := s.Regression
+	reg, err := s.runStopping(ctx, env, rp, experiment.Spec{Rule: update.SGD{LearningRate: r.H},
+		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
+		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true})
+	if err != nil {
+		return nil, err
+	}
+	c, p, err := s.compare("regression", "regression", reg, r.Problem.Data.Test/2, true, &summary)
+	if err != nil {
+		return nil, err
+	}
+	claims, panels = append(claims, c...), append(panels, p...)
+
+	m := s.MLP
+	train, test, notice, _, err := m.load()
+	if err != nil {
+		return nil, err
+	}
+	mp := &problem.Problem{Name: m.Dataset, Model: m.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
+	mlp, err := s.runStopping(ctx, env, mp, experiment.Spec{Rule: update.SGD{LearningRate: m.H},
+		Seeds: experiment.SeedRange(m.Seeds), Steps: m.Steps, BatchSize: m.Batch, Sampling: data.Shuffled,
+		Schedule: schedule.Every(m.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: m.EvalLimit})
+	if err != nil {
+		return nil, err
+	}
+	c, p, err = s.compare("mlp", "FashionMNIST MLP", mlp, m.EvalLimit, false, &summary)
+	if err != nil {
+		return nil, err
+	}
+	claims, panels = append(claims, c...), append(panels, p...)
+	if notice != "" {
+		summary.WriteString("\n" + notice + "\n")
+	}
+	summary.WriteString("\n" + ClaimsTable(claims))
+	return &Outcome{Figure: plot.NewFigure(2, panels...), Summary: summary.String(), Claims: claims}, nil
+}
+
+// choice is where a rule stopped one seed's run: the evaluation index chosen (the iterate kept), whether the
+// rule stopped before N, and the update maps computed until it decided.
+type choice struct {
+	index   int
+	stopped bool
+	maps    float64
+}
+
+// compare applies both rules seed by seed, writes the problem's rows and returns its claims and panels.
+//
+// predictStops says whether the settling rule is predicted to stop backward SGD in most seeds at this problem's
+// settings (on the regression, whose backward curves settle early; not on the MLP at quick scale, still in its
+// learning phase at N).
+func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predictStops bool, w *strings.Builder) ([]Claim, []*plot.Panel, error) {
+	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
+	val := runs.validation.Order("forward")
+	steps := fwd[0].Steps
+	last := len(steps) - 1
+	var early, settled, settledFwd []choice
+	for i := range fwd {
+		best, decided := analysis.EarlyStop(val[i].TestLoss, s.Patience)
+		e := choice{index: best, stopped: decided >= 0, maps: float64(steps[last])}
+		if decided >= 0 {
+			e.maps = float64(steps[decided])
+		}
+		early = append(early, e)
+		for _, target := range []struct {
+			curve   *experiment.Curve
+			into    *[]choice
+			replays bool
+		}{{bwd[i], &settled, true}, {fwd[i], &settledFwd, false}} {
+			k := analysis.SettledStop(target.curve.TrainLoss, s.Tol, s.Window)
+			g := choice{index: k, stopped: k >= 0}
+			if k < 0 {
+				g.index = last
+			}
+			// Backward pays n maps for the iterate at step n, forward one map per step.
+			for j := 0; j <= g.index; j++ {
+				if target.replays {
+					g.maps += float64(steps[j])
+				}
+			}
+			if !target.replays {
+				g.maps = float64(steps[g.index])
+			}
+			*target.into = append(*target.into, g)
+		}
+	}
+	summarise := func(rule string, cs []choice, curves []*experiment.Curve, held string) (stopped, step, loss, maps float64, losses []float64) {
+		for i, c := range cs {
+			if c.stopped {
+				stopped++
+			}
+			step += float64(steps[c.index]) / float64(len(cs))
+			maps += c.maps / float64(len(cs))
+			losses = append(losses, curves[i].TestLoss[c.index])
+		}
+		loss = analysis.Mean(losses)
+		fmt.Fprintf(w, "| %s | %s | %d of %d seeds | %.0f | %.4f | %.0f | %s |\n", label, rule, int(stopped), len(cs), step,
+			loss, maps, held)
+		return stopped / float64(len(cs)), step, loss, maps, losses
+	}
+	eStop, eStep, eLoss, eMaps, eLosses := summarise(fmt.Sprintf("early stopping of forward SGD (patience %d)", s.Patience),
+		early, fwd, fmt.Sprintf("%d", heldOut))
+	gStop, gStep, gLoss, gMaps, gLosses := summarise("settling rule on backward SGD", settled, bwd, "none")
+	fStop, _, _, _, _ := summarise("settling rule on forward SGD (a check: it should rarely stop)", settledFwd, fwd, "none")
+	var bestF, bestB []float64
+	for i := range fwd {
+		bestF, bestB = append(bestF, minOf(fwd[i].TestLoss)), append(bestB, minOf(bwd[i].TestLoss))
+	}
+	fmt.Fprintf(w, "| %s | best test loss along the curve (an oracle) | — | — | forward %.4f, backward %.4f | — | — |\n",
+		label, analysis.Mean(bestF), analysis.Mean(bestB))
+	ratio := make([]float64, len(gLosses))
+	for i := range ratio {
+		ratio[i] = gLosses[i] / eLosses[i]
+	}
+	stops := reported(id+"/backward-stops", label+": share of seeds where the settling rule stops backward SGD "+
+		"before N", gStop)
+	if predictStops {
+		stops = above(id+"/backward-stops", label+": share of seeds where the settling rule stops backward SGD "+
+			"before N (backward iterates converge to a point)", gStop, 0.5)
+	}
+	claims := []Claim{
+		stops,
+		below(id+"/forward-false-stops", label+": share of seeds where the same rule stops forward SGD before N "+
+			"(forward iterates do not converge to a point)", fStop, 0.5),
+		reported(id+"/early-stops", label+": share of seeds where early stopping stops forward SGD before N", eStop),
+		reported(id+"/backward-step", label+": step chosen by the settling rule on backward SGD, mean over seeds", gStep),
+		reported(id+"/forward-step", label+": step chosen by early stopping of forward SGD, mean over seeds", eStep),
+		reported(id+"/backward-test-loss", label+": test loss at the step the settling rule chose, backward SGD", gLoss).perSeed(gLosses),
+		reported(id+"/forward-test-loss", label+": test loss at the step early stopping chose, forward SGD", eLoss).perSeed(eLosses),
+		reported(id+"/test-loss-ratio", label+": test loss at the backward rule's step ÷ at early stopping's", analysis.Mean(ratio)).perSeed(ratio),
+		reported(id+"/cost-ratio", label+": update maps until the decision, backward rule ÷ early stopping", gMaps/eMaps),
+	}
+
+	curves := plot.NewPanel(label+": test loss per seed, and where each rule stopped", "step", "test loss").LogY()
+	changes := plot.NewPanel(label+": change of the training loss between evaluations", "step", "|ΔL|").LogY()
+	for _, o := range []struct {
+		name string
+		cs   []*experiment.Curve
+	}{{"forward", fwd}, {"backward", bwd}} {
+		name := o.name
+		for _, c := range o.cs {
+			if err := curves.Line(name, stepsOf(c), c.TestLoss, 0.7); err != nil {
+				return nil, nil, err
+			}
+			d := make([]float64, len(c.TrainLoss)-1)
+			for k := range d {
+				d[k] = math.Abs(c.TrainLoss[k+1] - c.TrainLoss[k])
+			}
+			if err := changes.Line(name, stepsOf(c)[1:], d, 0.7); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	for _, mark := range []struct {
+		label  string
+		cs     []choice
+		curves []*experiment.Curve
+	}{{"early stop (forward)", early, fwd}, {"settled (backward)", settled, bwd}} {
+		var xs, ys []float64
+		for i, c := range mark.cs {
+			xs, ys = append(xs, float64(steps[c.index])), append(ys, mark.curves[i].TestLoss[c.index])
+		}
+		if err := curves.Points(mark.label, xs, ys); err != nil {
+			return nil, nil, err
+		}
+	}
+	return claims, []*plot.Panel{curves, changes}, nil
+}
+
+func minOf(xs []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
