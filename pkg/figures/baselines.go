@@ -229,28 +229,46 @@ func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
 	return &Outcome{Figure: fig, Summary: summary.String(), Claims: claims}, nil
 }
 
-// table writes one row per method — final test loss (mean ± std across seeds), mean change of the test loss
+// table writes one row per method — final test loss (and accuracy, for classifiers; mean ± std across seeds), mean change of the test loss
 // between evaluations over the second half, the spread of θ_N across seeds, the mean distance of θ_N to the same
 // seed's backward θ_N, and the cost — and returns the numbers as claims reported without prediction. finals
 // gives each method's θ_N per seed.
 func (c *compared) table(w *strings.Builder, steps int, finals func(string) [][]float64) []Claim {
-	w.WriteString("| method | test loss at N (mean ± std) | mean |ΔL| over the second half | spread of θ_N across seeds | mean ‖θ_N − backward θ_N‖ | update maps per evaluated step |\n|---|---|---|---|---|---|---|\n")
+	classifier := len(c.curves["forward"][0].TestAccuracy) > 0
+	accuracy := ""
+	if classifier {
+		accuracy = " test accuracy at N (mean ± std) |"
+	}
+	fmt.Fprintf(w, "| method | test loss at N (mean ± std) |%s mean |ΔL| over the second half | spread of θ_N across seeds | "+
+		"mean ‖θ_N − backward θ_N‖ | update maps per evaluated step |\n|---|---|---|---|---|---|---|%s\n", accuracy,
+		map[bool]string{true: "---|"}[classifier])
 	late := lateWindow(steps, nil)
 	back := finals("backward")
 	var claims []Claim
 	for _, m := range c.methods {
 		curves := c.curves[m.name]
-		var last, changes []float64
+		var last, acc, changes []float64
 		for _, cv := range curves {
 			last = append(last, cv.TestLoss[len(cv.TestLoss)-1])
 			changes = append(changes, meanChange(cv.Steps, cv.TestLoss, late))
+			if classifier {
+				acc = append(acc, cv.TestAccuracy[len(cv.TestAccuracy)-1])
+			}
 		}
 		f := finals(m.name)
 		sp, dist := spread(f), meanDistance(f, back)
-		fmt.Fprintf(w, "| %s | %.4f ± %.4f | %.3g | %.3g | %.3g | %.1f |\n", m.what, analysis.Mean(last),
-			math.Sqrt(analysis.Variance(last)), analysis.Mean(changes), sp, dist, c.cost[m.name])
+		accCell := ""
+		if classifier {
+			accCell = fmt.Sprintf(" %.4f ± %.4f |", analysis.Mean(acc), math.Sqrt(analysis.Variance(acc)))
+			claims = append(claims, reported(m.name+"/test-accuracy", "test accuracy at N, mean over seeds, "+m.what,
+				analysis.Mean(acc)).perSeed(acc))
+		}
+		fmt.Fprintf(w, "| %s | %.4f ± %.4f |%s %.3g | %.3g | %.3g | %.1f |\n", m.what, analysis.Mean(last),
+			math.Sqrt(analysis.Variance(last)), accCell, analysis.Mean(changes), sp, dist, c.cost[m.name])
 		claims = append(claims,
 			reported(m.name+"/test-loss", "test loss at N, mean over seeds, "+m.what, analysis.Mean(last)).perSeed(last),
+			reported(m.name+"/test-loss-spread", "standard deviation of the test loss at N across seeds, "+m.what,
+				math.Sqrt(analysis.Variance(last))),
 			reported(m.name+"/test-loss-change", "mean change of the test loss between evaluations over the second "+
 				"half, "+m.what, analysis.Mean(changes)).perSeed(changes),
 			reported(m.name+"/spread", "spread of θ_N across seeds (root-mean-square distance to their mean), "+m.what, sp),
