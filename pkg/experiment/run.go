@@ -59,11 +59,16 @@ type runner struct {
 // A chain that diverges (a NaN or infinite metric or θ) stops there and the others go on: Run then returns the
 // result together with an error joining one *DivergenceError per diverged chain (errors.As finds them). The
 // diverged curves hold NaN from their divergence on and say so in Curve.Diverged; nothing non-finite is stored.
+//
+// Run uses device 0 of b; RunOn spreads the runs over several devices, and Spec.Shard over processes.
 func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
-	if err := spec.Validate(); err != nil {
-		return nil, err
-	}
-	engine, err := replay.New(b, spec.Problem, spec.Rule, spec.dtype())
+	return RunOn(ctx, []Device{{Backend: b}}, spec)
+}
+
+// runOne runs a validated spec without a shard on one device.
+func runOne(ctx context.Context, dev Device, spec *Spec) (*Result, error) {
+	b := dev.Backend
+	engine, err := replay.NewOnDevice(b, dev.Num, spec.Problem, spec.Rule, spec.dtype())
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,10 @@ type Spec struct {
 
 	// Store, when set, saves every run as it goes and reuses what is stored (see package runs).
 	Store *runs.Store
+	// Shard, when set, makes this process one of several that share Store (on one host or on shared storage):
+	// it computes its cost-balanced share of the runs, then takes over runs that no live process is computing,
+	// and returns once every run is in the store (see Shard).
+	Shard *Shard
 	// SaveEvery is the most time between two commits to the store, i.e. what a killed process can lose; zero
 	// means two seconds. Each commit rewrites small files, so very short intervals slow fast runs down.
 	SaveEvery time.Duration
@@ -142,6 +146,15 @@ func (s *Spec) Validate() error {
 	}
 	if s.EvalLimit < 0 {
 		return fmt.Errorf("experiment: EvalLimit must be 0 (all examples) or a positive number of examples, got %d", s.EvalLimit)
+	}
+	if s.Shard != nil {
+		if s.Shard.Count < 1 || s.Shard.Index < 0 || s.Shard.Index >= s.Shard.Count {
+			return fmt.Errorf("experiment: shard %d of %d: the index must be in [0, count) and the count positive "+
+				"(the command line's -shard i/n counts from 1)", s.Shard.Index, s.Shard.Count)
+		}
+		if s.Store == nil {
+			return fmt.Errorf("experiment: a shard needs a run store shared by all shards (Spec.Store)")
+		}
 	}
 	if s.Replicas < 0 {
 		return fmt.Errorf("experiment: replicas must be 0 (automatic) or positive, got %d", s.Replicas)

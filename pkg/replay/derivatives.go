@@ -82,7 +82,7 @@ func (g *Group) derivatives(batches []int32, vectors [][]float64) ([][]float64, 
 			args = append(args, e.replicated(i, vectors))
 		}
 	}
-	out, err := (*exec).Exec(args...)
+	out, err := e.call(*exec, args...)
 	if err != nil {
 		return nil, fmt.Errorf("replay: derivatives: %w", err)
 	}

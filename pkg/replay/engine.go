@@ -24,6 +24,7 @@ import (
 // Engine compiles and runs update maps and loss evaluations of one problem and rule, for groups of replicas.
 type Engine struct {
 	backend compute.Backend
+	device  compute.DeviceNum // where its data lives and its graphs run
 	problem *problem.Problem
 	rule    update.Rule
 	dtype   dtypes.DType
@@ -48,6 +49,15 @@ type deviceData struct {
 // New compiles nothing yet (graphs compile on first use, once per group size) but checks the problem and rule,
 // and places the data on the device in the given dtype (Float32 or Float64).
 func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dtypes.DType) (*Engine, error) {
+	return NewOnDevice(backend, 0, p, rule, dtype)
+}
+
+// NewOnDevice is New on one device of a backend with several (backend.NumDevices(), e.g. the GPUs of a host):
+// the engine's data is placed there and its graphs run there, so engines on different devices run at once.
+func NewOnDevice(backend compute.Backend, device compute.DeviceNum, p *problem.Problem, rule update.Rule, dtype dtypes.DType) (*Engine, error) {
+	if n := backend.NumDevices(); device < 0 || int(device) >= n {
+		return nil, fmt.Errorf("replay: device %d of a backend with %d devices (%s)", device, n, backend.Name())
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -57,7 +67,7 @@ func New(backend compute.Backend, p *problem.Problem, rule update.Rule, dtype dt
 	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
 		return nil, fmt.Errorf("replay: dtype must be float32 or float64, got %s", dtype)
 	}
-	e := &Engine{backend: backend, problem: p, rule: rule, dtype: dtype, params: p.Model.Params()}
+	e := &Engine{backend: backend, device: device, problem: p, rule: rule, dtype: dtype, params: p.Model.Params()}
 	var err error
 	if e.train, err = e.upload(p.Train); err != nil {
 		return nil, err
@@ -126,14 +136,33 @@ func (e *Engine) upload(d *data.Dataset) (*deviceData, error) {
 }
 
 func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
-	if !t.DType().IsFloat() || t.DType() == e.dtype {
-		if err := t.MaterializeOnDevice(e.backend, false, 0); err != nil {
+	if err := t.MaterializeOnDevice(e.backend, false, e.device); err != nil {
+		// The tensor is on another backend or device already (an engine there uses it): this one takes a copy.
+		if t, err = t.OnDeviceClone(e.backend, e.device); err != nil {
 			return nil, fmt.Errorf("replay: placing data on the device: %w", err)
 		}
+	}
+	if !t.DType().IsFloat() || t.DType() == e.dtype {
 		return t, nil
 	}
-	return ExecOnce(e.backend, func(x *Node) *Node { return ConvertDType(x, e.dtype) }, t)
+	convert, err := NewExec(e.backend, func(x *Node) *Node { return ConvertDType(x, e.dtype) })
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.call(convert, t)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
+
+// call runs a compiled graph on the engine's device.
+func (e *Engine) call(exec *Exec, args ...any) ([]*tensors.Tensor, error) {
+	return exec.CallOnDevice(e.device, args...)
+}
+
+// Device returns the device the engine runs on.
+func (e *Engine) Device() compute.DeviceNum { return e.device }
 
 // numState is the number of state tensors of a group: the rule's state for every parameter.
 func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }

@@ -35,7 +35,7 @@ func (g *Group) statistics() ([]*tensors.Tensor, error) {
 		args = append(args, t)
 	}
 	args = append(args, g.e.train.inputs, tensors.FromFlatDataAndDimensions(idx, len(idx)))
-	out, err := g.e.stats.Exec(args...)
+	out, err := g.e.call(g.e.stats, args...)
 	if err != nil {
 		return nil, fmt.Errorf("replay: batch-norm calibration: %w", err)
 	}
@@ -166,7 +166,7 @@ func (g *Group) step(batches []int32, active []bool, starts *Group, from []int32
 		}
 		args = append(args, tensors.FromFlatDataAndDimensions(from, g.size))
 	}
-	out, err := exec.Exec(args...)
+	out, err := g.e.call(exec, args...)
 	if err != nil {
 		return fmt.Errorf("replay: %s: %w", what, err)
 	}
@@ -290,7 +290,7 @@ func (g *Group) Select(slots []int) (*Group, error) {
 	for _, t := range g.carry {
 		args = append(args, t)
 	}
-	out, err := g.e.pick.Exec(append(args, tensors.FromFlatDataAndDimensions(idx, len(idx)))...)
+	out, err := g.e.call(g.e.pick, append(args, tensors.FromFlatDataAndDimensions(idx, len(idx)))...)
 	if err != nil {
 		return nil, fmt.Errorf("replay: selecting replicas: %w", err)
 	}
@@ -418,7 +418,7 @@ func (g *Group) evaluate(subset Subset, d *deviceData, n, chunk int) (Evaluation
 		for _, t := range stats {
 			args = append(args, t)
 		}
-		out, err := g.e.loss.Exec(args...)
+		out, err := g.e.call(g.e.loss, args...)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("replay: evaluating on the %s data: %w", subset, err)
 		}

@@ -36,6 +36,10 @@ const lockName = "lock"
 // errHeld says that another open file holds the lock.
 var errHeld = errors.New("lock held")
 
+// ErrHeld is what Store.Open's error wraps when another process (on any host sharing the store) holds the run's
+// lock: it is computing that run.
+var ErrHeld = errors.New("the run is being written by another process")
+
 // tryLock takes the lock on path without waiting long: it returns the locked file, errHeld, or another error. A
 // lock held for less than a few tenths of a second (Store.Locks testing it) is waited for.
 func tryLock(path string) (*os.File, error) {
@@ -92,8 +96,8 @@ func acquireLock(dir string) (release func(), readOnly bool, err error) {
 	f, err := tryLock(path)
 	switch {
 	case errors.Is(err, errHeld):
-		return nil, false, fmt.Errorf("runs: %s is being written by another process (%s); wait for it to finish or "+
-			"stop it (its lock is released when it exits, on any host that shares the directory)", dir, holder(path))
+		return nil, false, fmt.Errorf("runs: %s: %w (%s); wait for it to finish or stop it (its lock is released "+
+			"when it exits, on any host that shares the directory)", dir, ErrHeld, holder(path))
 	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
 		return nil, true, nil
 	case err != nil:

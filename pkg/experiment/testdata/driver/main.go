@@ -1,7 +1,8 @@
 // Command driver runs the experiment of the kill-and-resume test (experiment.KillTestSpec) against a run store,
-// so that the test can kill a real process part-way.
+// so that the test can kill a real process part-way; with a shard "i/n", as shard i of n processes sharing the
+// store (the sharding test).
 //
-//	driver STORE_DIR
+//	driver STORE_DIR [i/n]
 package main
 
 import (
@@ -17,8 +18,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: driver STORE_DIR")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: driver STORE_DIR [i/n]")
 		os.Exit(2)
 	}
 	b, err := compute.NewWithConfig(backend.GoConfig(""))
@@ -27,8 +28,14 @@ func main() {
 		os.Exit(1)
 	}
 	spec, err := experiment.KillTestSpec(&runs.Store{Root: os.Args[1]})
+	if err == nil && len(os.Args) == 3 {
+		spec.Shard, err = experiment.ParseShard(os.Args[2])
+	}
 	if err == nil {
-		_, err = experiment.Run(context.Background(), b, spec)
+		var res *experiment.Result
+		if res, err = experiment.Run(context.Background(), b, spec); err == nil {
+			fmt.Printf("applied %d\n", res.Stats.Applied)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

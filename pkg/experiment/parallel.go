@@ -1,0 +1,389 @@
+package experiment
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// Devices and shards. An experiment is a set of runs, one per order and seed, that do not depend on each other,
+// and a run's numbers do not depend on which runs share its lockstep groups (TestRunNumbersDoNotDependOnTheirCompany).
+// So an experiment splits by runs: over the devices of a host (RunOn), and over processes sharing a run store
+// (Spec.Shard). Both balance the parts by cost: a run costs the update maps of its order's plan (a backward
+// replay to step n costs n maps, so a backward curve evaluated at n_1, …, n_k costs Σ n_i, forward SGD N).
+
+// Device is where runs can be placed: a backend and one of its devices (compute.DeviceNum, below
+// Backend.NumDevices()).
+type Device struct {
+	Backend compute.Backend
+	Num     compute.DeviceNum
+}
+
+// Devices lists every device of a backend: the GPUs XLA sees, or the one device of the pure-Go backend.
+func Devices(b compute.Backend) []Device {
+	out := make([]Device, b.NumDevices())
+	for i := range out {
+		out[i] = Device{Backend: b, Num: compute.DeviceNum(i)}
+	}
+	return out
+}
+
+// Shard is one of Count processes that share an experiment's runs through one run store: 0 ≤ Index < Count.
+//
+// Every shard computes the same cost-balanced assignment of the runs (Assign) and first computes its own part.
+// Then it visits the runs of the other shards: a complete run is read back, a run whose lock another process holds
+// is being computed and is waited for (polling the store every ShardPoll), and an incomplete run nobody holds — its
+// shard was killed, or has not started — is taken over and completed from its last checkpoint. So a killed shard
+// costs no results, only time, and a shard restarted later finds its work done or resumes it. Run returns once
+// every run is complete in the store, with the whole result read back from it (its Stats count the maps this
+// shard computed).
+type Shard struct {
+	Index, Count int
+}
+
+// ParseShard reads a shard as the command line writes it, "i/n" with 1 ≤ i ≤ n.
+func ParseShard(text string) (*Shard, error) {
+	var i, n int
+	if _, err := fmt.Sscanf(text, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != text || n < 1 || i < 1 || i > n {
+		return nil, fmt.Errorf("experiment: shard %q: write it i/n, the i-th of n shards, 1 ≤ i ≤ n (e.g. 2/3)", text)
+	}
+	return &Shard{Index: i - 1, Count: n}, nil
+}
+
+// ShardPoll is how often a shard that waits for runs other processes are computing looks at the store again.
+var ShardPoll = 2 * time.Second
+
+// runKey names a run of a spec: its order and seed indices.
+type runKey [2]int
+
+// Assign splits the runs of a validated spec (order index, seed index) into k parts of balanced cost: the
+// longest-processing-time rule, each run, costliest first (ties in spec order), to the part with the least cost so
+// far (ties to the lowest index). It depends on the spec alone, so every shard computes the same assignment.
+func (s *Spec) Assign(k int) [][][2]int {
+	return toPairs(s.assign(s.allRuns(), k))
+}
+
+func toPairs(parts [][]runKey) [][][2]int {
+	out := make([][][2]int, len(parts))
+	for i, p := range parts {
+		for _, r := range p {
+			out[i] = append(out[i], [2]int(r))
+		}
+	}
+	return out
+}
+
+// allRuns lists every run of the spec, orders first.
+func (s *Spec) allRuns() []runKey {
+	var out []runKey
+	for oi := range s.Orders {
+		for si := range s.Seeds {
+			out = append(out, runKey{oi, si})
+		}
+	}
+	return out
+}
+
+// runCosts returns the cost, in update maps, of a run of each order.
+func (s *Spec) runCosts() []int {
+	evaluated, _ := s.evaluated()
+	costs := make([]int, len(s.Orders))
+	for oi, o := range s.Orders {
+		costs[oi] = order.Cost(o.Plan(evaluated))
+	}
+	return costs
+}
+
+func (s *Spec) assign(keys []runKey, k int) [][]runKey {
+	costs := s.runCosts()
+	sorted := slices.Clone(keys)
+	slices.SortStableFunc(sorted, func(a, b runKey) int { return cmp.Compare(costs[b[0]], costs[a[0]]) })
+	parts, load := make([][]runKey, k), make([]int, k)
+	for _, r := range sorted {
+		least := 0
+		for i := range load {
+			if load[i] < load[least] {
+				least = i
+			}
+		}
+		parts[least] = append(parts[least], r)
+		load[least] += costs[r[0]]
+	}
+	for _, p := range parts {
+		slices.SortFunc(p, func(a, b runKey) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	}
+	return parts
+}
+
+// subSpecs returns the spec's experiment restricted to the given runs: one spec per order that has any.
+func (s *Spec) subSpecs(keys []runKey) []*Spec {
+	var out []*Spec
+	for oi, o := range s.Orders {
+		var seeds []uint64
+		for _, k := range keys {
+			if k[0] == oi {
+				seeds = append(seeds, s.Seeds[k[1]])
+			}
+		}
+		if len(seeds) == 0 {
+			continue
+		}
+		sub := *s
+		sub.Orders, sub.Seeds, sub.Shard = []order.Order{o}, seeds, nil
+		out = append(out, &sub)
+	}
+	return out
+}
+
+// RunOn is Run with the runs spread over devices: each device gets a cost-balanced part of the runs (Assign),
+// its own engine and its own copy of the data, and the devices run at once. The result is the same as on one
+// device: which runs share a lockstep group does not change any run's numbers. With Spec.Shard, the shard's part
+// of the runs is what is spread.
+func RunOn(ctx context.Context, devices []Device, spec *Spec) (*Result, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if len(devices) == 0 {
+		return nil, fmt.Errorf("experiment: no device to run on (experiment.Devices lists a backend's)")
+	}
+	if spec.Shard != nil {
+		return runShard(ctx, devices, spec)
+	}
+	return runParallel(ctx, devices, spec, spec.allRuns())
+}
+
+// runParallel runs the given runs of a spec on the devices and returns the result of those runs, in spec order.
+func runParallel(ctx context.Context, devices []Device, spec *Spec, keys []runKey) (*Result, error) {
+	whole := len(keys) == len(spec.Orders)*len(spec.Seeds)
+	if len(devices) == 1 && whole {
+		return runOne(ctx, devices[0], spec)
+	}
+	parts := spec.assign(keys, len(devices))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	progress := newProgressSum(spec.Progress, len(parts))
+	var mu sync.Mutex
+	onReport := spec.OnReport
+	if onReport != nil {
+		onReport = func(o string, seed uint64, step int) {
+			mu.Lock()
+			defer mu.Unlock()
+			spec.OnReport(o, seed, step)
+		}
+	}
+	results := make([][]*Result, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, sub := range spec.subSpecs(part) {
+				sub.Progress, sub.OnReport = progress.part(i), onReport
+				res, err := runOne(ctx, devices[i], sub)
+				var div *DivergenceError
+				if err != nil && (res == nil || !errors.As(err, &div)) {
+					errs[i] = err
+					cancel() // the other devices stop too; what they computed is stored
+					return
+				}
+				results[i] = append(results[i], res)
+				errs[i] = errors.Join(errs[i], err)
+			}
+		}()
+	}
+	wg.Wait()
+	progress.final()
+	merged := &Result{Spec: spec}
+	curves := map[runKey]*Curve{}
+	var divergences []error
+	for i := range parts {
+		if errs[i] != nil && !isDivergence(errs[i]) && !errors.Is(errs[i], context.Canceled) {
+			return nil, errs[i] // the error that stopped the others
+		}
+	}
+	for i := range parts {
+		for _, res := range results[i] {
+			merged.Stats.Applied += res.Stats.Applied
+			for _, c := range res.Curves {
+				curves[spec.keyOf(c)] = c
+			}
+		}
+		if errs[i] != nil && !isDivergence(errs[i]) {
+			return nil, errs[i]
+		}
+		divergences = append(divergences, errs[i])
+	}
+	for _, k := range spec.allRuns() {
+		if c := curves[k]; c != nil {
+			merged.Curves = append(merged.Curves, c)
+		}
+	}
+	return merged, errors.Join(divergences...)
+}
+
+// keyOf returns the run key of a curve of the spec.
+func (s *Spec) keyOf(c *Curve) runKey {
+	oi := slices.IndexFunc(s.Orders, func(o order.Order) bool { return o.Name() == c.Order })
+	return runKey{oi, slices.Index(s.Seeds, c.Seed)}
+}
+
+// runShard computes a shard's part of the runs, then the runs nobody else is computing, waits for the rest, and
+// returns the whole result read back from the store.
+func runShard(ctx context.Context, devices []Device, spec *Spec) (*Result, error) {
+	sh := *spec.Shard
+	parts := spec.assign(spec.allRuns(), sh.Count)
+	mine := parts[sh.Index]
+	say := func(format string, a ...any) {
+		if spec.Progress != nil {
+			fmt.Fprintf(os.Stderr, "shard %d/%d: "+format+"\n", append([]any{sh.Index + 1, sh.Count}, a...)...)
+		}
+	}
+	say("computing %d of the %d runs", len(mine), len(spec.Orders)*len(spec.Seeds))
+	applied := 0 // the update maps this shard computes
+	if len(mine) > 0 {
+		// A run of its part that another process holds (this shard started twice) is left to the loop below.
+		res, err := runParallel(ctx, devices, spec, mine)
+		if err != nil && !isDivergence(err) && !errors.Is(err, runs.ErrHeld) {
+			return nil, err
+		}
+		if res != nil {
+			applied += res.Stats.Applied
+		}
+	}
+	// Every run, its own part first: complete ones are read back, held ones waited for, the others computed.
+	others := slices.Clone(mine)
+	for i, p := range parts {
+		if i != sh.Index {
+			others = append(others, p...)
+		}
+	}
+	for len(others) > 0 {
+		var waiting []runKey
+		for _, k := range others {
+			single := spec.subSpecs([]runKey{k})[0]
+			single.Progress = nil
+			res, err := runOne(ctx, devices[0], single)
+			if res != nil {
+				applied += res.Stats.Applied
+			}
+			switch {
+			case errors.Is(err, runs.ErrHeld):
+				waiting = append(waiting, k)
+			case err != nil && !isDivergence(err):
+				return nil, err
+			}
+		}
+		if len(waiting) == 0 {
+			break
+		}
+		say("waiting for %d runs other processes are computing", len(waiting))
+		if err := sleep(ctx, ShardPoll); err != nil {
+			return nil, err
+		}
+		others = waiting
+	}
+	whole := *spec
+	whole.Shard = nil
+	for {
+		res, err := runOne(ctx, devices[0], &whole)
+		if !errors.Is(err, runs.ErrHeld) { // another shard reading a run at the same moment: try again
+			if res != nil {
+				res.Stats.Applied += applied
+			}
+			return res, err
+		}
+		if err := sleep(ctx, ShardPoll/4); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func isDivergence(err error) bool {
+	var div *DivergenceError
+	return errors.As(err, &div)
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// progressSum adds up the progress of runs going on at once and reports the sum.
+type progressSum struct {
+	mu    sync.Mutex
+	out   func(Progress)
+	parts []Progress // the latest snapshot of the experiment each part is running
+	done  Progress   // the sum of the final snapshots of the experiments the parts finished
+}
+
+func newProgressSum(out func(Progress), n int) *progressSum {
+	return &progressSum{out: out, parts: make([]Progress, n)}
+}
+
+// part returns the progress function of part i (nil when nothing is reported).
+func (p *progressSum) part(i int) func(Progress) {
+	if p.out == nil {
+		return nil
+	}
+	return func(s Progress) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if s.Final { // a part finished one of its experiments; the sum's final snapshot comes from final()
+			s.Final = false
+			p.done = addProgress(p.done, s)
+			p.parts[i] = Progress{}
+			return
+		}
+		p.parts[i] = s
+		p.out(p.sum())
+	}
+}
+
+func (p *progressSum) sum() Progress {
+	t := p.done
+	t.Rate = 0
+	for _, s := range p.parts {
+		t = addProgress(t, s)
+	}
+	return t
+}
+
+// addProgress adds the counts and rates of two snapshots; times are the longer of the two.
+func addProgress(a, b Progress) Progress {
+	a.Evaluated += b.Evaluated
+	a.EvaluatedTotal += b.EvaluatedTotal
+	a.Maps += b.Maps
+	a.MapsTotal += b.MapsTotal
+	a.Rate += b.Rate
+	a.Elapsed, a.Left = max(a.Elapsed, b.Elapsed), max(a.Left, b.Left)
+	return a
+}
+
+// final reports the last snapshot.
+func (p *progressSum) final() {
+	if p.out == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sum()
+	s.Final = true
+	p.out(s)
+}

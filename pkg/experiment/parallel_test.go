@@ -1,0 +1,192 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute"
+	revsgdbackend "github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/runs"
+)
+
+// Every run lands in exactly one part, and the parts' costs differ by at most the costliest run's.
+func TestAssignBalancesCost(t *testing.T) {
+	spec, err := KillTestSpec(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs := spec.runCosts()
+	for _, k := range []int{1, 2, 3, 5, 8, 11} {
+		parts := spec.Assign(k)
+		seen := map[[2]int]int{}
+		lo, hi := int(^uint(0)>>1), 0
+		for _, p := range parts {
+			load := 0
+			for _, r := range p {
+				seen[r]++
+				load += costs[r[0]]
+			}
+			lo, hi = min(lo, load), max(hi, load)
+		}
+		if len(seen) != len(spec.Orders)*len(spec.Seeds) {
+			t.Errorf("k = %d: %d runs assigned, want %d", k, len(seen), len(spec.Orders)*len(spec.Seeds))
+		}
+		for r, n := range seen {
+			if n != 1 {
+				t.Errorf("k = %d: run %v assigned %d times", k, r, n)
+			}
+		}
+		if hi-lo > slices.Max(costs) {
+			t.Errorf("k = %d: loads from %d to %d maps, more apart than the costliest run (%d)", k, lo, hi, slices.Max(costs))
+		}
+	}
+	if !slices.Equal(spec.Assign(3)[1], spec.Assign(3)[1]) {
+		t.Error("the assignment is not deterministic")
+	}
+	for _, bad := range []string{"0/3", "4/3", "1/0", "2-3", "1/3x", ""} {
+		if _, err := ParseShard(bad); err == nil || !strings.Contains(err.Error(), "i/n") {
+			t.Errorf("shard %q: %v", bad, err)
+		}
+	}
+}
+
+// Runs spread over three pure-Go engines (stand-ins for three GPUs) give the bits of a one-device run.
+func TestDevicesGiveTheSameRuns(t *testing.T) {
+	spec, err := KillTestSpec(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Steps, spec.Seeds = 40, []uint64{1, 2, 3}
+	spec.Orders = spec.Orders[:3]
+	ref, err := Run(context.Background(), backendtest.Go(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var devices []Device
+	for range 3 {
+		b, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Finalize()
+		devices = append(devices, Device{Backend: b})
+	}
+	var got []Progress
+	spec.Progress = func(p Progress) { got = append(got, p) }
+	res, err := RunOn(context.Background(), devices, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Curves) != len(ref.Curves) || res.Stats.Applied != ref.Stats.Applied {
+		t.Fatalf("%d curves and %d maps on three devices, %d and %d on one", len(res.Curves), res.Stats.Applied,
+			len(ref.Curves), ref.Stats.Applied)
+	}
+	for i, c := range res.Curves {
+		r := ref.Curves[i]
+		if c.Order != r.Order || c.Seed != r.Seed || !slices.Equal(c.Steps, r.Steps) || !slices.Equal(c.TestLoss, r.TestLoss) {
+			t.Fatalf("curve %d: %s seed %d on three devices, %s seed %d on one, or different losses", i, c.Order, c.Seed, r.Order, r.Seed)
+		}
+		for k := range r.Iterates {
+			if hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
+				t.Fatalf("%s seed %d step %d: the iterates differ", c.Order, c.Seed, r.Steps[k])
+			}
+		}
+	}
+	if len(got) == 0 || !got[len(got)-1].Final || got[len(got)-1].Maps != ref.Stats.Applied {
+		t.Errorf("progress: %d snapshots, the last %+v; %d maps applied", len(got), got[len(got)-1], ref.Stats.Applied)
+	}
+}
+
+// Three shard processes on one store, one of them killed part-way and restarted, leave the store an unsharded run
+// would: the same files, byte for byte.
+func TestShardsMatchAnUnshardedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs four processes (about a minute)")
+	}
+	dir := t.TempDir()
+	driver := filepath.Join(dir, "driver")
+	if out, err := exec.Command("go", "build", "-o", driver, "./testdata/driver").CombinedOutput(); err != nil {
+		t.Fatalf("building the driver: %v\n%s", err, out)
+	}
+	refSpec, err := KillTestSpec(&runs.Store{Root: filepath.Join(dir, "reference")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := Run(context.Background(), backendtest.Go(t), refSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	store := filepath.Join(dir, "sharded")
+	var stdout bytes.Buffer // only read from the restarted shard, alone by then
+	start := func(shard string) (*exec.Cmd, *bytes.Buffer, chan error) {
+		cmd := exec.Command(driver, store, shard)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if shard == "2/3" {
+			stdout.Reset()
+			cmd.Stdout = &stdout
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return cmd, &stderr, done
+	}
+	_, e1, d1 := start("1/3")
+	killed, _, dk := start("2/3")
+	_, e3, d3 := start("3/3")
+	time.Sleep(300 * time.Millisecond)
+	if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-dk; err == nil {
+		t.Fatal("shard 2/3 finished before it was killed: the test interrupted nothing")
+	}
+	// The other two take over its runs (nobody holds them any more) and finish.
+	for _, s := range []struct {
+		done   chan error
+		stderr *bytes.Buffer
+	}{{d1, e1}, {d3, e3}} {
+		if err := <-s.done; err != nil {
+			t.Fatalf("a shard failed: %v\n%s", err, s.stderr)
+		}
+	}
+	// Restarted, shard 2 finds every run complete.
+	_, e2, d2 := start("2/3")
+	if err := <-d2; err != nil {
+		t.Fatalf("the restarted shard failed: %v\n%s", err, e2)
+	}
+	if got := strings.TrimSpace(stdout.String()); got != "applied 0" {
+		t.Errorf("the restarted shard says %q: the others should have completed the runs of the killed one", got)
+	}
+	spec, err := KillTestSpec(&runs.Store{Root: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ref.Curves {
+		run, err := spec.Store.Open(openConfig(t, spec, c), mustHistory(t, spec, c.Seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sharded := run.Dir()
+		run.Close()
+		for _, name := range []string{"metrics.csv", "iterates.npy", "batches.npy", "config.json", "record.json"} {
+			a, _ := os.ReadFile(filepath.Join(c.Dir, name))
+			b, _ := os.ReadFile(filepath.Join(sharded, name))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Errorf("%s of %s seed %d differs from the unsharded run's", name, c.Order, c.Seed)
+			}
+		}
+	}
+}
