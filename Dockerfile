@@ -37,5 +37,8 @@ RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 RUN if [ "$GPU" = "cuda" ]; then go run ./cmd/revsgd install-xla -cuda; else go run ./cmd/revsgd install-xla; fi \
  && datasets/fetch.sh cifar10 cifar100
 
+# The revsgd command on the PATH, for batch jobs (deploy/kubernetes).
+RUN go build -o /usr/local/bin/revsgd ./cmd/revsgd
+
 EXPOSE 8888
 CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--allow-root", "--notebook-dir=/revsgd/notebooks"]

@@ -225,8 +225,25 @@ func figureCmd(args []string) error {
 	orders := fs.String("orders", "", "classification figures: override the composition orders, e.g. forward,backward")
 	replicas := fs.Int("replicas", 0, "lockstep group size (0: from -device-memory if given, else automatic)")
 	memory := fs.Float64("device-memory", 0, "GiB of device memory to size lockstep groups for (0: automatic)")
+	devices := fs.Int("devices", 0, "devices to spread the runs over (0: every device of the backend, e.g. all GPUs; "+
+		"the pure-Go backend has one, and more start extra engines on the CPU)")
+	shardText := fs.String("shard", "", "i/n: run as shard i of n processes sharing the run store -runs (e.g. a "+
+		"Slurm array task); see docs/scaling.md")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var shard *experiment.Shard
+	if *shardText != "" {
+		var err error
+		if shard, err = experiment.ParseShard(*shardText); err != nil {
+			return err
+		}
+		if *store == "" {
+			return fmt.Errorf("-shard needs a run store shared by the shards: set -runs to a directory they all see")
+		}
+	}
+	if *devices < 0 {
+		return fmt.Errorf("-devices must be 0 (every device of the backend) or positive, got %d", *devices)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -256,19 +273,30 @@ func figureCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	devs, err := devicesFor(choice, *devices)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, f := range figs {
 		start := time.Now()
 		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
 		env := figures.Env{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
-			Replicas: *replicas, DeviceMemory: int64(*memory * (1 << 30))}
+			Replicas: *replicas, DeviceMemory: int64(*memory * (1 << 30)), Devices: devs, Shard: shard}
 		if *store != "" {
 			env.Store = &runs.Store{Root: *store}
 		}
 		o, err := f.Run(ctx, env)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.ID(), err)
+		}
+		if shard != nil {
+			// Every shard reaches this point with the same complete store; one final run writes the figure.
+			fmt.Printf("%s: shard %s done in %s: every run of the figure is in %s; run `revsgd figure` without "+
+				"-shard (same -runs and settings) to write the figure\n", f.ID(), *shardText,
+				time.Since(start).Round(time.Millisecond), *store)
+			continue
 		}
 		png, svg, err := o.Figure.Save(*out, f.ID())
 		if err != nil {
@@ -287,4 +315,28 @@ func figureCmd(args []string) error {
 			time.Since(start).Round(time.Millisecond), o.Summary)
 	}
 	return nil
+}
+
+// devicesFor returns the devices runs are spread over: n = 0, every device of the backend; otherwise n of them. A
+// backend with fewer devices than n (the pure-Go backend has one) gets more instances of itself, each an engine
+// of its own on the CPU.
+func devicesFor(choice backend.Choice, n int) ([]experiment.Device, error) {
+	devs := experiment.Devices(choice.Backend)
+	if n == 0 || n == len(devs) {
+		return devs, nil
+	}
+	if n < len(devs) {
+		return devs[:n], nil
+	}
+	if len(devs) > 1 {
+		return nil, fmt.Errorf("-devices %d: the backend has %d devices", n, len(devs))
+	}
+	for len(devs) < n {
+		b, err := choice.Another()
+		if err != nil {
+			return nil, err
+		}
+		devs = append(devs, experiment.Device{Backend: b})
+	}
+	return devs, nil
 }

@@ -90,6 +90,13 @@ func New() (Choice, error) {
 	return c, nil
 }
 
+// Another starts a new instance of the chosen backend, with its own devices and memory: several instances of the
+// pure-Go backend (which has one device) stand in for the devices of a host, one engine each.
+func (c Choice) Another() (compute.Backend, error) {
+	d, err := fromConfig(c.Config)
+	return d.Backend, err
+}
+
 // Compiled lists the names of the backends compiled into this binary.
 func Compiled() []string {
 	names := compute.List()

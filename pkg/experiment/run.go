@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -121,7 +123,8 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	}
 
 	var pending []*task
-	done := 0
+	done, complete := 0, 0
+	var missing []string // the runs the store does not hold complete
 	for oi, o := range spec.Orders {
 		plan := o.Plan(evaluated)
 		if err := order.Check(plan, evaluated); err != nil {
@@ -152,6 +155,11 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 						"(or choose another store) to compute the rest", run.Dir(), n, len(evaluated))
 				}
 				done += n
+				if n == len(evaluated) {
+					complete++
+				} else {
+					missing = append(missing, fmt.Sprintf("%s seed %d", o.Name(), seed))
+				}
 			}
 			for i, rp := range plan {
 				t, err := r.taskFor(oi, si, i, rp)
@@ -163,6 +171,10 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 				}
 			}
 		}
+	}
+	if complete > 0 && len(missing) > 0 && spec.Progress != nil {
+		fmt.Fprintf(os.Stderr, "experiment: %d of %d runs are complete in the store; computing the other %d (%s)\n",
+			complete, complete+len(missing), len(missing), strings.Join(missing, ", "))
 	}
 	for _, t := range pending {
 		r.stats.Applied += len(t.remaining())

@@ -61,13 +61,28 @@ type Env struct {
 	// sizes the groups for that much device memory (see experiment.Spec).
 	Replicas     int
 	DeviceMemory int64
+	// Devices, when set, are the devices the runs are spread over (experiment.RunOn); nil means every device of
+	// Backend.
+	Devices []experiment.Device
+	// Shard, when set, makes this process one shard of the figure's runs (experiment.Shard): it returns once every
+	// run of the figure is in Store, computed by it or by the other shards.
+	Shard *experiment.Shard
 }
 
 // spec completes an experiment spec with the environment and the scale label.
 func (env Env) spec(s *experiment.Spec, scale Scale) *experiment.Spec {
 	s.Store, s.Progress, s.Scale = env.Store, env.Progress, string(scale)
-	s.Replicas, s.DeviceMemory = env.Replicas, env.DeviceMemory
+	s.Replicas, s.DeviceMemory, s.Shard = env.Replicas, env.DeviceMemory, env.Shard
 	return s
+}
+
+// run runs one experiment of a figure in env: on env's devices, as env's shard.
+func (env Env) run(ctx context.Context, s *experiment.Spec, scale Scale) (*experiment.Result, error) {
+	devices := env.Devices
+	if devices == nil {
+		devices = experiment.Devices(env.Backend)
+	}
+	return experiment.RunOn(ctx, devices, env.spec(s, scale))
 }
 
 // Outcome is what a figure run produced.
@@ -123,7 +138,7 @@ func New(id string, scale Scale) (Figure, error) {
 // chains diverged where. Figures whose analysis needs every iterate (limits, distributions) call experiment.Run
 // and stop with the divergence error instead.
 func runLosses(ctx context.Context, env Env, spec *experiment.Spec, scale Scale) (*experiment.Result, string, error) {
-	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, scale))
+	res, err := env.run(ctx, spec, scale)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)

@@ -82,7 +82,7 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
 		Schedule: schedule.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
-	res, err := experiment.Run(ctx, env.Backend, env.spec(spec, s.Scale))
+	res, err := env.run(ctx, spec, s.Scale)
 	if err != nil {
 		return nil, nil, nil, err
 	}

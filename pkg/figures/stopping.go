@@ -89,7 +89,7 @@ func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem,
 		q.Test = d
 		spec := base
 		spec.Problem, spec.Orders = &q, []order.Order{order.Forward{}, order.Backward{}}
-		res, err := experiment.Run(ctx, env.Backend, env.spec(&spec, s.Scale))
+		res, err := env.run(ctx, &spec, s.Scale)
 		if err != nil {
 			return nil, err
 		}
