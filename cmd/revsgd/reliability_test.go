@@ -65,6 +65,7 @@ func faults() []fault {
 		{area: "store", what: "config.json edited", probe: damage("config.json", func(p string) error { return replaceIn(p, `"seed": 7`, `"seed": 8`) }), test: "pkg/runs: TestDamagedFilesAreDetected"},
 		{area: "store", what: "temporary files of a writer killed between write and rename", probe: temporaries, test: "pkg/runs: TestKilledWritersTemporariesAreRemoved"},
 		{area: "store", what: "a run killed with SIGKILL at growing delays, restarted each time", test: "pkg/experiment: TestKilledRunResumesBitIdentical", outcome: "every stored file ends bit for bit as in an uninterrupted run"},
+		{area: "store", what: "three shard processes share one store; one is killed part-way, later restarted", test: "pkg/experiment: TestShardsMatchAnUnshardedRun", outcome: "the others take its runs over (nobody holds their locks) and resume them from their checkpoints; the restarted shard computes nothing; every stored file ends byte for byte as in an unsharded run"},
 		{area: "store", what: "any bytes in config.json, batches.npy, record.json, an .npy file", test: "pkg/runs: FuzzReadDir", outcome: "read or refused with an error, never a panic (fuzzed; seeds in testdata/fuzz run with every go test)"},
 
 		// Experiment settings.
