@@ -109,9 +109,6 @@ func TestDevicesGiveTheSameRuns(t *testing.T) {
 // Three shard processes on one store, one of them killed part-way and restarted, leave the store an unsharded run
 // would: the same files, byte for byte.
 func TestShardsMatchAnUnshardedRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and runs four processes (about a minute)")
-	}
 	dir := t.TempDir()
 	driver := filepath.Join(dir, "driver")
 	if out, err := exec.Command("go", "build", "-o", driver, "./testdata/driver").CombinedOutput(); err != nil {
