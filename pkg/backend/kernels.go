@@ -3,9 +3,25 @@ package backend
 import (
 	"os"
 	"strconv"
+	_ "unsafe" // go:linkname
 
 	"github.com/gomlx/compute"
 )
+
+// oneMatmulKernel is GoMLX's switch that makes the pure-Go backend use its large (packed) matrix-product kernel
+// for every size. Left alone, the backend picks a small kernel for products of fewer than 4 Mi multiply-adds and
+// the large one above, counting every batch entry: a replica's product then took one kernel in a group of one or
+// two and the other in a group of five, and the two sum in different orders, so a run's last bits depended on the
+// runs beside it in its lockstep group (which is not part of its identity, and which a run spread over devices
+// or shards changes). With one kernel every replica's numbers are its own (TestRunNumbersDoNotDependOnTheirCompany)
+// — and the quick fashion-mlp figure runs in half the time (BENCHMARKS.md). The switch is a variable of an internal
+// package of compute v0.1.2 (internal/gobackend/dot/matmul.ForceLargeVariant, "used for tests only"), reached by
+// go:linkname; should a later version drop it, the build fails at link time instead of silently changing numbers.
+//
+//go:linkname oneMatmulKernel github.com/gomlx/compute/internal/gobackend/dot/matmul.ForceLargeVariant
+var oneMatmulKernel bool
+
+func init() { oneMatmulKernel = true }
 
 // The pure-Go backend's matrix products are computed by one of several kernels, chosen when the program starts:
 // AVX-512 or AVX2 ones when the binary is built with GOEXPERIMENT=simd on an amd64 CPU that has them, otherwise

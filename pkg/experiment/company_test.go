@@ -2,12 +2,14 @@ package experiment
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem/problemtest"
 	"github.com/revsgd/revsgd/pkg/schedule"
@@ -19,12 +21,24 @@ import (
 // the evaluation's split into calls depended on the size of the lockstep group — which is not part of a run's
 // identity, so a store could mix the two). The data has FashionMNIST's shapes, so that evaluating ten replicas
 // needs several calls.
+//
+// With FashionMNIST's MLP (784-256-256-10) the training steps also depended on the company: the pure-Go backend chose its matrix
+// kernel by the size of the whole product, replicas included (a group of one took the small kernel, a group of
+// five the large one), so seed 1 alone and among five seeds differed in the last bits of θ; revsgd now makes it
+// use one kernel for every size (pkg/backend).
 func TestRunNumbersDoNotDependOnTheirCompany(t *testing.T) {
+	for _, widths := range [][]int{{784, 16, 10}, {784, 256, 256, 10}} {
+		t.Run(fmt.Sprint(widths), func(t *testing.T) { testCompany(t, widths) })
+	}
+}
+
+func testCompany(t *testing.T, widths []int) {
 	p := problemtest.ImageLike(2000, 16, 9)
+	p.Model = models.MLP{Widths: widths, Activation: models.ReLUActivation}
 	curve := func(seeds []uint64) *Curve {
 		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Schedule: schedule.Every(3),
-			DType: dtypes.Float32, Metrics: true}
+			DType: dtypes.Float32, Metrics: true, KeepIterates: true}
 		res, err := Run(context.Background(), backendtest.Go(t), spec)
 		if err != nil {
 			t.Fatal(err)
@@ -39,6 +53,12 @@ func TestRunNumbersDoNotDependOnTheirCompany(t *testing.T) {
 		{"test accuracy", company.TestAccuracy, alone.TestAccuracy}} {
 		if !slices.Equal(c.got, c.alone) {
 			t.Errorf("%s of seed 1: %.10f among five seeds, %.10f alone", c.name, c.got, c.alone)
+		}
+	}
+	for k := range alone.Iterates {
+		if hasDifferentBits(company.Iterates[k], alone.Iterates[k]) {
+			t.Errorf("θ of seed 1 at step %d: among five seeds it differs from alone by up to %g", alone.Steps[k],
+				maxAbsDiff(company.Iterates[k], alone.Iterates[k]))
 		}
 	}
 }
