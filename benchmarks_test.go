@@ -49,3 +49,33 @@ func TestBenchmarksMatchRawOutputs(t *testing.T) {
 		t.Error("the convnets table has no rows")
 	}
 }
+
+// A fenced block of BENCHMARKS.md that follows a line "<!-- raw: PATH -->" is the file PATH, verbatim: the numbers
+// quoted from it cannot drift from the measurement.
+func TestBenchmarksQuoteRawFilesVerbatim(t *testing.T) {
+	md, err := os.ReadFile("BENCHMARKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, part := range strings.Split(string(md), "<!-- raw: ")[1:] {
+		path, rest, _ := strings.Cut(part, " -->\n")
+		body, ok := strings.CutPrefix(rest, "```\n")
+		body, _, closed := strings.Cut(body, "```")
+		if !ok || !closed {
+			t.Errorf("the raw block of %s is not a fenced block right after its marker", path)
+			continue
+		}
+		raw, err := os.ReadFile(filepath.FromSlash(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != string(raw) {
+			t.Errorf("BENCHMARKS.md's block differs from %s", path)
+		}
+		blocks++
+	}
+	if blocks == 0 {
+		t.Error("no raw block")
+	}
+}
