@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -177,24 +178,17 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 		}
 		early = append(early, e)
 		for _, target := range []struct {
-			curve   *experiment.Curve
-			into    *[]choice
-			replays bool
-		}{{bwd[i], &settled, true}, {fwd[i], &settledFwd, false}} {
+			curve *experiment.Curve
+			into  *[]choice
+			order order.Order
+		}{{bwd[i], &settled, order.Backward{}}, {fwd[i], &settledFwd, order.Forward{}}} {
 			k := analysis.SettledStop(target.curve.TrainLoss, s.Tol, s.Window)
 			g := choice{index: k, stopped: k >= 0}
 			if k < 0 {
 				g.index = last
 			}
-			// Backward pays n maps for the iterate at step n, forward one map per step.
-			for j := 0; j <= g.index; j++ {
-				if target.replays {
-					g.maps += float64(steps[j])
-				}
-			}
-			if !target.replays {
-				g.maps = float64(steps[g.index])
-			}
+			// What the order's plan to the decision costs: backward n maps for the iterate at step n, forward one per step.
+			g.maps = float64(order.Cost(target.order.Plan(steps[:g.index+1])))
 			*target.into = append(*target.into, g)
 		}
 	}
@@ -218,7 +212,7 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 	fStop, _, _, _, _ := summarise("settling rule on forward SGD (a check: it should rarely stop)", settledFwd, fwd, "none")
 	var bestF, bestB []float64
 	for i := range fwd {
-		bestF, bestB = append(bestF, minOf(fwd[i].TestLoss)), append(bestB, minOf(bwd[i].TestLoss))
+		bestF, bestB = append(bestF, slices.Min(fwd[i].TestLoss)), append(bestB, slices.Min(bwd[i].TestLoss))
 	}
 	fmt.Fprintf(w, "| %s | best test loss along the curve (an oracle) | — | — | forward %.4f, backward %.4f | — | — |\n",
 		label, analysis.Mean(bestF), analysis.Mean(bestB))
@@ -279,12 +273,4 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 		}
 	}
 	return claims, []*plot.Panel{curves, changes}, nil
-}
-
-func minOf(xs []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range xs {
-		m = min(m, x)
-	}
-	return m
 }
