@@ -6,7 +6,7 @@
 //	revsgd backend                                         say which backend would run
 //	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
 //	revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
-//	revsgd install-xla [-path DIR] [-cuda]                 download the XLA PJRT plugins (needs internet)
+//	revsgd install-xla [-path DIR] [-cuda]                 install the XLA PJRT plugins (pip; CUDA where a GPU is)
 //
 // The data directory is $REVSGD_DATA, or ~/.cache/revsgd/datasets; -dir overrides it for fetch.
 package main
@@ -49,7 +49,7 @@ const usage = `usage:
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
-  revsgd install-xla [-path DIR] [-cuda]                 download the XLA PJRT plugins (needs internet)`
+  revsgd install-xla [-path DIR] [-cuda]                 install the XLA PJRT plugins (pip; CUDA where a GPU is)`
 
 func run(args []string) error {
 	if len(args) == 0 {
@@ -115,7 +115,7 @@ func run(args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return backend.InstallXLA(*path, *cuda)
+		return backend.InstallXLA(*path, *cuda, os.Stderr)
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }

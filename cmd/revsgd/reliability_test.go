@@ -100,6 +100,9 @@ func faults() []fault {
 		// Determinism.
 		{area: "determinism", what: "seed 1 run alone and among five seeds (float32)", probe: company, test: "pkg/experiment: TestRunNumbersDoNotDependOnTheirCompany"},
 		{area: "determinism", what: "the pure-Go backend's matrix kernels (SIMD build, CPU)", probe: kernels, test: "pkg/backend: TestIdentityNamesTheKernels"},
+		{area: "determinism", what: "XLA on the CPU sums reductions and vectorises loops by the shapes of a graph: a replica alone and in a group of 8 or 64", test: "pkg/replay: TestFixedWidthMakesNumbersIndependent", outcome: "differ in the last bits; so on XLA every group of an experiment has one fixed width (its slots beyond its replicas idle), at which a replica's numbers do not depend on its slot or its companions; the width is part of each run's identity (config.json's \"group_width\") and evaluation runs one replica per call"},
+		{area: "determinism", what: "XLA's fused multiply-adds (AVX2, AVX-512) round a vectorised loop's body and its remainder differently", test: "pkg/replay: TestReplicasAreIndependent", outcome: "revsgd starts XLA's CPU plugin with --xla_cpu_max_isa=AVX (no FMA in generated code; matrix products keep the plugin's own kernels); a user's own xla_cpu_max_isa is kept and named in the run's identity"},
+		{area: "determinism", what: "one experiment on XLA's CPU plugin over 1, 2 and 3 host devices", test: "pkg/experiment: TestDevicesGiveTheSameRuns", outcome: "the same iterates and metrics, bit for bit (each device has its own copy of the data; an argument on another device is an error naming its shape)"},
 
 		// Data.
 		{area: "data", what: "a server that stalls after a few bytes, one that never answers, an endless stream, a cancelled fetch", test: "pkg/data: TestDownloadFaults", outcome: "each stops with an error naming the address (stalled; timeout awaiting response headers; more than the size cap; context canceled) and leaves no temporary file"},
@@ -324,7 +327,7 @@ func badSpec(change func(*experiment.Spec)) func(*testing.T, string) string {
 		s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Forward{}},
 			Seeds: []uint64{1}, Steps: 10, BatchSize: 4}
 		change(s)
-		_, err := experiment.Run(context.Background(), backendtest.Go(t), s)
+		_, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 		if err == nil {
 			t.Fatal("accepted")
 		}
@@ -346,7 +349,7 @@ func diverge(t *testing.T, tmp string) string {
 	s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 5}, Orders: []order.Order{order.Forward{}},
 		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Schedule: schedule.Every(2), DType: dtypes.Float64, Metrics: true,
 		Store: &runs.Store{Root: tmp}}
-	_, err := experiment.Run(context.Background(), backendtest.Go(t), s)
+	_, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 	var div *experiment.DivergenceError
 	if !errors.As(err, &div) {
 		t.Fatalf("got %v", err)
@@ -368,7 +371,7 @@ func company(t *testing.T, tmp string) string {
 	curve := func(seeds []uint64) []float64 {
 		s := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: seeds, Steps: 20, BatchSize: 4, Schedule: schedule.Every(5), DType: dtypes.Float32, Metrics: true}
-		res, err := experiment.Run(context.Background(), backendtest.Go(t), s)
+		res, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 		if err != nil {
 			t.Fatal(err)
 		}

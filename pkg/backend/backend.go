@@ -68,9 +68,20 @@ func IsGo(b compute.Backend) bool {
 	return strings.HasPrefix(strings.ToLower(b.Name()), GoName)
 }
 
-// String is the one line New prints.
+// ShapeDependent reports whether a replica's numbers on b depend on the shapes of the graph it runs in — on how
+// many replicas share its lockstep group — as on XLA, which chooses vectorisation and summation orders by shape.
+// revsgd then runs every group of an experiment at one fixed width (replay.Engine.SetWidth). The pure-Go
+// backend computes each replica alike in any group (its one matrix kernel, see kernels.go).
+func ShapeDependent(b compute.Backend) bool { return !IsGo(b) }
+
+// OnCPU reports whether b computes on the host's CPU cores: the pure-Go backend, or XLA with its CPU plugin. Sizes
+// chosen for a device's memory and parallelism (lockstep groups, evaluation calls) differ between a CPU, whose
+// caches reward small working sets, and an accelerator, which needs large calls to be busy.
+func OnCPU(b compute.Backend) bool { return IsGo(b) || onXLACPU(b) }
+
+// String is the one line New prints: the backend as a run's identity names it, and why it was chosen.
 func (c Choice) String() string {
-	line := fmt.Sprintf("revsgd: backend %s (%s)", c.Config, c.Reason)
+	line := fmt.Sprintf("revsgd: backend %s (%s)", Identity(c.Backend), c.Reason)
 	if c.Name() == GoName {
 		line += "; " + HowToGetXLA
 	}
@@ -111,7 +122,7 @@ func choose(config string, lookup func(string) (string, bool)) (Choice, error) {
 	}
 	if xlaCompiledIn {
 		if b, err := newXLA(""); err == nil {
-			return Choice{Backend: b, Config: XLAName, Reason: "PJRT plugin found"}, nil
+			return Choice{Backend: b, Config: XLAName, Reason: "PJRT plugin " + pluginPath(b)}, nil
 		}
 	}
 	b, err := compute.NewWithConfig(GoConfig(""))

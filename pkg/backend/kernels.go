@@ -64,10 +64,11 @@ func envBool(name string) bool {
 }
 
 // Identity is the name of a backend as a run's identity records it: what its numbers depend on. For the pure-Go
-// backend it is "go/" and its kernels (e.g. "go/avx512"); for XLA, the backend's own name.
+// backend it is "go/" and its kernels (e.g. "go/avx512"); for XLA, "xla/", the platform and the plugin (e.g.
+// "xla/cpu/lammps-jax-pjrt-cpu==0.11.2").
 func Identity(b compute.Backend) string {
 	if IsGo(b) {
 		return GoName + "/" + GoKernels()
 	}
-	return b.Name()
+	return xlaIdentity(b)
 }

@@ -4,6 +4,7 @@ package backend
 
 import (
 	"errors"
+	"io"
 
 	"github.com/gomlx/compute"
 )
@@ -15,4 +16,13 @@ var errNoXLA = errors.New("this binary was built with -tags noxla: rebuild witho
 func newXLA(string) (compute.Backend, error) { return nil, errNoXLA }
 
 // InstallXLA is unavailable in a -tags noxla build.
-func InstallXLA(string, bool) error { return errNoXLA }
+func InstallXLA(string, bool, io.Writer) error { return errNoXLA }
+
+// XLACPU is unavailable in a -tags noxla build.
+func XLACPU(int) (compute.Backend, error) { return nil, errNoXLA }
+
+func xlaIdentity(b compute.Backend) string { return b.Name() }
+
+func onXLACPU(compute.Backend) bool { return false }
+
+func pluginPath(b compute.Backend) string { return b.Name() }

@@ -2,13 +2,24 @@
 
 package backend
 
+/*
+#include <malloc.h>
+*/
+import "C"
+
 import (
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/installer"
+	"github.com/gomlx/go-xla/pjrt"
 )
 
 const xlaCompiledIn = true
@@ -18,7 +29,14 @@ const xlaCompiledIn = true
 // an image with both plugins runs on a machine without a GPU.
 func newXLA(config string) (compute.Backend, error) {
 	xla.EnableAutoInstall(false)
+	keepAllocations()
 	if config != "" {
+		plugin, _, _ := strings.Cut(config, ",")
+		if strings.Contains(strings.ToLower(filepath.Base(plugin)), "cpu") {
+			if err := noContraction(); err != nil {
+				return nil, err
+			}
+		}
 		return xla.New(config)
 	}
 	plugins := xla.GetAvailablePlugins()
@@ -27,6 +45,11 @@ func newXLA(config string) (compute.Backend, error) {
 	}
 	var errs []error
 	for _, p := range plugins {
+		if !pjrt.IsCUDAName(p) {
+			if err := noContraction(); err != nil {
+				return nil, err
+			}
+		}
 		b, err := xla.New(p)
 		if err == nil {
 			return b, nil
@@ -36,25 +59,127 @@ func newXLA(config string) (compute.Backend, error) {
 	return nil, errors.Join(errs...)
 }
 
+// MaxISAFlag is the XLA flag revsgd adds to XLA_FLAGS before XLA's CPU plugin starts (on amd64, unless XLA_FLAGS
+// already sets it): the code XLA generates for the CPU may use AVX but not the fused multiply-adds of AVX2 and
+// AVX-512. XLA vectorises an element-wise loop by its shape, and with FMA the vector body and the scalar
+// remainder round differently (a·b+c once, or twice), so the same replica's numbers changed with the size of its
+// lockstep group (float64 and float32, by an ulp per map; found by TestReplicasAreIndependent). Without FMA every
+// element rounds the same way whatever the shape. Matrix products and convolutions run in the plugin's compiled
+// kernels, which the flag does not touch: the FashionMNIST MLP's update maps ran as fast (within the noise of
+// repeated measurements, docs/xla-cpu.md).
+const MaxISAFlag = "--xla_cpu_max_isa=AVX"
+
+// noContraction adds MaxISAFlag to XLA_FLAGS (see there). XLA reads XLA_FLAGS once, when the plugin first starts.
+func noContraction() error {
+	if runtime.GOARCH != "amd64" {
+		return nil
+	}
+	flags := os.Getenv("XLA_FLAGS")
+	if strings.Contains(flags, "xla_cpu_max_isa") {
+		return nil
+	}
+	return os.Setenv("XLA_FLAGS", strings.TrimSpace(flags+" "+MaxISAFlag))
+}
+
+// keepAllocations makes the C allocator keep the memory XLA frees for its next step. XLA's CPU runtime allocates
+// every output and temporary buffer of an execution afresh and frees it afterwards; with glibc's defaults a buffer
+// above the mmap threshold is mapped and unmapped each time and freed heap memory is returned to the kernel, so a
+// third of a step went to page faults and system calls (measured on the FashionMNIST MLP, 8 replicas: 3 088 →
+// 3 731 update maps/s with these settings). The thresholds are glibc's largest for mmap (32 MiB on 64-bit) and
+// 1 GiB for trimming; the memory stays with the process that computes, which is what it will ask for again.
+func keepAllocations() {
+	C.mallopt(C.M_MMAP_THRESHOLD, 32<<20)
+	C.mallopt(C.M_TRIM_THRESHOLD, 1<<30)
+}
+
+// xlaIdentity names an XLA backend for a run's identity: "xla/" and its plugin — the wheel revsgd installed it
+// from ("xla/cpu/lammps-jax-pjrt-cpu==0.11.2"), else its PJRT API version ("xla/cuda/pjrt-0.104") — and XLA_FLAGS
+// where the user set any.
+func xlaIdentity(b compute.Backend) string {
+	x, ok := b.(*xla.Backend)
+	if !ok {
+		return b.Name()
+	}
+	name := x.PluginName()
+	platform := "cpu"
+	if x.IsCUDA() {
+		platform = "cuda"
+	} else if !x.IsCPU() {
+		platform = filepath.Base(name)
+	}
+	p, err := pjrt.GetPlugin(name)
+	if err != nil {
+		return XLAName + "/" + platform
+	}
+	id := PluginOrigin(p.Path())
+	if id == "" {
+		major, minor := p.Version()
+		id = fmt.Sprintf("pjrt-%d.%d", major, minor)
+	}
+	id = XLAName + "/" + platform + "/" + id
+	// XLA's flags can change its numbers; those revsgd sets itself (MaxISAFlag on the CPU) are implied.
+	if flags := strings.TrimSpace(os.Getenv("XLA_FLAGS")); flags != "" && !(platform == "cpu" && flags == MaxISAFlag) {
+		id += " XLA_FLAGS=" + flags
+	}
+	return id
+}
+
+// pluginPath returns the file of an XLA backend's plugin.
+func pluginPath(b compute.Backend) string {
+	if x, ok := b.(*xla.Backend); ok {
+		if p, err := pjrt.GetPlugin(x.PluginName()); err == nil {
+			return p.Path()
+		}
+	}
+	return b.Name()
+}
+
+// onXLACPU reports whether b is the XLA backend running on the host's CPU.
+func onXLACPU(b compute.Backend) bool {
+	x, ok := b.(*xla.Backend)
+	return ok && x.IsCPU()
+}
+
+// XLACPU starts XLA's CPU plugin with the given number of host devices (each runs its own executions; a test of
+// runs spread over devices uses several). It downloads nothing.
+func XLACPU(devices int) (compute.Backend, error) {
+	xla.EnableAutoInstall(false)
+	keepAllocations()
+	if devices < 1 {
+		return nil, fmt.Errorf("XLA CPU: %d devices; at least one", devices)
+	}
+	if err := noContraction(); err != nil {
+		return nil, err
+	}
+	b, err := xla.NewWithOptions("cpu", pjrt.NamedValuesMap{"cpu_device_count": int64(devices)})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // CUDAPluginVersion is the version of JAX's CUDA 13 PJRT plugin that InstallXLA installs with cuda set; it is the
 // one revsgd's GPU numbers were measured with (BENCHMARKS.md).
 const CUDAPluginVersion = "0.11.2"
 
-// InstallXLA downloads and installs the XLA PJRT plugins into installPath ("" for the default, ~/.local/lib): the
-// CPU plugin, and the CUDA plugin where an NVIDIA GPU is present or when cuda is set (e.g. building an image on a
-// machine without a GPU). It needs internet access; it is the only place revsgd downloads plugins.
-func InstallXLA(installPath string, cuda bool) error {
-	if err := installer.AutoInstall(installPath, true, installer.Normal); err != nil {
-		return err
-	}
-	if !cuda {
-		return nil
-	}
+// InstallXLA installs the XLA PJRT plugins into installPath/go-xla (installPath "" for the default, ~/.local/lib,
+// where backend.New finds them): the CPU plugin (CPUPlugin, through pip), and the CUDA plugin where an NVIDIA GPU
+// is present or when cuda is set (e.g. building an image on a machine without a GPU). It needs access to the
+// Python package index; it is the only place revsgd downloads plugins, and it does nothing where the pinned CPU
+// plugin is already installed.
+func InstallXLA(installPath string, cuda bool, log io.Writer) error {
 	if installPath == "" {
 		var err error
 		if installPath, err = installer.DefaultHomeLibPath(); err != nil {
 			return err
 		}
 	}
-	return installer.CudaInstall("cuda13", CUDAPluginVersion, filepath.Join(installPath, "go-xla"), true, installer.Normal)
+	dir := filepath.Join(installPath, "go-xla")
+	if _, err := CPUPlugin.InstallFromWheel(dir, log); err != nil {
+		return err
+	}
+	if !cuda && !installer.HasNvidiaGPU() {
+		return nil
+	}
+	return installer.CudaInstall("cuda13", CUDAPluginVersion, dir, true, installer.Normal)
 }

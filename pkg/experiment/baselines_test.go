@@ -43,14 +43,14 @@ func TestAveragedReportsTheAverageOfForwardIterates(t *testing.T) {
 		BatchSize: 4, DType: dtypes.Float64, KeepIterates: true, Metrics: true}
 	plain := base
 	plain.Rule = sgd
-	fwd, err := Run(context.Background(), backendtest.Go(t), &plain)
+	fwd, err := Run(context.Background(), backendtest.Default(t), &plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, avg := range []update.Averaged{{Rule: sgd, EMA: 0.8}, {Rule: sgd, TailStart: 15}} {
 		spec := base
 		spec.Rule = avg
-		res, err := Run(context.Background(), backendtest.Go(t), &spec)
+		res, err := Run(context.Background(), backendtest.Default(t), &spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestDecayedFollowsItsSchedule(t *testing.T) {
 		rule := update.Decayed{Rule: update.SGD{LearningRate: h}, Shape: shape, Horizon: steps}
 		spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{3},
 			Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64, KeepIterates: true}
-		res, err := Run(context.Background(), backendtest.Go(t), spec)
+		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 			SaveEvery: time.Nanosecond}
 	}
 	dir := t.TempDir()
-	ref, err := Run(context.Background(), backendtest.Go(t), spec(&runs.Store{Root: filepath.Join(dir, "ref")}))
+	ref, err := Run(context.Background(), backendtest.Default(t), spec(&runs.Store{Root: filepath.Join(dir, "ref")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +154,10 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 			cancel()
 		}
 	}
-	if _, err := Run(ctx, backendtest.Go(t), s); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, backendtest.Default(t), s); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the stopped run: %v, want context.Canceled", err)
 	}
-	res, err := Run(context.Background(), backendtest.Go(t), spec(store))
+	res, err := Run(context.Background(), backendtest.Default(t), spec(store))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 
 	bad := spec(nil)
 	bad.Orders = []order.Order{order.Forward{}, order.Backward{}}
-	if _, err := Run(context.Background(), backendtest.Go(t), bad); err == nil || !strings.Contains(err.Error(), "order.Forward only") {
+	if _, err := Run(context.Background(), backendtest.Default(t), bad); err == nil || !strings.Contains(err.Error(), "order.Forward only") {
 		t.Errorf("an averaged rule with backward SGD: %v", err)
 	}
 }

@@ -29,7 +29,7 @@ func BenchmarkIntermittentCurve(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d/W=%d", c.n, c.w), func(b *testing.B) {
 			var maps int
 			for range b.N {
-				res, err := Run(context.Background(), backendtest.Go(b), &Spec{
+				res, err := Run(context.Background(), backendtest.Default(b), &Spec{
 					Problem: p, Rule: update.SGD{LearningRate: 0.025}, Seeds: []uint64{1}, Steps: c.n, BatchSize: 8,
 					Orders: []order.Order{order.Intermittent{Resets: order.EveryW(c.w)}}, Schedule: schedule.Every(1),
 					DType: dtypes.Float32,

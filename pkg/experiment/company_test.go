@@ -39,7 +39,7 @@ func testCompany(t *testing.T, widths []int) {
 		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Schedule: schedule.Every(3),
 			DType: dtypes.Float32, Metrics: true, KeepIterates: true}
-		res, err := Run(context.Background(), backendtest.Go(t), spec)
+		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {
 			t.Fatal(err)
 		}

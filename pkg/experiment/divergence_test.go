@@ -46,7 +46,7 @@ func TestDivergenceIsReportedAndWhatCameBeforeIsKept(t *testing.T) {
 		spec := &Spec{Problem: c.p, Rule: update.SGD{LearningRate: c.h}, Orders: []order.Order{order.Forward{}},
 			Seeds: []uint64{1}, Steps: c.steps, BatchSize: 1, Sampling: data.Shuffled, Schedule: schedule.Every(2),
 			DType: dtypes.Float64, Metrics: c.metrics, KeepIterates: !c.metrics, Store: &runs.Store{Root: root}}
-		_, err := Run(context.Background(), backendtest.Go(t), spec)
+		_, err := Run(context.Background(), backendtest.Default(t), spec)
 		var div *DivergenceError
 		if !errors.As(err, &div) {
 			t.Fatalf("%s: got %v, want a divergence error", c.name, err)
@@ -95,7 +95,7 @@ func TestDivergenceStopsOnlyItsChain(t *testing.T) {
 	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 1}, Orders: []order.Order{order.Forward{}, order.Backward{},
 		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Schedule: schedule.Every(5), DType: dtypes.Float32, Metrics: true,
 		Store: &runs.Store{Root: t.TempDir()}}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if res == nil {
 		t.Fatalf("no result: %v", err)
 	}

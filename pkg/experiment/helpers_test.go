@@ -29,7 +29,7 @@ func regressionProblem(t *testing.T) *problem.Problem {
 
 func newEngine(t *testing.T, p *problem.Problem, rule update.Rule) *replay.Engine {
 	t.Helper()
-	e, err := replay.New(backendtest.Go(t), p, rule, dtypes.Float64)
+	e, err := replay.New(backendtest.Default(t), p, rule, dtypes.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}

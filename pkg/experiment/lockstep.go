@@ -53,7 +53,7 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 			}
 			entry[size+i] = k
 		}
-		if table, err = r.engine.NewGroupFrom(starts); err != nil {
+		if table, err = r.engine.NewTable(starts); err != nil {
 			return err
 		}
 		defer table.Close()
@@ -118,7 +118,8 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 	}
 }
 
-// shrink keeps the busy slots of a group when at most half of them are: a smaller group costs less per step.
+// shrink keeps the busy slots of a group when at most half of them are: a smaller group costs less per step. On
+// an engine of fixed width (replay.Engine.SetWidth) every group costs the same, and nothing is done.
 func shrink(group *replay.Group, slots []*task, done []int) (*replay.Group, []*task, []int, error) {
 	var busy []int
 	for i, t := range slots {
@@ -126,7 +127,7 @@ func shrink(group *replay.Group, slots []*task, done []int) (*replay.Group, []*t
 			busy = append(busy, i)
 		}
 	}
-	if len(busy) == 0 || 2*len(busy) > len(slots) {
+	if len(busy) == 0 || 2*len(busy) > len(slots) || group.Engine().Width() > 0 {
 		return group, slots, done, nil
 	}
 	smaller, err := group.Select(busy)

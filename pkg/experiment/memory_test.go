@@ -12,7 +12,7 @@ import (
 // A replica's estimated memory holds at least its parameters, gradients and state twice over, grows with the
 // batch, and the group size for a device is half its memory over that estimate.
 func TestReplicasForMemory(t *testing.T) {
-	b := backendtest.Go(t)
+	b := backendtest.Default(t)
 	quad, err := problem.Quadratic{Dim: 3, Sigma: 1, Examples: 16, Seed: 1}.New()
 	if err != nil {
 		t.Fatal(err)

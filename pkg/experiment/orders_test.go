@@ -18,7 +18,7 @@ import (
 // runQuadratic runs orders on the 1-D quadratic and returns θ_n of each order for the seed, n = 1..steps.
 func runQuadratic(t *testing.T, p *problem.Problem, h float64, steps int, seed uint64, orders ...order.Order) map[string][]float64 {
 	t.Helper()
-	res, err := Run(context.Background(), backendtest.Go(t), &Spec{
+	res, err := Run(context.Background(), backendtest.Default(t), &Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: orders, Seeds: []uint64{seed}, Steps: steps,
 		BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64, KeepIterates: true,
 	})
@@ -96,7 +96,7 @@ func TestAdamWBackwardEqualsAdamWByHand(t *testing.T) {
 	rule := update.AdamW{LearningRate: 0.01, Beta1: 0.8, Beta2: 0.95, Epsilon: 1e-6, WeightDecay: 0.05}
 	spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}}, Seeds: []uint64{seed},
 		Steps: steps, BatchSize: 3, DType: dtypes.Float64, KeepIterates: true, Schedule: schedule.List{steps}}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestMetricsOnlyAtEvaluatedSteps(t *testing.T) {
 	p := regressionProblem(t)
 	const seed = 2
 	rule := update.SGD{LearningRate: 0.1}
-	res, err := Run(context.Background(), backendtest.Go(t), &Spec{
+	res, err := Run(context.Background(), backendtest.Default(t), &Spec{
 		Problem: p, Rule: rule, Orders: []order.Order{order.Intermittent{Resets: order.EveryW(5)}},
 		Seeds: []uint64{seed}, Steps: 9, BatchSize: 2, DType: dtypes.Float64, KeepIterates: true, Metrics: true,
 		Schedule: schedule.List{3, 7, 9},

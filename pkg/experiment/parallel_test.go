@@ -59,26 +59,41 @@ func TestAssignBalancesCost(t *testing.T) {
 	}
 }
 
-// Runs spread over three pure-Go engines (stand-ins for three GPUs) give the bits of a one-device run.
+// Runs spread over three devices give the bits of a one-device run: three pure-Go engines (stand-ins for three
+// GPUs), and XLA's CPU plugin with three host devices — each engine with its own copy of the data, its graphs
+// run on its own device — against the same plugin's one device.
 func TestDevicesGiveTheSameRuns(t *testing.T) {
+	t.Run("go", func(t *testing.T) {
+		var devices []Device
+		for range 3 {
+			b, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Finalize()
+			devices = append(devices, Device{Backend: b})
+		}
+		checkDevicesGiveTheSameRuns(t, Device{Backend: backendtest.Go(t)}, devices)
+	})
+	t.Run("xla-cpu", func(t *testing.T) {
+		one := Device{Backend: backendtest.XLACPU(t, 1)}
+		for _, n := range []int{2, 3} {
+			checkDevicesGiveTheSameRuns(t, one, Devices(backendtest.XLACPU(t, n)))
+		}
+	})
+}
+
+func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
+	t.Helper()
 	spec, err := KillTestSpec(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec.Steps, spec.Seeds = 40, []uint64{1, 2, 3}
 	spec.Orders = spec.Orders[:3]
-	ref, err := Run(context.Background(), backendtest.Go(t), spec)
+	ref, err := RunOn(context.Background(), []Device{one}, spec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var devices []Device
-	for range 3 {
-		b, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Finalize()
-		devices = append(devices, Device{Backend: b})
 	}
 	var got []Progress
 	spec.Progress = func(p Progress) { got = append(got, p) }
@@ -86,18 +101,20 @@ func TestDevicesGiveTheSameRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := len(devices)
 	if len(res.Curves) != len(ref.Curves) || res.Stats.Applied != ref.Stats.Applied {
-		t.Fatalf("%d curves and %d maps on three devices, %d and %d on one", len(res.Curves), res.Stats.Applied,
+		t.Fatalf("%d curves and %d maps on %d devices, %d and %d on one", len(res.Curves), res.Stats.Applied, n,
 			len(ref.Curves), ref.Stats.Applied)
 	}
 	for i, c := range res.Curves {
 		r := ref.Curves[i]
 		if c.Order != r.Order || c.Seed != r.Seed || !slices.Equal(c.Steps, r.Steps) || !slices.Equal(c.TestLoss, r.TestLoss) {
-			t.Fatalf("curve %d: %s seed %d on three devices, %s seed %d on one, or different losses", i, c.Order, c.Seed, r.Order, r.Seed)
+			t.Fatalf("curve %d: %s seed %d on %d devices, %s seed %d on one, or different losses", i, c.Order, c.Seed,
+				n, r.Order, r.Seed)
 		}
 		for k := range r.Iterates {
 			if hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
-				t.Fatalf("%s seed %d step %d: the iterates differ", c.Order, c.Seed, r.Steps[k])
+				t.Fatalf("%s seed %d step %d: the iterates on %d devices differ", c.Order, c.Seed, r.Steps[k], n)
 			}
 		}
 	}
@@ -118,7 +135,7 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := Run(context.Background(), backendtest.Go(t), refSpec)
+	ref, err := Run(context.Background(), backendtest.Default(t), refSpec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func TestQuadraticMatchesClosedForms(t *testing.T) {
 			Seeds: seeds, Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 			KeepIterates: true,
 		}
-		res, err := Run(context.Background(), backendtest.Go(t), spec)
+		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 		Steps: steps, BatchSize: 4, DType: dtypes.Float64, KeepIterates: true, Replicas: 5,
 		Schedule: schedule.List{3, 7, 12},
 	}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestFullBatchForwardEqualsBackward(t *testing.T) {
 		Problem: p, Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: []uint64{3}, Steps: 25, Sampling: data.FullBatch, DType: dtypes.Float64, KeepIterates: true,
 	}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 			Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Schedule: schedule.Every(5), KeepIterates: true, Metrics: true,
 		}
-		res, err := Run(context.Background(), backendtest.Go(t), spec)
+		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {
 			t.Fatal(err)
 		}

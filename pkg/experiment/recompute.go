@@ -19,7 +19,9 @@ import (
 // (synthetic problems; data read from files is identified only by its checksum), the optimizer rule and the
 // composition order from config.json, θ_0 from theta0.npy and the batches from batches.npy. It applies the
 // order's plan one replay at a time on b and returns the iterates at the evaluated steps. The result equals the
-// stored iterates up to rounding: the run itself may have been computed in a lockstep group of other replicas.
+// stored iterates up to rounding: the run itself may have been computed in a lockstep group of other replicas,
+// and on another backend; on the run's own backend, whose groups a run's numbers do not depend on (or which
+// recomputes at the run's GroupWidth), it equals them exactly.
 func Recompute(ctx context.Context, b compute.Backend, dir string) (*Curve, error) {
 	st, err := runs.ReadDir(dir)
 	if err != nil {
@@ -54,6 +56,9 @@ func Recompute(ctx context.Context, b compute.Backend, dir string) (*Curve, erro
 	dtype := map[string]dtypes.DType{"float32": dtypes.Float32, "float64": dtypes.Float64}[cfg.DType]
 	e, err := replay.New(b, p, rule, dtype)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.SetWidth(cfg.GroupWidth); err != nil { // the width the run was computed at: its very numbers
 		return nil, err
 	}
 	plan := o.Plan(cfg.Evaluated)

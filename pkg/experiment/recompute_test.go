@@ -21,7 +21,7 @@ import (
 // and float32, although the run computed them in lockstep groups of several replicas and the recomputation one
 // replica at a time (on the pure-Go backend a replica's arithmetic does not depend on its group).
 func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
-	b := backendtest.Go(t)
+	b := backendtest.Default(t)
 	for _, c := range []struct {
 		rule  update.Rule
 		dtype dtypes.DType

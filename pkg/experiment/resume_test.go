@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
@@ -36,7 +37,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := Run(ctx, backendtest.Go(t), refSpec)
+	ref, err := Run(ctx, backendtest.Default(t), refSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 	t.Logf("%d kills; %d evaluated steps stored; %d update maps left", kills, stored, want)
 
-	res, err := Run(ctx, backendtest.Go(t), spec)
+	res, err := Run(ctx, backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 
 	// A third run recomputes nothing.
-	again, err := Run(ctx, backendtest.Go(t), spec)
+	again, err := Run(ctx, backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +151,17 @@ func openConfig(t *testing.T, spec *Spec, c *Curve) runs.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b := backendtest.Default(t)
+	width, err := spec.groupSize(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !backend.ShapeDependent(b) {
+		width = 0
+	}
 	for _, o := range spec.Orders {
 		if o.Name() == c.Order {
-			return spec.runConfig(backendtest.Go(t), o, c.Seed, evaluated, hashes)
+			return spec.runConfig(b, width, o, c.Seed, evaluated, hashes)
 		}
 	}
 	t.Fatalf("no order %q", c.Order)
@@ -191,7 +200,7 @@ func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 		return s
 	}
 	run := func(s *Spec) int {
-		res, err := Run(context.Background(), backendtest.Go(t), s)
+		res, err := Run(context.Background(), backendtest.Default(t), s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,13 +62,13 @@ func TestBadSpecsGiveClearErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := good()
 			c.change(s)
-			_, err := Run(context.Background(), backendtest.Go(t), s)
+			_, err := Run(context.Background(), backendtest.Default(t), s)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got error %v, want one containing %q", err, c.want)
 			}
 		})
 	}
-	if _, err := Run(context.Background(), backendtest.Go(t), good()); err != nil {
+	if _, err := Run(context.Background(), backendtest.Default(t), good()); err != nil {
 		t.Fatalf("the unchanged spec fails: %v", err)
 	}
 }
@@ -78,7 +78,7 @@ func TestCancelledRunStops(t *testing.T) {
 	cancel()
 	s := &Spec{Problem: regressionProblem(t), Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Backward{}},
 		Seeds: []uint64{1}, Steps: 10, BatchSize: 4}
-	if _, err := Run(ctx, backendtest.Go(t), s); err != context.Canceled {
+	if _, err := Run(ctx, backendtest.Default(t), s); err != context.Canceled {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }

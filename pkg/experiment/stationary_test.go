@@ -34,7 +34,7 @@ func TestLateIterateVarianceMatchesStationaryLaw(t *testing.T) {
 		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		Schedule: schedule.List{steps}, KeepIterates: true,
 	}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		KeepIterates: true,
 	}
-	res, err := Run(context.Background(), backendtest.Go(t), spec)
+	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,25 +44,26 @@ func (s *Spec) subsets() []replay.Subset {
 }
 
 // runConfig returns the run configuration of an order and seed.
-func (s *Spec) runConfig(b compute.Backend, o order.Order, seed uint64, evaluated []int, dataHashes [2]string) runs.Config {
+func (s *Spec) runConfig(b compute.Backend, width int, o order.Order, seed uint64, evaluated []int, dataHashes [2]string) runs.Config {
 	p := s.Problem
 	cfg := runs.Config{
 		Library: revsgd.Version,
 		Problem: runs.ProblemConfig{Name: p.Name, Model: p.Model.Name(), Loss: p.Loss.Name(),
 			TrainSHA256: dataHashes[0], TestSHA256: dataHashes[1]},
-		Order:     runs.OrderConfig{Name: o.Name()},
-		Rule:      runs.RuleConfig{Name: s.Rule.Name(), Hyper: s.Rule.Hyper()},
-		Seed:      seed,
-		Steps:     s.Steps,
-		BatchSize: s.sampler().Batch(),
-		Sampling:  string(s.sampler().Mode),
-		Evaluated: slices.Clone(evaluated),
-		DType:     strings.ToLower(s.dtype().String()),
-		Backend:   backend.Identity(b),
-		Scale:     s.Scale,
-		Metrics:   s.metricNames(),
-		EvalLimit: s.EvalLimit,
-		Iterates:  s.KeepIterates,
+		Order:      runs.OrderConfig{Name: o.Name()},
+		Rule:       runs.RuleConfig{Name: s.Rule.Name(), Hyper: s.Rule.Hyper()},
+		Seed:       seed,
+		Steps:      s.Steps,
+		BatchSize:  s.sampler().Batch(),
+		Sampling:   string(s.sampler().Mode),
+		Evaluated:  slices.Clone(evaluated),
+		DType:      strings.ToLower(s.dtype().String()),
+		Backend:    backend.Identity(b),
+		GroupWidth: width,
+		Scale:      s.Scale,
+		Metrics:    s.metricNames(),
+		EvalLimit:  s.EvalLimit,
+		Iterates:   s.KeepIterates,
 	}
 	if st, ok := o.(interface{ Settings() map[string]any }); ok {
 		cfg.Order.Settings = st.Settings()

@@ -31,7 +31,7 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: experiment.SeedRange(seeds), Steps: 80, BatchSize: 1, Sampling: data.WithReplacement,
 		Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
-	if _, err := experiment.Run(context.Background(), backendtest.Go(t), spec); err != nil {
+	if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
 		t.Fatal(err)
 	}
 	infos, err := List(root)
@@ -134,7 +134,7 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: experiment.SeedRange(2), Steps: 10, BatchSize: 1, Sampling: data.WithReplacement,
 			Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
-		if _, err := experiment.Run(context.Background(), backendtest.Go(t), spec); err != nil {
+		if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond) // distinct modification times

@@ -72,7 +72,7 @@ func TestClaims(t *testing.T) {
 	if results == "" {
 		results = t.TempDir()
 	}
-	env := Env{Backend: backendtest.Selected(t), Store: &runs.Store{Root: filepath.Join(results, "runs")}}
+	env := Env{Backend: backendtest.Default(t), Store: &runs.Store{Root: filepath.Join(results, "runs")}}
 	seen := map[string]bool{}
 	for _, id := range IDs() {
 		t.Run(id, func(t *testing.T) {

@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 func TestDivergingLossFigureIsDrawn(t *testing.T) {
 	r := regressionSettings(Quick)
 	r.H, r.Steps, r.Every, r.Seeds = 2.5, 200, 10, 2
-	o, err := r.Run(context.Background(), Env{Backend: backendtest.Go(t)})
+	o, err := r.Run(context.Background(), Env{Backend: backendtest.Default(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

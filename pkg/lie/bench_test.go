@@ -22,7 +22,7 @@ func BenchmarkCorrectionAgainstForwardSteps(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 50
-	e, err := replay.New(backendtest.Go(b), p, update.SGD{LearningRate: 0.05}, dtypes.Float64)
+	e, err := replay.New(backendtest.Default(b), p, update.SGD{LearningRate: 0.05}, dtypes.Float64)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -37,11 +37,11 @@ func orbit(t *testing.T, p *problem.Problem, h float64, n int) (fwd, bwd []float
 	t.Helper()
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: []uint64{1}, Steps: n, BatchSize: 4, Schedule: schedule.List{n}, DType: dtypes.Float64, KeepIterates: true}
-	res, err := experiment.Run(context.Background(), backendtest.Go(t), spec)
+	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := replay.New(backendtest.Go(t), p, update.SGD{LearningRate: h}, dtypes.Float64)
+	e, err := replay.New(backendtest.Default(t), p, update.SGD{LearningRate: h}, dtypes.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +115,11 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 	const h, n = 0.3, 12
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Backward{}},
 		Seeds: []uint64{1}, Steps: n, BatchSize: 2, Schedule: schedule.List{n}, DType: dtypes.Float64, KeepIterates: true}
-	res, err := experiment.Run(context.Background(), backendtest.Go(t), spec)
+	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := replay.New(backendtest.Go(t), p, update.SGD{LearningRate: h}, dtypes.Float64)
+	e, _ := replay.New(backendtest.Default(t), p, update.SGD{LearningRate: h}, dtypes.Float64)
 	theta0, hist, err := spec.Draw(1)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func pathOutputs(t *testing.T, m pathModel, thetas [][]float64, x, shared, v *te
 		offset += p.Size()
 	}
 	inputs = append(inputs, x, shared, v)
-	outs, err := ExecOnceN(backendtest.Selected(t), func(in []*Node) []*Node {
+	outs, err := ExecOnceN(backendtest.Go(t), func(in []*Node) []*Node {
 		np := len(params)
 		ps, xs, sh, cot := in[:np], in[np], in[np+1], in[np+2]
 		out := []*Node{m.Apply(ps, xs)}

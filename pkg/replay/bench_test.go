@@ -24,7 +24,7 @@ func benchEngine(b *testing.B) (*Engine, []float64, *data.History) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := New(backendtest.Go(b), p, update.SGD{LearningRate: 0.05}, dtypes.Float32)
+	e, err := New(backendtest.Default(b), p, update.SGD{LearningRate: 0.05}, dtypes.Float32)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func fashionEngine(b *testing.B) (*Engine, []float64, *data.History) {
 	}
 	m := models.MLP{Widths: []int{784, 256, 256, 10}, Activation: models.ReLUActivation}
 	p := &problem.Problem{Name: "fashion", Model: m, Loss: problem.CrossEntropy{}, Train: train}
-	e, err := New(backendtest.Go(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
+	e, err := New(backendtest.Default(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func BenchmarkConvNetStep(b *testing.B) {
 			models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: w})
 	}
 	sizes := []int{1, 8}
-	if be := backendtest.Selected(b); !backend.IsGo(be) {
+	if be := backendtest.Default(b); !backend.OnCPU(be) {
 		sizes = append(sizes, 32, 64)
 		nets = append(nets, models.ResNet{Depth: 50, Channels: 3, Classes: 10, Width: 1})
 	}
@@ -50,7 +50,7 @@ func BenchmarkConvNetStep(b *testing.B) {
 						m = v
 					}
 					p := &problem.Problem{Name: "cifar10-stand-in", Model: m, Loss: problem.CrossEntropy{}, Train: train}
-					e, err := New(backendtest.Selected(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
+					e, err := New(backendtest.Default(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -76,10 +76,11 @@ func (g *Group) derivatives(batches []int32, vectors [][]float64) ([][]float64, 
 			return nil, err
 		}
 	}
-	args := dataArgs(g.carry[:len(e.params)], e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	batches = g.pad(batches)
+	args := dataArgs(g.carry[:len(e.params)], e.train, tensors.FromFlatDataAndDimensions(batches, g.slots, len(batches)/g.slots))
 	if vectors != nil {
 		for i := range e.params {
-			args = append(args, e.replicated(i, vectors))
+			args = append(args, e.replicated(i, pad(vectors, g.slots, nil)))
 		}
 	}
 	out, err := e.call(*exec, args...)

@@ -39,7 +39,7 @@ func TestHessianVectorProductsMatchFiniteDifferences(t *testing.T) {
 	cases := []*problem.Problem{regression(t)}
 	for _, p := range cases {
 		t.Run(p.Model.Name(), func(t *testing.T) {
-			e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
+			e, err := New(backendtest.Default(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,7 @@ func TestHessianVectorProductsMatchFiniteDifferences(t *testing.T) {
 // w·(Hv) = v·(Hw), which holds exactly at any point, kinks or not, and fails for a wrong second derivative.
 func TestHessianVectorProductsAreSymmetricOnAResNet(t *testing.T) {
 	p := imageProblem(models.ResNet{Depth: 18, Channels: 3, Classes: 4, Width: 1.0 / 8})
-	e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
+	e, err := New(backendtest.Default(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestBackpropEqualsAutomaticGradient(t *testing.T) {
 		if _, ok := p.Model.(models.Backpropagator); !ok {
 			t.Fatalf("%s does not backpropagate by hand: the test is vacuous", p.Model.Name())
 		}
-		e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
+		e, err := New(backendtest.Default(t), p, update.SGD{LearningRate: 1}, dtypes.Float64)
 		if err != nil {
 			t.Fatal(err)
 		}

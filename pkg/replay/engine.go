@@ -31,6 +31,7 @@ type Engine struct {
 	params  []models.Param
 
 	train, test *deviceData
+	width       int   // when positive, the number of slots of every group (SetWidth)
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	stepAll     *Exec // the same without the active flags, for steps where every replica is active
 	restart     *Exec // the masked step, after restarting the listed replicas from a table of starts
@@ -111,6 +112,37 @@ func compile(backend compute.Backend, graphFn func(in []*Node) []*Node) (*Exec, 
 	return exec, nil
 }
 
+// SetWidth fixes the width of the engine's groups: every group of at most w replicas then runs in w slots, the
+// slots beyond its replicas idle (masked), and every evaluation call holds one replica. 0, the default, lets a
+// group be as wide as its replicas. Call it before making groups.
+//
+// The width matters on XLA, which chooses how to vectorise a loop, and in which order to sum a reduction, by the
+// shapes of the graph: a replica's float32 and float64 numbers there depend on how many slots its group has —
+// though not on which slot it occupies or on the replicas beside it (TestFixedWidthMakesNumbersIndependent).
+// With a fixed width, a replica's numbers are the same in every group, device and shard; the width is then part
+// of a run's identity (runs.Config.GroupWidth). The pure-Go backend computes every replica alike at any width.
+func (e *Engine) SetWidth(w int) error {
+	if w < 0 {
+		return fmt.Errorf("replay: group width %d; it must be positive, or 0 for groups as wide as their replicas", w)
+	}
+	e.width = w
+	return nil
+}
+
+// Width returns the fixed width of the engine's groups, or 0 (see SetWidth).
+func (e *Engine) Width() int { return e.width }
+
+// slotsFor returns the number of slots of a group of r replicas.
+func (e *Engine) slotsFor(r int) (int, error) {
+	if e.width == 0 {
+		return r, nil
+	}
+	if r > e.width {
+		return 0, fmt.Errorf("replay: a group of %d replicas on an engine whose groups are %d wide (SetWidth)", r, e.width)
+	}
+	return e.width, nil
+}
+
 // Problem returns the engine's problem.
 func (e *Engine) Problem() *problem.Problem { return e.problem }
 
@@ -135,16 +167,17 @@ func (e *Engine) upload(d *data.Dataset) (*deviceData, error) {
 	return dd, nil
 }
 
-func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
-	if err := t.MaterializeOnDevice(e.backend, false, e.device); err != nil {
-		// The tensor is on another backend or device already (an engine there uses it): this one takes a copy.
-		if t, err = t.OnDeviceClone(e.backend, e.device); err != nil {
-			return nil, fmt.Errorf("replay: placing data on the device: %w", err)
-		}
+func (e *Engine) toDevice(host *tensors.Tensor) (*tensors.Tensor, error) {
+	// Always the engine's own copy, on its device: the problem's tensor may be read by engines on other devices at
+	// the same time, and a tensor holds one device buffer, which GoMLX would move from device to device.
+	t, err := host.OnDeviceClone(e.backend, e.device)
+	if err != nil {
+		return nil, fmt.Errorf("replay: placing %s data on device %d: %w", host.Shape(), e.device, err)
 	}
 	if !t.DType().IsFloat() || t.DType() == e.dtype {
 		return t, nil
 	}
+	defer t.FinalizeAll()
 	convert, err := NewExec(e.backend, func(x *Node) *Node { return ConvertDType(x, e.dtype) })
 	if err != nil {
 		return nil, err
@@ -156,9 +189,20 @@ func (e *Engine) toDevice(t *tensors.Tensor) (*tensors.Tensor, error) {
 	return out[0], nil
 }
 
-// call runs a compiled graph on the engine's device.
+// call runs a compiled graph on the engine's device. (GoMLX v0.28.2's Exec.CallOnDevice runs on device 0 whatever
+// device it is given; CallWithGraphOnDevice honours it.) A tensor argument must be on the host or on the engine's
+// device: one on another device is an error that names it by shape, never by its contents.
 func (e *Engine) call(exec *Exec, args ...any) ([]*tensors.Tensor, error) {
-	return exec.CallOnDevice(e.device, args...)
+	for i, a := range args {
+		if t, ok := a.(*tensors.Tensor); !ok {
+			continue
+		} else if d, err := t.Device(); err == nil && d != e.device {
+			return nil, fmt.Errorf("replay: argument %d of %s (%s) is on device %d, the engine runs on device %d",
+				i, exec.Name(), t.Shape(), d, e.device)
+		}
+	}
+	out, _, err := exec.CallWithGraphOnDevice(e.device, args...)
+	return out, err
 }
 
 // Device returns the device the engine runs on.

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -13,7 +14,8 @@ import (
 // Group is R replicas of the model advancing in lockstep, each with its own parameters and optimizer state.
 type Group struct {
 	e     *Engine
-	size  int
+	size  int               // R
+	slots int               // the leading axis of its tensors: R, or the engine's fixed width (SetWidth)
 	carry []*tensors.Tensor // params…, state…, count: what one step maps to the next
 	view  bool              // a Select of all replicas: shares carry, owns nothing
 	stats []*tensors.Tensor // batch-norm statistics of the current parameters (Calibrated models), or nil
@@ -75,7 +77,21 @@ func (e *Engine) NewGroup(thetas [][]float64) (*Group, error) {
 }
 
 // NewGroupFrom starts a group with one replica per carry; a carry with nil State starts with fresh (zero) state.
+// On an engine of fixed width the slots beyond the carries hold zeros and stay idle.
 func (e *Engine) NewGroupFrom(carries []Carry) (*Group, error) {
+	slots, err := e.slotsFor(len(carries))
+	if err != nil {
+		return nil, err
+	}
+	return e.newGroup(carries, slots)
+}
+
+// NewTable places carries on the device as a table of starting points for StepFrom: a group of exactly
+// len(carries) replicas whatever the engine's width, meant to be read from, not stepped.
+func (e *Engine) NewTable(carries []Carry) (*Group, error) { return e.newGroup(carries, len(carries)) }
+
+// newGroup starts a group of the given number of slots, the first len(carries) holding the carries.
+func (e *Engine) newGroup(carries []Carry, slots int) (*Group, error) {
 	r := len(carries)
 	if r == 0 {
 		return nil, fmt.Errorf("replay: a group needs at least one replica")
@@ -89,9 +105,9 @@ func (e *Engine) NewGroupFrom(carries []Carry) (*Group, error) {
 			return nil, fmt.Errorf("replay: start %d has %d state vectors, the rule %s keeps %d", i, len(c.State), e.rule.Name(), k)
 		}
 	}
-	g := &Group{e: e, size: r}
+	g := &Group{e: e, size: r, slots: slots}
 	column := func(pick func(c Carry) []float64) [][]float64 {
-		vs := make([][]float64, r)
+		vs := make([][]float64, slots)
 		for i, c := range carries {
 			vs[i] = pick(c)
 		}
@@ -111,16 +127,19 @@ func (e *Engine) NewGroupFrom(carries []Carry) (*Group, error) {
 			})))
 		}
 	}
-	counts := make([]float64, r)
+	counts := make([]float64, slots)
 	for i, c := range carries {
 		counts[i] = c.Count
 	}
-	g.carry = append(g.carry, e.fromFloat64(counts, []int{r}))
+	g.carry = append(g.carry, e.fromFloat64(counts, []int{slots}))
 	return g, nil
 }
 
 // Size returns the number of replicas R.
 func (g *Group) Size() int { return g.size }
+
+// Engine returns the engine the group runs on.
+func (g *Group) Engine() *Engine { return g.e }
 
 // Step applies one update map to every active replica: replica r uses the batch of example indices
 // batches[r·B : (r+1)·B] of the training data; inactive replicas are left exactly as they are (their batch
@@ -128,7 +147,7 @@ func (g *Group) Size() int { return g.size }
 func (g *Group) Step(batches []int32, active []bool) error { return g.step(batches, active, nil, nil) }
 
 // StepFrom is Step after restarting some replicas: replica r with from[r] ≥ 0 first takes the carry of replica
-// from[r] of starts (a group used as a table of starting points: θ, optimizer state, step count), then steps if
+// from[r] of starts (a table of starting points, Engine.NewTable: θ, optimizer state, step count), then steps if
 // it is active. This is how a finished replay's slot is given the next replay at once (continuous batching)
 // without moving the group off the device.
 func (g *Group) StepFrom(batches []int32, active []bool, starts *Group, from []int32) error {
@@ -153,18 +172,20 @@ func (g *Group) step(batches []int32, active []bool, starts *Group, from []int32
 	if err := g.e.checkIndices(batches); err != nil {
 		return err
 	}
-	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.size, len(batches)/g.size))
+	// Idle slots (beyond the replicas, on an engine of fixed width) sit the step out.
+	batches, active, from = g.pad(batches), pad(active, g.slots, false), pad(from, g.slots, -1)
+	args := dataArgs(g.carry, g.e.train, tensors.FromFlatDataAndDimensions(batches, g.slots, len(batches)/g.slots))
 	exec, what := g.e.stepAll, "update step"
 	if starts != nil || !allTrue(active) {
 		exec = g.e.step
-		args = append(args, tensors.FromFlatDataAndDimensions(active, g.size))
+		args = append(args, tensors.FromFlatDataAndDimensions(active, g.slots))
 	}
 	if starts != nil {
 		exec, what = g.e.restart, "update step with restarts"
 		for _, t := range starts.carry {
 			args = append(args, t)
 		}
-		args = append(args, tensors.FromFlatDataAndDimensions(from, g.size))
+		args = append(args, tensors.FromFlatDataAndDimensions(from, g.slots))
 	}
 	out, err := g.e.call(exec, args...)
 	if err != nil {
@@ -174,6 +195,23 @@ func (g *Group) step(batches []int32, active []bool, starts *Group, from []int32
 	g.carry = out
 	g.dropStatistics()
 	return nil
+}
+
+// pad extends a group's batch indices (R·B of them) to its slots with zeros, the indices of idle slots.
+func (g *Group) pad(batches []int32) []int32 {
+	return pad(batches, len(batches)/g.size*g.slots, 0)
+}
+
+// pad extends xs to n values with v (nil stays nil).
+func pad[T any](xs []T, n int, v T) []T {
+	if xs == nil || len(xs) >= n {
+		return xs
+	}
+	out := slices.Grow(slices.Clone(xs), n-len(xs))
+	for len(out) < n {
+		out = append(out, v)
+	}
+	return out
 }
 
 // checkIndices checks that batch indices name training examples (a gather would clamp them silently).
@@ -272,18 +310,27 @@ func (g *Group) carries(withState bool) ([]Carry, error) {
 // Select returns the listed replicas as a new group of len(slots) replicas, for reading (Thetas, Carries, Loss)
 // without moving the whole group off the device. Close it after use.
 func (g *Group) Select(slots []int) (*Group, error) {
-	identity := len(slots) == g.size
-	for i, s := range slots {
+	width, err := g.e.slotsFor(len(slots))
+	if err != nil {
+		return nil, err
+	}
+	return g.pick(slots, width)
+}
+
+// pick is Select into a group of the given number of slots (at least len(replicas); the others idle).
+func (g *Group) pick(replicas []int, slots int) (*Group, error) {
+	identity := len(replicas) == g.size && slots == g.slots
+	for i, s := range replicas {
 		if s < 0 || s >= g.size {
 			return nil, fmt.Errorf("replay: replica %d of a group of %d", s, g.size)
 		}
 		identity = identity && s == i
 	}
 	if identity {
-		return &Group{e: g.e, size: g.size, carry: g.carry, view: true}, nil
+		return &Group{e: g.e, size: g.size, slots: g.slots, carry: g.carry, view: true}, nil
 	}
-	idx := make([]int32, len(slots))
-	for i, s := range slots {
+	idx := make([]int32, slots) // idle slots copy the first slot
+	for i, s := range replicas {
 		idx[i] = int32(s)
 	}
 	args := make([]any, 0, len(g.carry)+1)
@@ -294,7 +341,7 @@ func (g *Group) Select(slots []int) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay: selecting replicas: %w", err)
 	}
-	return &Group{e: g.e, size: len(slots), carry: out}, nil
+	return &Group{e: g.e, size: len(replicas), slots: slots, carry: out}, nil
 }
 
 // Subset names the data a loss is evaluated on.
@@ -321,7 +368,7 @@ type Evaluation struct {
 // and which needs large calls to be busy, 2²⁵ — and so is its number of examples (1024 on a CPU, 8192 on an
 // accelerator).
 func (e *Engine) evalBudget() (scalars, examples int) {
-	if !backend.IsGo(e.backend) {
+	if !backend.OnCPU(e.backend) {
 		return 1 << 25, 8192
 	}
 	return 1 << 21, 1024
@@ -351,7 +398,8 @@ func (g *Group) Loss(subset Subset) ([]float64, error) {
 //
 // A replica's metrics do not depend on the group it is in: the examples are split into calls of a size that
 // depends on the data and the backend only (a float32 mean over other splits differs in its last bits), and a
-// group too large for one call at that size is evaluated a slice of replicas at a time.
+// group too large for one call at that size is evaluated a slice of replicas at a time — on an engine of fixed
+// width (SetWidth) one replica at a time, so that every call has the same shapes.
 func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	d := g.e.train
 	if subset == TestData {
@@ -371,16 +419,19 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	scalars, most := g.e.evalBudget()
 	chunk := evalChunk(n, max(1, min(most, scalars/features)))
 	slice := max(1, scalars/(chunk*features))
-	if slice >= g.size {
+	if g.e.width > 0 {
+		slice = 1
+	}
+	if slice >= g.slots {
 		return g.evaluate(subset, d, n, chunk)
 	}
 	ev := Evaluation{}
 	for lo := 0; lo < g.size; lo += slice {
-		slots := make([]int, 0, slice)
+		replicas := make([]int, 0, slice)
 		for r := lo; r < min(lo+slice, g.size); r++ {
-			slots = append(slots, r)
+			replicas = append(replicas, r)
 		}
-		part, err := g.Select(slots)
+		part, err := g.pick(replicas, len(replicas))
 		if err != nil {
 			return Evaluation{}, err
 		}
@@ -430,8 +481,8 @@ func (g *Group) evaluate(subset Subset, d *deviceData, n, chunk int) (Evaluation
 			if err != nil {
 				return Evaluation{}, err
 			}
-			for r, m := range means {
-				dst[r] += m * float64(hi-lo) / float64(n)
+			for r := range dst {
+				dst[r] += means[r] * float64(hi-lo) / float64(n)
 			}
 		}
 	}

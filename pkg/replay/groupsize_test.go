@@ -18,7 +18,7 @@ import (
 func TestGroupSizeDoesNotChangeNumbers(t *testing.T) {
 	p := problemtest.ImageLike(3000, 32, 7)
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
-		e, err := New(backendtest.Go(t), p, update.SGD{LearningRate: 0.05}, dt)
+		e, err := New(backendtest.Default(t), p, update.SGD{LearningRate: 0.05}, dt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,4 +142,108 @@ func TestStepFromRestartsReplicas(t *testing.T) {
 	if err := g.StepFrom(second, active, tab, []int32{-1, -1, 0, -1}); err == nil {
 		t.Error("an inactive replica was restarted")
 	}
+}
+
+// On XLA's CPU plugin a replica's numbers depend on the width of its group — XLA vectorises loops and orders the
+// sums of reductions by shape — but, at one fixed width (Engine.SetWidth), not on the replica's slot, on its
+// companions, or on how many of the slots are busy: the same θ, optimizer state and metrics alone as in a full
+// group, in float32 and float64, for SGD and AdamW.
+func TestFixedWidthMakesNumbersIndependent(t *testing.T) {
+	b := backendtest.XLACPU(t, 1)
+	p := problemtest.ImageLike(3000, 64, 7)
+	const steps, batch, width = 4, 8, 8
+	src := rng.New(11)
+	starts := make([][]float64, 64)
+	for i := range starts {
+		starts[i] = p.Model.Init(src)
+	}
+	batches := make([][]int32, steps) // replica i's batch at step s: batches[s][i·B : (i+1)·B]
+	for s := range batches {
+		for range len(starts) * batch {
+			batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
+		}
+	}
+	// run steps the listed replicas in one group and returns replica `of`'s carry and test loss.
+	run := func(e *Engine, replicas []int, of int) (Carry, float64) {
+		t.Helper()
+		carries := make([]Carry, len(replicas))
+		for j, i := range replicas {
+			carries[j] = Carry{Theta: starts[i]}
+		}
+		g, err := e.NewGroupFrom(carries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		for s := range steps {
+			var bs []int32
+			active := make([]bool, len(replicas))
+			for j, i := range replicas {
+				bs = append(bs, batches[s][i*batch:(i+1)*batch]...)
+				active[j] = s > 0 || i%3 != 1 // some replicas (not 5) sit the first step out
+			}
+			if err := g.Step(bs, active); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := g.Carries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := g.Evaluate(TestData, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := slices.Index(replicas, of)
+		return cs[k], ev.Loss[k]
+	}
+	same := func(a, b Carry) bool {
+		if !slices.Equal(a.Theta, b.Theta) || a.Count != b.Count {
+			return false
+		}
+		for k := range a.State {
+			if !slices.Equal(a.State[k], b.State[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, rule := range []update.Rule{update.SGD{LearningRate: 0.05}, update.DefaultAdamW(0.001)} {
+			e, err := New(b, p, rule, dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Groups as wide as their replicas: the shapes change, and so do the last bits.
+			alone, _ := run(e, []int{0}, 0)
+			wide, _ := run(e, seq(0, 64), 0)
+			if same(alone, wide) {
+				t.Errorf("%s %s: a replica alone and in a group of 64 agree bit for bit: XLA no longer depends on "+
+					"shapes here, and fixed widths may no longer be needed (update docs/reliability.md)", dt, rule.Name())
+			}
+			if err := e.SetWidth(width); err != nil {
+				t.Fatal(err)
+			}
+			ref, refLoss := run(e, []int{5}, 5)
+			for _, replicas := range [][]int{{5, 1}, {2, 9, 5, 40}, {7, 6, 4, 3, 2, 1, 0, 5}, {5, 7, 6, 4, 3, 2, 1, 0}} {
+				got, loss := run(e, replicas, 5)
+				if !same(got, ref) || loss != refLoss {
+					t.Errorf("%s %s: replica 5 among %v: θ, state or test loss (%.17g, alone %.17g) differ from "+
+						"alone, at width %d", dt, rule.Name(), replicas, loss, refLoss, width)
+				}
+			}
+			if _, err := e.NewGroup(make([][]float64, width+1)); err == nil {
+				t.Errorf("a group of %d replicas on an engine %d wide", width+1, width)
+			}
+		}
+	}
+}
+
+// seq returns lo, lo+1, …, hi−1.
+func seq(lo, hi int) []int {
+	out := make([]int, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	return out
 }

@@ -7,7 +7,8 @@
 //
 //	config.json    the configuration: problem, model, data hashes, order, optimizer and hyper-parameters, seed,
 //	               steps, batch size, sampling, evaluated steps, dtype, backend (the pure-Go one with its matrix
-//	               kernels, see backend.Identity), scale, library version
+//	               kernels, XLA with its plugin, see backend.Identity) and, on XLA, the lockstep group width,
+//	               scale, library version
 //	metrics.csv    one row per completed evaluated step: step, then the metrics (pandas.read_csv reads it as is)
 //	batches.npy    int32 [steps, batch]: the example indices of batches B_1 … B_n (row n−1 is B_n)
 //	iterates.npy   [evaluated steps, parameters] in the run's dtype, row k = θ at the k-th evaluated step,
@@ -54,6 +55,9 @@ type Config struct {
 	DType string `json:"dtype"`
 	// Backend names the compute backend.
 	Backend string `json:"backend"`
+	// GroupWidth, on backends whose numbers depend on the shapes of a graph (XLA), is the fixed width of the
+	// lockstep groups the run was computed in (replay.Engine.SetWidth); 0 elsewhere.
+	GroupWidth int `json:"group_width,omitempty"`
 	// Scale is the figure scale the run belongs to, if any.
 	Scale string `json:"scale,omitempty"`
 	// Metrics lists the metrics evaluated at each evaluated step, the columns of metrics.csv after "step".

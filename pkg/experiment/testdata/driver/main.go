@@ -1,5 +1,5 @@
 // Command driver runs the experiment of the kill-and-resume test (experiment.KillTestSpec) against a run store,
-// so that the test can kill a real process part-way; with a shard "i/n", as shard i of n processes sharing the
+// so that the test can kill a real process part-way, on the backend revsgd chooses (as the test's own runs); with a shard "i/n", as shard i of n processes sharing the
 // store (the sharding test).
 //
 //	driver STORE_DIR [i/n]
@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute/gobackend"
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
@@ -22,11 +20,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: driver STORE_DIR [i/n]")
 		os.Exit(2)
 	}
-	b, err := compute.NewWithConfig(backend.GoConfig(""))
+	choice, err := backend.New() // the backend the test itself runs on (backendtest.Default)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	b := choice.Backend
 	spec, err := experiment.KillTestSpec(&runs.Store{Root: os.Args[1]})
 	if err == nil && len(os.Args) == 3 {
 		spec.Shard, err = experiment.ParseShard(os.Args[2])
