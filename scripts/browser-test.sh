@@ -28,7 +28,7 @@ token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 copies=()
 for nb in "${nbs[@]}"; do copies+=("notebooks/browser-test-$nb.ipynb"); done
 cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -f "${copies[@]}"; }
-REVSGD_RESULTS="$out" REVSGD_SCALE=quick GOMLX_BACKEND=go \
+REVSGD_RESULTS="$out" REVSGD_SCALE=quick \
   jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.token="$token" --allow-root \
   --ServerApp.root_dir="$root" >"$out/server.log" 2>&1 &
 server=$!

@@ -2,7 +2,9 @@
 # Sets up everything revsgd needs on a fresh Debian machine: JupyterLab with nbconvert and nbclient (from PyPI at
 # pinned versions, in the virtual environment tools/jupyter: the one Jupyter of the tests, the browser test and
 # interactive use), numpy, pandas and FashionMNIST (Debian packages), GoNB with goimports and gopls at pinned
-# versions, and the GoNB kernel registration. Idempotent: a second run only checks.
+# versions, the GoNB kernel registration, and XLA's CPU plugin (revsgd install-xla: a wheel pinned with its hash
+# in pkg/backend.CPUPlugin, through tools/jupyter's pip, into ~/.local/lib/go-xla, where revsgd finds it).
+# Idempotent: a second run only checks.
 #
 # Usage: scripts/setup.sh
 set -euo pipefail
@@ -83,4 +85,7 @@ gonb --install >/dev/null 2>&1 || { say "gonb --install failed"; gonb --install;
 # The library's own dependencies, so that notebooks compile offline afterwards.
 (cd "$here" && go mod download)
 
-say "ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, JupyterLab $("$venv/bin/jupyter" lab --version 2>/dev/null), nbconvert $("$venv/bin/jupyter" nbconvert --version 2>/dev/null)"
+# XLA's CPU plugin (needs cgo: gcc). Without XLA_INSTALL_PATH it goes to ~/.local/lib/go-xla.
+(cd "$here" && REVSGD_PIP="$venv/bin/pip" go run ./cmd/revsgd install-xla ${XLA_INSTALL_PATH:+-path "$XLA_INSTALL_PATH"})
+
+say "ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, JupyterLab $("$venv/bin/jupyter" lab --version 2>/dev/null), nbconvert $("$venv/bin/jupyter" nbconvert --version 2>/dev/null), $(cd "$here" && go run ./cmd/revsgd backend 2>&1 >/dev/null)"

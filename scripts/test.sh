@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test command: sets up what is missing (scripts/setup.sh), then runs go vet, the Go tests on the pure-Go
-# backend (also the cgo-free -tags noxla build), every notebook headlessly at quick scale, a notebook with an
-# edited settings cell (scripts/notebook-edit-test.sh), the figures' claims
-# (pkg/figures TestClaims, on the runs the notebooks stored), the Dockerfile lint, and one notebook in a real
-# browser (headless Chromium). Any failure fails.
+# The test command: sets up what is missing (scripts/setup.sh, which installs XLA's CPU plugin), then runs go vet,
+# the Go tests on XLA's CPU plugin (the backend revsgd chooses; a missing plugin fails them), the same tests on the
+# pure-Go backend, the cgo-free -tags noxla build and its backend tests, every notebook headlessly at quick scale
+# on XLA, a notebook with an edited settings cell (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures
+# TestClaims, on the runs the notebooks stored), the Dockerfile lint, and two notebooks in a real browser (headless
+# Chromium). Any failure fails; each part prints its wall time.
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -11,26 +12,38 @@ source "$(dirname "$0")/lib.sh"
 cd "$root"
 
 bash scripts/setup.sh
-export GOMLX_BACKEND=go   # tests and notebooks run on the pure-Go backend
+unset GOMLX_BACKEND               # the backend revsgd chooses: XLA's CPU plugin, which setup.sh installed
+export REVSGD_REQUIRE_XLA=1       # tests that need the plugin fail without it instead of skipping
 
-echo "== go vet"
+# part NAME starts a part of the run: it prints the wall time of the previous one, then the name and the clock.
+last=$SECONDS
+part() {
+  echo "   ($((SECONDS - last)) s)"
+  last=$SECONDS
+  echo "== $* ($(date +%T))"
+}
+
+part "go vet"
 go vet ./...
 go vet -tags noxla ./...
-echo "== cgo-free build"
-CGO_ENABLED=0 go build -tags noxla ./...
-echo "== go test (-short: every test but the figures' claims, which run after the notebooks)"
+part "go test on XLA CPU (-short: every test but the figures' claims, which run after the notebooks)"
+go run ./cmd/revsgd backend >/dev/null   # prints the backend line
 go test -count=1 -short ./...
-echo "== notebooks at quick scale"
+part "go test on the pure-Go backend, and the cgo-free build"
+GOMLX_BACKEND=go go test -count=1 -short ./...
+CGO_ENABLED=0 go build -tags noxla ./...
+CGO_ENABLED=0 go test -count=1 -short -tags noxla ./pkg/backend/...
+part "notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
 run_notebooks "$root/results/test/notebooks" $(notebooks_in_order)
-echo "== editing a notebook's settings cell changes that figure and nothing else"
+part "editing a notebook's settings cell changes that figure and nothing else"
 bash scripts/notebook-edit-test.sh
-echo "== the figures' claims at quick scale (re-plotted from the runs the notebooks stored)"
+part "the figures' claims at quick scale (re-plotted from the runs the notebooks stored)"
 go test -count=1 -timeout 60m -run 'TestClaims$' ./pkg/figures
-echo "== Dockerfile lint"
+part "Dockerfile lint"
 node_tools
 tools/node/node_modules/.bin/dockerfilelint Dockerfile
-echo "== notebooks in JupyterLab in a real browser"
+part "notebooks in JupyterLab in a real browser"
 bash scripts/browser-test.sh   # quadratic and convergence-points, in JupyterLab
-echo "== all tests passed"
+part "all tests passed in $SECONDS s, setup included"

@@ -317,9 +317,9 @@ func figureCmd(args []string) error {
 	return nil
 }
 
-// devicesFor returns the devices runs are spread over: n = 0, every device of the backend; otherwise n of them. A
-// backend with fewer devices than n (the pure-Go backend has one) gets more instances of itself, each an engine
-// of its own on the CPU.
+// devicesFor returns the devices runs are spread over: n = 0, every device of the backend; otherwise n of them.
+// XLA's CPU plugin, which starts with one host device, is started again with n; another backend with fewer
+// devices than n (the pure-Go backend has one) gets more instances of itself, each an engine of its own.
 func devicesFor(choice backend.Choice, n int) ([]experiment.Device, error) {
 	devs := experiment.Devices(choice.Backend)
 	if n == 0 || n == len(devs) {
@@ -327,6 +327,13 @@ func devicesFor(choice backend.Choice, n int) ([]experiment.Device, error) {
 	}
 	if n < len(devs) {
 		return devs[:n], nil
+	}
+	if backend.OnCPU(choice.Backend) && !backend.IsGo(choice.Backend) {
+		b, err := backend.XLACPU(n) // one client with n host devices
+		if err != nil {
+			return nil, err
+		}
+		return experiment.Devices(b), nil
 	}
 	if len(devs) > 1 {
 		return nil, fmt.Errorf("-devices %d: the backend has %d devices", n, len(devs))

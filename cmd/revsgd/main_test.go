@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -68,5 +71,33 @@ func TestStoreLocks(t *testing.T) {
 	}
 	if err := storeCmd([]string{"locks", filepath.Join(root, "nothing")}, &out); err == nil || !strings.Contains(err.Error(), "not a run store") {
 		t.Errorf("missing store: %v", err)
+	}
+}
+
+// `revsgd figure` runs on XLA's CPU plugin with the default -devices (one host device) and over 2 and 3 host
+// devices, with the same numbers: the claims file of each is byte for byte that of one device.
+func TestFigureOnXLADevices(t *testing.T) {
+	backendtest.XLACPU(t, 1) // skips, or fails under REVSGD_REQUIRE_XLA, without the plugin
+	t.Setenv(backend.EnvVar, "xla:cpu")
+	var first []byte
+	for _, devices := range []string{"0", "2", "3"} {
+		out := t.TempDir()
+		args := []string{"figure", "-runs", "", "-out", out, "-devices", devices, "-steps", "40", "-every", "10",
+			"-seeds", "2", "fashion-mlp"}
+		if err := run(args); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		claims, err := os.ReadFile(filepath.Join(out, "fashion-mlp.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(claims), `"backend": "xla/cpu/`) {
+			t.Fatalf("-devices %s: the claims do not name XLA's CPU plugin as the backend:\n%.300s", devices, claims)
+		}
+		if first == nil {
+			first = claims
+		} else if !bytes.Equal(claims, first) {
+			t.Errorf("-devices %s: the claims differ from those of the default (one device)", devices)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -53,15 +54,22 @@ func TestDefaultChoiceNeverCrashes(t *testing.T) {
 	default:
 		t.Errorf("unexpected backend %q", c.Name())
 	}
+	if os.Getenv("REVSGD_REQUIRE_XLA") == "1" && !strings.HasPrefix(Identity(c.Backend), "xla/cpu/"+CPUPlugin.String()) {
+		t.Errorf("scripts/setup.sh installed %s, yet the default choice is %s", CPUPlugin, line)
+	}
 }
 
-// Asking for XLA where no plugin is installed fails with advice, and downloads nothing.
+// Asking for XLA where no plugin is installed fails with advice, and downloads nothing. Where a plugin is
+// installed, the test runs again in a process that searches an empty plugin directory (go-xla reads
+// PJRT_PLUGIN_LIBRARY_PATH when it starts).
 func TestExplicitXLAWithoutPluginGivesAdvice(t *testing.T) {
-	if xlaCompiledIn {
-		if c, err := newXLA(""); err == nil {
-			c.Finalize()
-			t.Skip("a PJRT plugin is installed on this machine; the no-plugin path cannot be exercised here")
+	if xlaCompiledIn && os.Getenv("PJRT_PLUGIN_LIBRARY_PATH") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestExplicitXLAWithoutPluginGivesAdvice$", "-test.count", "1")
+		cmd.Env = append(os.Environ(), "PJRT_PLUGIN_LIBRARY_PATH="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("without plugins: %v\n%s", err, out)
 		}
+		return
 	}
 	home := t.TempDir()
 	t.Setenv("HOME", home) // a download would land here
