@@ -17,7 +17,7 @@ import (
 // CPUPlugin is the XLA CPU PJRT plugin revsgd installs and runs on, pinned: a wheel on the Python package index,
 // fetched by pip and checked against its hash, from which one file is taken.
 //
-// Three wheels there carry a PJRT CPU plugin (docs/xla-cpu.md compares them): xla-cpu-pjrt 0.0.1 (PJRT API 0.81,
+// Three wheels there carry a PJRT CPU plugin (BENCHMARKS.md compares them, scripts/cpu-plugins.sh): xla-cpu-pjrt 0.0.1 (PJRT API 0.81,
 // older than the 0.104 that go-xla v0.4.1 is built against), fastatomstruct-xla-cpu 2026.6.23 (API 0.106) and
 // lammps-jax-pjrt-cpu 0.11.2 (API 0.115, XLA of jaxlib 0.11.2). The last is the newest and, on the FashionMNIST
 // MLP's update maps, the fastest (about 1.6× the others); its float32 bits do not depend on a replica's lockstep

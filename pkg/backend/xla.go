@@ -31,8 +31,7 @@ func newXLA(config string) (compute.Backend, error) {
 	xla.EnableAutoInstall(false)
 	keepAllocations()
 	if config != "" {
-		plugin, _, _ := strings.Cut(config, ",")
-		if strings.Contains(strings.ToLower(filepath.Base(plugin)), "cpu") {
+		if isCPUPlugin(config) {
 			return newCPU(config, 1)
 		}
 		return xla.New(config)
@@ -65,7 +64,7 @@ func newXLA(config string) (compute.Backend, error) {
 // lockstep group (float64 and float32, by an ulp per map; found by TestReplicasAreIndependent). Without FMA every
 // element rounds the same way whatever the shape. Matrix products and convolutions run in the plugin's compiled
 // kernels, which the flag does not touch: the FashionMNIST MLP's update maps ran as fast (within the noise of
-// repeated measurements, docs/xla-cpu.md).
+// repeated measurements, BENCHMARKS.md).
 const MaxISAFlag = "--xla_cpu_max_isa=AVX"
 
 // noContraction adds MaxISAFlag to XLA_FLAGS (see there). XLA reads XLA_FLAGS once, when the plugin first starts.
@@ -140,17 +139,29 @@ func onXLACPU(b compute.Backend) bool {
 }
 
 // XLACPU starts XLA's CPU plugin with the given number of host devices, each running its own executions (runs
-// spread over devices, revsgd figure -devices N). It downloads nothing.
+// spread over devices, revsgd figure -devices N): the plugin GOMLX_BACKEND names when it names a CPU plugin
+// ("xla:/path/to/a_cpu_plugin.so"), else the installed one. It downloads nothing.
 func XLACPU(devices int) (compute.Backend, error) {
 	xla.EnableAutoInstall(false)
 	keepAllocations()
-	return newCPU("cpu", devices)
+	plugin := "cpu"
+	if name, config, _ := strings.Cut(os.Getenv(EnvVar), ":"); isXLA(name) && isCPUPlugin(config) {
+		plugin = config
+	}
+	return newCPU(plugin, devices)
+}
+
+// isCPUPlugin reports whether an XLA configuration ("cpu", "/path/to/pjrt_c_api_cpu_plugin.so", with options)
+// names a CPU plugin.
+func isCPUPlugin(config string) bool {
+	plugin, _, _ := strings.Cut(config, ",")
+	return strings.Contains(strings.ToLower(filepath.Base(plugin)), "cpu")
 }
 
 // newCPU starts a CPU plugin (config: its name or path, with go-xla's options) with the given number of host
 // devices. The plugin would otherwise make 4 on any machine; revsgd asks for one unless told otherwise (-devices),
 // since one engine already keeps the cores busy: on two cores the quick fashion-mlp figure took 12.2 s on one
-// device, 15.7 s on two and 24.2 s on four (docs/xla-cpu.md).
+// device, 15.7 s on two and 24.2 s on four (BENCHMARKS.md).
 func newCPU(config string, devices int) (compute.Backend, error) {
 	if devices < 1 {
 		return nil, fmt.Errorf("XLA CPU: %d devices; at least one", devices)
