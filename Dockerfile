@@ -30,11 +30,11 @@ COPY . /revsgd
 
 # The same setup as on a Debian machine: JupyterLab, nbconvert and nbclient at the pinned versions in
 # tools/jupyter, numpy and pandas, FashionMNIST, GoNB with goimports and gopls at the pinned versions, the kernel
-# registration, the Go modules.
+# registration, the Go modules, and XLA's CPU plugin (the wheel pinned with its hash in pkg/backend.CPUPlugin).
 RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 
-# The XLA PJRT plugins (CPU; CUDA with GPU=cuda) and CIFAR-10/100 into the data directory.
-RUN if [ "$GPU" = "cuda" ]; then go run ./cmd/revsgd install-xla -cuda; else go run ./cmd/revsgd install-xla; fi \
+# The CUDA PJRT plugin with GPU=cuda, and CIFAR-10/100 into the data directory.
+RUN if [ "$GPU" = "cuda" ]; then go run ./cmd/revsgd install-xla -cuda; fi \
  && datasets/fetch.sh cifar10 cifar100
 
 # The revsgd command on the PATH, for batch jobs (deploy/kubernetes).

@@ -116,7 +116,7 @@ func benchCmd(args []string) error {
 			return err
 		}
 		secs := time.Since(start).Seconds()
-		line := benchResult{Workload: w, Backend: choice.Config, Model: p.Model.Name(), Seeds: *seeds, Steps: *steps,
+		line := benchResult{Workload: w, Backend: backend.Identity(choice.Backend), Model: p.Model.Name(), Seeds: *seeds, Steps: *steps,
 			Replicas: r, Maps: res.Stats.Applied, Seconds: secs, MapsPerS: float64(res.Stats.Applied) / secs,
 			PeakRSSMB: peakRSS()}
 		if _, conv := p.Model.(models.Calibrated); conv {
