@@ -2,8 +2,23 @@
 
 package backend
 
+// The C allocator keeps the memory XLA frees, for XLA's next execution. XLA's CPU runtime allocates every
+// execution's output and temporary buffers afresh (one block of 519 MiB for a step of 8 replicas of the
+// quick-scale ResNet-18) and frees them afterwards. With glibc's defaults, a thread's allocation above 64 MiB is
+// mapped and unmapped each time, so every page of it was faulted in again at every step: 27% of the time went to
+// the kernel. One arena (the heap all threads share), no mapped chunks and a trim threshold of 1 GiB keep the
+// memory in the process (measured in BENCHMARKS.md). The settings must precede the first allocation of any
+// thread, which a Go function cannot guarantee: a C constructor makes them when a binary with the XLA backend
+// starts. The cost: memory XLA freed stays with the process.
+
 /*
 #include <malloc.h>
+
+__attribute__((constructor)) static void revsgd_keep_allocations(void) {
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 */
 import "C"
 
@@ -29,7 +44,6 @@ const xlaCompiledIn = true
 // an image with both plugins runs on a machine without a GPU.
 func newXLA(config string) (compute.Backend, error) {
 	xla.EnableAutoInstall(false)
-	keepAllocations()
 	if config != "" {
 		if isCPUPlugin(config) {
 			return newCPU(config, 1)
@@ -77,17 +91,6 @@ func noContraction() error {
 		return nil
 	}
 	return os.Setenv("XLA_FLAGS", strings.TrimSpace(flags+" "+MaxISAFlag))
-}
-
-// keepAllocations makes the C allocator keep the memory XLA frees for its next step. XLA's CPU runtime allocates
-// every output and temporary buffer of an execution afresh and frees it afterwards; with glibc's defaults a buffer
-// above the mmap threshold is mapped and unmapped each time and freed heap memory is returned to the kernel, so a
-// third of a step went to page faults and system calls (measured on the FashionMNIST MLP, 8 replicas: 3 088 →
-// 3 731 update maps/s with these settings). The thresholds are glibc's largest for mmap (32 MiB on 64-bit) and
-// 1 GiB for trimming; the memory stays with the process that computes, which is what it will ask for again.
-func keepAllocations() {
-	C.mallopt(C.M_MMAP_THRESHOLD, 32<<20)
-	C.mallopt(C.M_TRIM_THRESHOLD, 1<<30)
 }
 
 // xlaIdentity names an XLA backend for a run's identity: "xla/" and its plugin — the wheel revsgd installed it
@@ -143,7 +146,6 @@ func onXLACPU(b compute.Backend) bool {
 // ("xla:/path/to/a_cpu_plugin.so"), else the installed one. It downloads nothing.
 func XLACPU(devices int) (compute.Backend, error) {
 	xla.EnableAutoInstall(false)
-	keepAllocations()
 	plugin := "cpu"
 	if name, config, _ := strings.Cut(os.Getenv(EnvVar), ":"); isXLA(name) && isCPUPlugin(config) {
 		plugin = config

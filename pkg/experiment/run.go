@@ -254,21 +254,32 @@ func (s *Spec) groupSize(b compute.Backend) (int, error) {
 	case s.DeviceMemory > 0:
 		return ReplicasForMemory(b, s.Problem, s.Rule, s.BatchSize, s.DeviceMemory)
 	}
+	if backend.OnCPU(b) && !backend.IsGo(b) {
+		per, err := ReplicaBytes(b, s.Problem, s.Rule, s.sampler().Batch())
+		if err != nil {
+			return 0, err
+		}
+		return int(max(8, min(1024, xlaCPUGroupBytes/max(per, 1)))), nil
+	}
 	return AutoReplicas(b, models.NumParams(s.Problem.Model)), nil
 }
 
+// xlaCPUGroupBytes is what one lockstep group may hold on XLA's CPU plugin (ReplicaBytes per replica): about the
+// size of the last-level cache, so that a group's parameters and values stay close to the cores — 8 replicas of
+// the FashionMNIST MLP (6.7 MB each; 8 ran 1.7× faster than the 249 an accelerator's budget gave, and faster than
+// 4 or 16), the fewest (8) of a convnet, and hundreds of the small regression MLPs, whose steps cost little more
+// than their launch. On XLA every group of an experiment is this wide (replay.Engine.SetWidth), its idle slots
+// computing too, so a group much wider than its work would waste the cores.
+const xlaCPUGroupBytes = 48 << 20
+
 // AutoReplicas is the default lockstep group size for a backend and a model of numParams parameters: enough
-// replicas to amortise the cost of launching a step, few enough to keep a group's parameters small. On XLA's CPU
-// plugin a group's parameters should stay within the caches (2 Mi parameters: 8 replicas of the FashionMNIST MLP,
-// which ran 1.7× faster than the 249 an accelerator's budget gives); the pure-Go backend's kernels favour groups
-// twice that size; an accelerator needs large groups to be busy.
+// replicas to amortise the cost of launching a step, few enough to keep a group's parameters small — 4 Mi
+// parameters on the pure-Go backend, 64 Mi on an accelerator, which needs large groups to be busy. (On XLA's CPU
+// plugin an experiment sizes its groups by the memory of a replica's whole step instead, see xlaCPUGroupBytes.)
 func AutoReplicas(b compute.Backend, numParams int) int {
 	budget, most := 1<<26, 4096 // parameters per group on an accelerator
-	switch {
-	case backend.IsGo(b):
+	if backend.OnCPU(b) {
 		budget, most = 1<<22, 1024
-	case backend.OnCPU(b):
-		budget, most = 1<<21, 1024
 	}
 	return max(8, min(most, budget/max(numParams, 1)))
 }
