@@ -9,8 +9,8 @@
 # revsgd's SGD maps of ResNet-18 and VGG-11 (width 1, batch 8, 8 replicas, forward SGD; the steady rate from two
 # runs of different length, the rest reported as set-up and compilation) against PyTorch eager (one replica after
 # another) and PyTorch's vmap over 8 replicas. Then the replica engine's `go test -bench` at R = 1, 8, 32, 128, the
-# machine's memory bandwidth and the memory-bound limit of a map, and the peak memory of a backward curve at N/2
-# and N. Prints a table with the ratios, writes results/bench/bench.jsonl, and rewrites the CPU table of
+# machine's memory bandwidth and the memory-bound limit of a map, the peak memory of a backward curve at N/2 and
+# N, and the quick fashion-mlp figure on 1 and 2 host devices of XLA's CPU plugin. Prints a table with the ratios, writes results/bench/bench.jsonl, and rewrites the CPU table of
 # BENCHMARKS.md. BENCH_DEBIAN_TORCH=1 adds Debian's PyTorch 1.13 in a one-replay-at-a-time loop
 # (scripts/bench_torch.py; slow).
 #
@@ -84,6 +84,15 @@ for m in resnet18 vgg11; do
   "$venv/bin/python" scripts/peers/torch_convnets.py --model "$m" --width 1 --replicas 1 --steps 20 --ways eager |
     tee -a "$out/bench.jsonl"
   "$venv/bin/python" scripts/peers/torch_convnets.py --model "$m" --width 1 --replicas 8 --steps 3 --ways vmap |
+    tee -a "$out/bench.jsonl"
+done
+echo "bench: the quick fashion-mlp figure on 1 and 2 host devices of XLA's CPU plugin"
+for d in 1 2; do
+  /usr/bin/time -f "%e %M" -o "$out/devices.time" "$out/revsgd" figure -runs "" -out "$out/devices-$d" -devices "$d" \
+    fashion-mlp >/dev/null 2>&1
+  read -r secs kb <"$out/devices.time"
+  same=$(cmp -s "$out/devices-1/fashion-mlp.json" "$out/devices-$d/fashion-mlp.json" && echo true || echo false)
+  echo "{\"workload\": \"figure-devices\", \"backend\": \"xla\", \"devices\": $d, \"seconds\": $secs, \"peak_rss_mb\": $((kb / 1024)), \"same_claims_as_one_device\": $same}" |
     tee -a "$out/bench.jsonl"
 done
 echo "bench: replica engine and memory bandwidth"
@@ -165,6 +174,12 @@ for m in ("resnet18", "vgg11"):
             way = r["backend"].rsplit("-", 1)[1]
             lines.append(f"| {m} | PyTorch {r['backend'].split('-')[1]} ({way}) | {r['replicas']} | {r['maps_per_second']:.2f} | | "
                          f"{rate / r['maps_per_second']:.2f} |")
+devs = [r for r in rows if r["workload"] == "figure-devices"]
+if devs:
+    lines += ["", "The quick fashion-mlp figure (`revsgd figure -devices N fashion-mlp`) on N host devices of XLA's CPU "
+              "plugin, one engine per device, each with its own copy of the data:", "",
+              "| devices | wall time | peak memory | claims file equal to one device's |", "|---|---|---|---|"]
+    lines += [f"| {r['devices']} | {r['seconds']:.1f} s | {r['peak_rss_mb']} MiB | {'yes' if r['same_claims_as_one_device'] else 'no'} |" for r in devs]
 lines += ["", "Replica engine, one lockstep step of R replicas, and the bandwidth "
           "(`go test -bench 'EngineReplicas|MemoryBandwidth' ./pkg/replay/`, on XLA CPU):", "", "```"]
 lines += [l.rstrip() for l in engine.splitlines()]

@@ -21,10 +21,33 @@ notebooks_in_order() {
 
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
-# cell fails the run.
+# cell fails the run. The notebooks run in two lanes at once (XLA keeps about one core of the two busy per
+# process): the convnet figures (cifar*, adamw), which share no runs with the others, and the rest in order;
+# convergence-points, which analyses what the others stored, runs after both.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
+  local convnets=() others=() last=() nb
+  for nb in "$@"; do
+    case $(basename "$nb") in
+      convergence-points.ipynb) last+=("$nb") ;;
+      cifar*|adamw*) convnets+=("$nb") ;;
+      *) others+=("$nb") ;;
+    esac
+  done
+  local failed=0 lane1 lane2
+  run_lane "$out" "${convnets[@]}" & lane1=$!
+  run_lane "$out" "${others[@]}" & lane2=$!
+  wait "$lane1" || failed=1
+  wait "$lane2" || failed=1
+  run_lane "$out" "${last[@]}" || failed=1
+  python3 "$root/scripts/check-notebook.py" "$out"/*.ipynb || failed=1
+  return $failed
+}
+
+# run_lane OUTDIR NOTEBOOK... executes the notebooks one after the other; it fails if any fails.
+run_lane() {
+  local out=$1; shift
   local nb failed=0
   for nb in "$@"; do
     local name log start
@@ -38,7 +61,6 @@ run_notebooks() {
       echo "notebook $name FAILED (log: $log):"; tail -n 30 "$log"; failed=1
     fi
   done
-  python3 "$root/scripts/check-notebook.py" "$out"/*.ipynb || failed=1
   return $failed
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets up what is missing (scripts/setup.sh, which installs XLA's CPU plugin), then runs go vet,
-# the Go tests on XLA's CPU plugin (the backend revsgd chooses; a missing plugin fails them), the same tests on the
-# pure-Go backend, the cgo-free -tags noxla build and its backend tests, every notebook headlessly at quick scale
+# the Go tests on XLA's CPU plugin (the backend revsgd chooses; a missing plugin fails them), those of the packages
+# that compute (backend, replay, experiment, lie) again on the pure-Go backend, the cgo-free -tags noxla build and its backend tests, every notebook headlessly at quick scale
 # on XLA, a notebook with an edited settings cell (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures
 # TestClaims, on the runs the notebooks stored), the Dockerfile lint, and two notebooks in a real browser (headless
 # Chromium). Any failure fails; each part prints its wall time.
@@ -29,8 +29,8 @@ go vet -tags noxla ./...
 part "go test on XLA CPU (-short: every test but the figures' claims, which run after the notebooks)"
 go run ./cmd/revsgd backend >/dev/null   # prints the backend line
 go test -count=1 -short ./...
-part "go test on the pure-Go backend, and the cgo-free build"
-GOMLX_BACKEND=go go test -count=1 -short ./...
+part "go test on the pure-Go backend (the packages that compute), and the cgo-free build"
+GOMLX_BACKEND=go go test -count=1 -short ./pkg/backend/... ./pkg/replay/... ./pkg/experiment/... ./pkg/lie/...
 CGO_ENABLED=0 go build -tags noxla ./...
 CGO_ENABLED=0 go test -count=1 -short -tags noxla ./pkg/backend/...
 part "notebooks at quick scale"

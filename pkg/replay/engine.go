@@ -113,8 +113,8 @@ func compile(backend compute.Backend, graphFn func(in []*Node) []*Node) (*Exec, 
 }
 
 // SetWidth fixes the width of the engine's groups: every group of at most w replicas then runs in w slots, the
-// slots beyond its replicas idle (masked), and every evaluation call holds one replica. 0, the default, lets a
-// group be as wide as its replicas. Call it before making groups.
+// slots beyond its replicas idle (masked), and every evaluation call holds the same number of slots. 0, the
+// default, lets a group be as wide as its replicas. Call it before making groups.
 //
 // The width matters on XLA, which chooses how to vectorise a loop, and in which order to sum a reduction, by the
 // shapes of the graph: a replica's float32 and float64 numbers there depend on how many slots its group has —

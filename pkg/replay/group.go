@@ -399,7 +399,8 @@ func (g *Group) Loss(subset Subset) ([]float64, error) {
 // A replica's metrics do not depend on the group it is in: the examples are split into calls of a size that
 // depends on the data and the backend only (a float32 mean over other splits differs in its last bits), and a
 // group too large for one call at that size is evaluated a slice of replicas at a time — on an engine of fixed
-// width (SetWidth) one replica at a time, so that every call has the same shapes.
+// width (SetWidth) every call holds the same number of slots, the last one padded, so that every call has the
+// same shapes.
 func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	d := g.e.train
 	if subset == TestData {
@@ -420,9 +421,11 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 	chunk := evalChunk(n, max(1, min(most, scalars/features)))
 	slice := max(1, scalars/(chunk*features))
 	if g.e.width > 0 {
-		slice = 1
-	}
-	if slice >= g.slots {
+		slice = min(slice, g.e.width) // calls of exactly `slice` slots
+		if slice == g.slots {
+			return g.evaluate(subset, d, n, chunk)
+		}
+	} else if slice >= g.slots {
 		return g.evaluate(subset, d, n, chunk)
 	}
 	ev := Evaluation{}
@@ -431,7 +434,11 @@ func (g *Group) Evaluate(subset Subset, limit int) (Evaluation, error) {
 		for r := lo; r < min(lo+slice, g.size); r++ {
 			replicas = append(replicas, r)
 		}
-		part, err := g.pick(replicas, len(replicas))
+		slots := len(replicas)
+		if g.e.width > 0 {
+			slots = slice
+		}
+		part, err := g.pick(replicas, slots)
 		if err != nil {
 			return Evaluation{}, err
 		}
