@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: sets up what is missing (scripts/setup.sh, which installs XLA's CPU plugin), then runs go vet,
 # the Go tests on XLA's CPU plugin (the backend revsgd chooses; a missing plugin fails them), those of the packages
-# that compute (backend, replay, experiment, lie) again on the pure-Go backend, the cgo-free -tags noxla build and its backend tests, every notebook headlessly at quick scale
-# on XLA, a notebook with an edited settings cell (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures
-# TestClaims, on the runs the notebooks stored), the Dockerfile lint, and two notebooks in a real browser (headless
-# Chromium). Any failure fails; each part prints its wall time.
+# that compute (backend, replay, experiment, lie) again on the pure-Go backend, the cgo-free -tags noxla build and
+# its backend tests, every notebook headlessly at quick scale on XLA, a notebook with an edited settings cell
+# (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures TestClaims, on the runs the notebooks stored),
+# the Dockerfile lint, and two notebooks in a real browser (headless Chromium). Any failure fails; each part prints
+# its wall time.
 #
 # Usage: scripts/test.sh
 set -euo pipefail
