@@ -96,9 +96,14 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 		if activeCount == 0 {
 			return nil
 		}
-		if restarting {
+		k := 1
+		switch {
+		case restarting:
 			err = group.StepFrom(batches, active, table, from)
-		} else {
+		case r.block > 1 && blockRoom(slots, done) >= r.block:
+			k = r.block
+			err = group.Steps(r.blockBatches(slots, done, k), active)
+		default:
 			err = group.Step(batches, active)
 		}
 		if err != nil {
@@ -106,16 +111,49 @@ func (r *runner) runWave(ctx context.Context, tasks []*task) error {
 		}
 		for i := range slots {
 			if active[i] {
-				done[i]++
+				done[i] += k
 			}
 		}
-		r.stats.Applied += activeCount
+		r.stats.Applied += k * activeCount
 		evals, err := r.collectReports(group, slots, done)
 		if err != nil {
 			return err
 		}
-		r.tracker.add(activeCount, evals)
+		r.tracker.add(k*activeCount, evals)
 	}
+}
+
+// blockRoom returns how many maps every busy slot can apply before its replay reports or ends (it may report at
+// the last of them): the longest block of steps that needs nothing read between its maps.
+func blockRoom(slots []*task, done []int) int {
+	room := math.MaxInt
+	for i, t := range slots {
+		if t == nil {
+			continue
+		}
+		room = min(room, len(t.remaining())-done[i])
+		for _, rep := range t.replay.Reports {
+			if at := rep.After - t.skipped; at > done[i] {
+				room = min(room, at-done[i])
+			}
+		}
+	}
+	return room
+}
+
+// blockBatches returns the batch indices of the next k maps of every slot (zeros for idle slots).
+func (r *runner) blockBatches(slots []*task, done []int, k int) [][]int32 {
+	b := r.spec.sampler().Batch()
+	out := make([][]int32, k)
+	for j := range out {
+		out[j] = make([]int32, len(slots)*b)
+		for i, t := range slots {
+			if t != nil {
+				copy(out[j][i*b:(i+1)*b], r.histories[t.seed].Batch(t.remaining()[done[i]+j]))
+			}
+		}
+	}
+	return out
 }
 
 // shrink keeps the busy slots of a group when at most half of them are: a smaller group costs less per step. On

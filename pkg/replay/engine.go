@@ -35,6 +35,7 @@ type Engine struct {
 	step        *Exec // params, state, count, data, indices, active → params, state, count
 	stepAll     *Exec // the same without the active flags, for steps where every replica is active
 	restart     *Exec // the masked step, after restarting the listed replicas from a table of starts
+	steps       *Exec // K masked steps in one execution (Group.Steps), K read from the indices' shape
 	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
 	pick        *Exec // carry, slots → the carry of the listed replicas
 	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
@@ -85,6 +86,9 @@ func NewOnDevice(backend compute.Backend, device compute.DeviceNum, p *problem.P
 		return nil, err
 	}
 	if e.restart, err = compile(backend, e.restartGraph); err != nil {
+		return nil, err
+	}
+	if e.steps, err = compile(backend, e.stepsGraph); err != nil {
 		return nil, err
 	}
 	if e.loss, err = compile(backend, e.lossGraph); err != nil {
@@ -295,6 +299,21 @@ func (e *Engine) restartGraph(in []*Node) []*Node {
 		carry = append(carry, Where(restart, Gather(table[i], at), t))
 	}
 	return e.stepGraph(append(carry, in[n:]...), true)
+}
+
+// stepsGraph builds K update maps applied one after the other in one graph, each the masked step of stepGraph:
+// inputs = carry…, [data inputs], data targets, indices [K, R, B], active [R]; outputs = the carry after the K
+// maps. The same replicas are active in all K (a block of steps in which no replay ends or reports).
+func (e *Engine) stepsGraph(in []*Node) []*Node {
+	n := len(e.params) + e.numState() + 1
+	carry, data := in[:n], in[n:len(in)-2]
+	indices, active := in[len(in)-2], in[len(in)-1]
+	d := indices.Shape().Dimensions // [K, R, B]
+	for j := range d[0] {
+		step := append(append(append([]*Node{}, carry...), data...), Reshape(Slice(indices, AxisElem(j)), d[1], d[2]), active)
+		carry = e.stepGraph(step, true)
+	}
+	return carry
 }
 
 // trainingBatches reads the graph inputs that follow the carry in dataArgs (the training inputs, if the problem

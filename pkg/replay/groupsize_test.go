@@ -247,3 +247,74 @@ func seq(lo, hi int) []int {
 	}
 	return out
 }
+
+// K update maps in one execution (Group.Steps) compute what K calls of Step compute, bit for bit: θ, optimizer
+// state and step count, with all replicas busy and with some idle, for SGD and AdamW, in a group of fixed width as
+// experiments use on XLA.
+func TestStepsEqualsSteppingOneByOne(t *testing.T) {
+	p := problemtest.ImageLike(3000, 64, 7)
+	const k, batch, width = 4, 8, 8
+	src := rng.New(13)
+	starts := make([][]float64, 6)
+	for i := range starts {
+		starts[i] = p.Model.Init(src)
+	}
+	batches := make([][]int32, k)
+	for s := range batches {
+		for range len(starts) * batch {
+			batches[s] = append(batches[s], int32(src.IntN(p.Train.Len())))
+		}
+	}
+	for _, rule := range []update.Rule{update.SGD{LearningRate: 0.05}, update.DefaultAdamW(0.001)} {
+		e, err := New(backendtest.Default(t), p, rule, dtypes.Float32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.SetWidth(width); err != nil {
+			t.Fatal(err)
+		}
+		for _, active := range [][]bool{{true, true, true, true, true, true}, {true, false, true, true, false, true}} {
+			run := func(block bool) []Carry {
+				g, err := e.NewGroup(starts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer g.Close()
+				if block {
+					err = g.Steps(batches, active)
+				} else {
+					for _, b := range batches {
+						if err = g.Step(b, active); err != nil {
+							break
+						}
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				cs, err := g.Carries()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cs
+			}
+			one, block := run(false), run(true)
+			for r := range one {
+				same := slices.Equal(one[r].Theta, block[r].Theta) && one[r].Count == block[r].Count
+				for j := range one[r].State {
+					same = same && slices.Equal(one[r].State[j], block[r].State[j])
+				}
+				if !same {
+					t.Errorf("%s, active %v: replica %d differs between %d steps in one execution and one by one",
+						rule.Name(), active, r, k)
+				}
+				for j, v := range starts[r] {
+					if !active[r] && block[r].Theta[j] != float64(float32(v)) {
+						t.Errorf("%s: idle replica %d moved", rule.Name(), r)
+						break
+					}
+				}
+			}
+		}
+	}
+}
