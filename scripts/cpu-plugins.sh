@@ -48,7 +48,11 @@ out="docs/benchmarks/xla-cpu-plugins-$(date +%F).txt"
     api=$(GOMLX_BACKEND="xla:${paths[$i]}" "$work/revsgd" backend 2>/dev/null | grep -o 'v0\.[0-9]*' | head -1)
     if GOMLX_BACKEND="xla:${paths[$i]}" REVSGD_REQUIRE_XLA=1 "$work/replay.test" \
         -test.run 'TestFixedWidthMakesNumbersIndependent|TestReplicasAreIndependent|TestStepFromRestartsReplicas' \
-        >"$work/tests-$i.log" 2>&1; then verdict=pass; else verdict="FAIL (see $work/tests-$i.log)"; fi
+        >"$work/tests-$i.log" 2>&1; then
+      verdict=pass
+    else
+      verdict="failed: $(grep -o -- '--- FAIL: Test[A-Za-z]*' "$work/tests-$i.log" | cut -c11- | paste -sd, -) (results/cpu-plugins/tests-$i.log)"
+    fi
     echo "$1 | $api | $verdict | ${rates[$i]}"
   done
 } | tee "$out"

@@ -41,7 +41,7 @@ run_notebooks "$root/results/test/notebooks" $(notebooks_in_order)
 part "editing a notebook's settings cell changes that figure and nothing else"
 bash scripts/notebook-edit-test.sh
 part "the figures' claims at quick scale (re-plotted from the runs the notebooks stored)"
-go test -count=1 -timeout 60m -run 'TestClaims$' ./pkg/figures
+REVSGD_CLAIMS=1 go test -count=1 -timeout 60m -run 'TestClaims$' ./pkg/figures
 part "Dockerfile lint"
 node_tools
 tools/node/node_modules/.bin/dockerfilelint Dockerfile

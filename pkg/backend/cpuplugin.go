@@ -19,9 +19,9 @@ import (
 //
 // Three wheels there carry a PJRT CPU plugin (BENCHMARKS.md compares them, scripts/cpu-plugins.sh): xla-cpu-pjrt 0.0.1 (PJRT API 0.81,
 // older than the 0.104 that go-xla v0.4.1 is built against), fastatomstruct-xla-cpu 2026.6.23 (API 0.106) and
-// lammps-jax-pjrt-cpu 0.11.2 (API 0.115, XLA of jaxlib 0.11.2). The last is the newest and, on the FashionMNIST
-// MLP's update maps, the fastest (about 1.6× the others); its float32 bits do not depend on a replica's lockstep
-// group (TestRunNumbersDoNotDependOnTheirCompany runs on it).
+// lammps-jax-pjrt-cpu 0.11.2 (API 0.115, XLA of jaxlib 0.11.2). The last is the newest, the fastest on the
+// FashionMNIST MLP's update maps, and the only one of the three that passes the replay engine's determinism tests
+// (with the others a replica's bits changed with its group; docs/benchmarks/xla-cpu-plugins-2026-12-06.txt).
 var CPUPlugin = PluginWheel{
 	Package: "lammps-jax-pjrt-cpu",
 	Version: "0.11.2",

@@ -26,9 +26,11 @@ import (
 type ConvolutionPath int
 
 const (
-	// AutoPath is PatchPath, the faster of the two wherever it was measured (BENCHMARKS.md): on two CPU cores
-	// with the pure-Go backend, whose grouped convolution is a direct loop, and on an H100 with XLA, where the
-	// batched matrix products of patches beat cuDNN's grouped convolutions for ResNet-18 and VGG-11.
+	// AutoPath is PatchPath, the faster of the two on every backend where it was measured (BENCHMARKS.md): on
+	// two CPU cores with the pure-Go backend, whose grouped convolution is a direct loop; on the same cores with
+	// XLA's CPU plugin, whose grouped convolutions ran ResNet-18 12× and VGG-11 7× slower than patches
+	// (docs/benchmarks/xla-cpu-conv-paths-2026-12-06.txt); and on an H100 with XLA, where the batched matrix
+	// products of patches beat cuDNN's grouped convolutions for ResNet-18 and VGG-11.
 	AutoPath ConvolutionPath = iota
 	// PatchPath writes convolutions as patch matrices times kernels, replicas on a leading axis. It runs on
 	// every backend and, through ApplyTwiceDifferentiable, can be differentiated twice.
