@@ -168,50 +168,29 @@ func storeCmd(args []string, w io.Writer) error {
 // maxSeeds bounds -seeds: each seed is a run in memory and in the store.
 const maxSeeds = 10000
 
-// override applies the classification overrides the user set (set names the flags given) to figure f, and
-// checks them before anything is computed: each must be in range, and they apply to classification figures only.
-func override(f figures.Figure, set map[string]bool, steps, every, seeds int, orders string) error {
-	if !set["steps"] && !set["every"] && !set["seeds"] && !set["orders"] {
-		return nil
-	}
-	c, ok := f.(*figures.Classification)
-	if !ok {
-		return fmt.Errorf("-steps, -every, -seeds and -orders apply to the classification figures only, not %s", f.ID())
-	}
+// overrides reads the figure command's -steps, -every, -seeds and -orders (those set on the command line).
+func overrides(set map[string]bool, steps, every, seeds int, orders string) (figures.Overrides, error) {
 	switch {
 	case set["steps"] && steps < 1:
-		return fmt.Errorf("-steps must be a positive number of update maps, got %d", steps)
+		return figures.Overrides{}, fmt.Errorf("-steps must be a positive number of update maps, got %d", steps)
 	case set["every"] && every < 1:
-		return fmt.Errorf("-every must be a positive evaluation interval, got %d", every)
+		return figures.Overrides{}, fmt.Errorf("-every must be a positive evaluation interval, got %d", every)
 	case set["seeds"] && (seeds < 1 || seeds > maxSeeds):
-		return fmt.Errorf("-seeds must be between 1 and %d, got %d", maxSeeds, seeds)
+		return figures.Overrides{}, fmt.Errorf("-seeds must be between 1 and %d, got %d", maxSeeds, seeds)
 	case set["orders"] && strings.TrimSpace(orders) == "":
-		return fmt.Errorf("-orders is empty; name the orders, e.g. forward,backward")
+		return figures.Overrides{}, fmt.Errorf("-orders is empty; name the orders, e.g. forward,backward")
 	}
-	if set["steps"] {
-		c.Steps = steps
-	}
-	if set["every"] {
-		c.Every = every
-	}
-	if set["seeds"] {
-		c.Seeds = seeds
-	}
-	if c.Every > c.Steps {
-		return fmt.Errorf("%s: the evaluation interval %d exceeds the %d steps, so no step would be evaluated; lower "+
-			"-every or raise -steps", f.ID(), c.Every, c.Steps)
-	}
+	o := figures.Overrides{Steps: steps, Every: every, Seeds: seeds}
 	if set["orders"] {
-		c.Orders = nil
 		for _, name := range strings.Split(orders, ",") {
-			o, err := order.ByName(strings.TrimSpace(name))
+			ord, err := order.ByName(strings.TrimSpace(name))
 			if err != nil {
-				return err
+				return figures.Overrides{}, err
 			}
-			c.Orders = append(c.Orders, o)
+			o.Orders = append(o.Orders, ord)
 		}
 	}
-	return nil
+	return o, nil
 }
 
 func figureCmd(args []string) error {
@@ -219,10 +198,10 @@ func figureCmd(args []string) error {
 	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
 	out := fs.String("out", "results/figures", "directory for the figure files")
 	store := fs.String("runs", "results/runs", "run store directory (\"\" keeps nothing)")
-	steps := fs.Int("steps", 0, "classification figures: override the number of steps")
-	every := fs.Int("every", 0, "classification figures: override the evaluation interval")
-	seeds := fs.Int("seeds", 0, "classification figures: override the number of seeds")
-	orders := fs.String("orders", "", "classification figures: override the composition orders, e.g. forward,backward")
+	steps := fs.Int("steps", 0, "override the number of steps N of every run (0: the figure's)")
+	every := fs.Int("every", 0, "override the evaluation interval (0: the figure's)")
+	seeds := fs.Int("seeds", 0, "override the number of seeds (0: the figure's)")
+	orders := fs.String("orders", "", "override the composition orders, e.g. forward,backward (figures that compare orders)")
 	replicas := fs.Int("replicas", 0, "lockstep group size (0: from -device-memory if given, else automatic)")
 	memory := fs.Float64("device-memory", 0, "GiB of device memory to size lockstep groups for (0: automatic)")
 	devices := fs.Int("devices", 0, "devices to spread the runs over (0: every device of the backend, e.g. all GPUs; "+
@@ -258,13 +237,17 @@ func figureCmd(args []string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("name the figures to run (%s)", strings.Join(figures.IDs(), ", "))
 	}
+	over, err := overrides(set, *steps, *every, *seeds, *orders)
+	if err != nil {
+		return err
+	}
 	var figs []figures.Figure
 	for _, id := range ids {
 		f, err := figures.New(id, scale)
 		if err != nil {
 			return err
 		}
-		if err := override(f, set, *steps, *every, *seeds, *orders); err != nil {
+		if err := f.Override(over); err != nil {
 			return err
 		}
 		figs = append(figs, f)
@@ -287,8 +270,7 @@ func figureCmd(args []string) error {
 		if *store != "" {
 			env.Store = &runs.Store{Root: *store}
 		}
-		o, err := f.Run(ctx, env)
-		if err != nil {
+		if _, err := figures.ReproduceIn(ctx, f, scale, env, *out); err != nil {
 			return fmt.Errorf("%s: %w", f.ID(), err)
 		}
 		if shard != nil {
@@ -298,21 +280,7 @@ func figureCmd(args []string) error {
 				time.Since(start).Round(time.Millisecond), *store)
 			continue
 		}
-		png, svg, err := o.Figure.Save(*out, f.ID())
-		if err != nil {
-			return err
-		}
-		md := filepath.Join(*out, f.ID()+".md")
-		text := f.Settings() + "\n\n" + o.Summary
-		if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
-			return err
-		}
-		claims, err := figures.NewClaimsFile(f, scale, backend.Identity(choice.Backend), o).Write(*out)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%s: wrote %s, %s, %s, %s in %s\n%s\n", f.ID(), png, svg, md, claims,
-			time.Since(start).Round(time.Millisecond), o.Summary)
+		fmt.Printf("%s: done in %s\n", f.ID(), time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

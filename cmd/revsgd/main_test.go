@@ -20,7 +20,8 @@ func TestFigureOverridesAreChecked(t *testing.T) {
 		want string
 	}{
 		{[]string{"figure", "-steps", "-5", "-seeds", "1", "fashion-mlp"}, "-steps must be a positive"},
-		{[]string{"figure", "-steps", "-5", "quadratic"}, "classification figures only"},
+		{[]string{"figure", "-every", "5", "quadratic"}, "quadratic: the evaluation interval cannot be overridden"},
+		{[]string{"figure", "-orders", "forward", "stationary"}, "stationary: the composition orders cannot be overridden"},
 		{[]string{"figure", "-every", "0", "fashion-mlp"}, "-every must be a positive"},
 		{[]string{"figure", "-seeds", "-1", "fashion-mlp"}, "-seeds must be between 1 and 10000"},
 		{[]string{"figure", "-seeds", "1000000000", "fashion-mlp"}, "-seeds must be between 1 and 10000"},

@@ -88,7 +88,7 @@ func faults() []fault {
 		{area: "settings", what: "seeds 1, 2, 1", probe: badSpec(func(s *experiment.Spec) { s.Seeds = []uint64{1, 2, 1} }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "a batch larger than the data", probe: badSpec(func(s *experiment.Spec) { s.BatchSize = 100 }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "revsgd figure -steps -5 -seeds 1 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "-5", "-seeds", "1", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
-		{area: "settings", what: "revsgd figure -steps -5 quadratic", probe: cli("figure", "-runs", "", "-steps", "-5", "quadratic"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
+		{area: "settings", what: "revsgd figure -every 5 quadratic", probe: cli("figure", "-runs", "", "-every", "5", "quadratic"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -seeds 1000000000 fashion-mlp", probe: cli("figure", "-runs", "", "-seeds", "1000000000", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -steps 10 -every 20 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "10", "-every", "20", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 

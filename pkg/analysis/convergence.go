@@ -179,3 +179,32 @@ func LogLogSlope(xs, ys []float64) float64 {
 	}
 	return Slope(lx, ly)
 }
+
+// PointSpread is the root-mean-square distance of points to their mean (n in the denominator): how far apart the
+// seeds' final iterates lie.
+func PointSpread(points [][]float64) float64 {
+	mean := make([]float64, len(points[0]))
+	for _, p := range points {
+		for i, v := range p {
+			mean[i] += v / float64(len(points))
+		}
+	}
+	s := 0.0
+	for _, d := range DistancesTo(points, mean) {
+		s += d * d / float64(len(points))
+	}
+	return math.Sqrt(s)
+}
+
+// MeanDistance is the mean over pairs of ‖a_i − b_i‖: how far one method's final iterates lie from another's,
+// seed by seed.
+func MeanDistance(a, b [][]float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += Distance(a[i], b[i]) / float64(len(a))
+	}
+	return s
+}
+
+// Median is the median of xs (the middle order statistic, or the mean of the two middle ones).
+func Median(xs []float64) float64 { return Quantiles(xs, 1)[0] }

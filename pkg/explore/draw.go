@@ -18,21 +18,21 @@ func Figure(rs []*Run, c *Convergence, pr *Projection) (*plot.Figure, error) {
 	steps := plot.NewPanel("step sizes between evaluations, per run", "step", "‖θ_{k+1} − θ_k‖").LogY()
 	for _, r := range rs {
 		at, sizes := r.StepSizes()
-		if err := steps.Line(r.Order, floats(at), sizes, 0.8); err != nil {
+		if err := steps.Line(r.Order, asFloats(at), sizes, 0.8); err != nil {
 			return nil, err
 		}
 	}
 	dist := plot.NewPanel("distance to the backward limit θ* of the same seed", "step", "‖θ_k − θ*‖").LogY()
 	if c != nil {
 		for i := range c.Seeds {
-			if err := dist.Line("forward", floats(c.Steps), c.ForwardToLimit[i], 0.8); err != nil {
+			if err := dist.Line("forward", asFloats(c.Steps), c.ForwardToLimit[i], 0.8); err != nil {
 				return nil, err
 			}
 		}
 		for _, r := range rs {
 			for i, s := range c.Seeds {
 				if r.Seed == s && r.Order != "forward" {
-					if err := dist.Line(r.Order, floats(r.Steps), c.Limits[i].Distances, 0.8); err != nil {
+					if err := dist.Line(r.Order, asFloats(r.Steps), c.Limits[i].Distances, 0.8); err != nil {
 						return nil, err
 					}
 				}
@@ -77,7 +77,7 @@ func lastStep(pr *Projection) int {
 	return last
 }
 
-func floats(xs []int) []float64 {
+func asFloats(xs []int) []float64 {
 	out := make([]float64, len(xs))
 	for i, x := range xs {
 		out[i] = float64(x)

@@ -1,6 +1,8 @@
 package explore
 
 import (
+	"gonum.org/v1/gonum/floats"
+
 	"fmt"
 	"math"
 
@@ -75,12 +77,12 @@ func Project(rs []*Run) (*Projection, error) {
 				}
 			}
 			for _, u := range dirs[:c] {
-				s := dot(w, u)
+				s := floats.Dot(w, u)
 				for i := range w {
 					w[i] -= s * u[i]
 				}
 			}
-			n := math.Sqrt(dot(w, w))
+			n := math.Sqrt(floats.Dot(w, w))
 			if n == 0 {
 				break
 			}
@@ -121,12 +123,4 @@ func Project(rs []*Run) (*Projection, error) {
 		pr.Points = append(pr.Points, pts)
 	}
 	return pr, nil
-}
-
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
 }

@@ -149,38 +149,6 @@ func (c *compared) finals(name string) [][]float64 {
 	return out
 }
 
-// spread is the root-mean-square distance of points to their mean: the spread across seeds.
-func spread(points [][]float64) float64 {
-	mean := make([]float64, len(points[0]))
-	for _, p := range points {
-		for i, v := range p {
-			mean[i] += v / float64(len(points))
-		}
-	}
-	s := 0.0
-	for _, d := range analysis.DistancesTo(points, mean) {
-		s += d * d / float64(len(points))
-	}
-	return math.Sqrt(s)
-}
-
-// meanDistance is the mean over seeds of ‖a_s − b_s‖.
-func meanDistance(a, b [][]float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += math.Sqrt(sq(a[i], b[i])) / float64(len(a))
-	}
-	return s
-}
-
-func sq(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += (a[i] - b[i]) * (a[i] - b[i])
-	}
-	return s
-}
-
 // Run implements Figure.
 func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
 	var summary strings.Builder
@@ -203,13 +171,13 @@ func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 	summary.WriteString("\n**Linear regression** (θ_N across seeds; distances in parameter space):\n\n")
 	lClaims := lin.table(&summary, b.LinSteps, lin.finals)
-	back, tail := spread(lin.finals("backward")), spread(lin.finals("tail"))
+	back, tail := analysis.PointSpread(lin.finals("backward")), analysis.PointSpread(lin.finals("tail"))
 	claims = append(claims, prefixed("linear", "linear regression", lClaims)...)
 	claims = append(claims,
 		below("linear/tail/spread-vs-backward", "linear regression: spread across seeds of θ_N, tail average ÷ "+
 			"backward (averages concentrate on the stationary mean; backward limits are draws from the law)", tail/back, 1),
 		within("linear/backward/spread-vs-forward", "linear regression: spread across seeds of θ_N, backward ÷ "+
-			"forward (the same stationary law, Theorem 2.6)", back/spread(lin.finals("forward")), 0.75, 1.33))
+			"forward (the same stationary law, Theorem 2.6)", back/analysis.PointSpread(lin.finals("forward")), 0.75, 1.33))
 	lPanel, err := lin.changePanel("linear regression: change of the test loss between evaluations", b.LinSteps)
 	if err != nil {
 		return nil, err
@@ -242,7 +210,7 @@ func (c *compared) table(w *strings.Builder, steps int, finals func(string) [][]
 	fmt.Fprintf(w, "| method | test loss at N (mean ± std) |%s mean |ΔL| over the second half | spread of θ_N across seeds | "+
 		"mean ‖θ_N − backward θ_N‖ | update maps per evaluated step |\n|---|---|---|---|---|---|---|%s\n", accuracy,
 		map[bool]string{true: "---|"}[classifier])
-	late := lateWindow(steps, nil)
+	late := analysis.LateWindow(steps, nil)
 	back := finals("backward")
 	var claims []Claim
 	for _, m := range c.methods {
@@ -250,13 +218,13 @@ func (c *compared) table(w *strings.Builder, steps int, finals func(string) [][]
 		var last, acc, changes []float64
 		for _, cv := range curves {
 			last = append(last, cv.TestLoss[len(cv.TestLoss)-1])
-			changes = append(changes, meanChange(cv.Steps, cv.TestLoss, late))
+			changes = append(changes, analysis.MeanChange(analysis.Series{Steps: cv.Steps, Values: cv.TestLoss}, late))
 			if classifier {
 				acc = append(acc, cv.TestAccuracy[len(cv.TestAccuracy)-1])
 			}
 		}
 		f := finals(m.name)
-		sp, dist := spread(f), meanDistance(f, back)
+		sp, dist := analysis.PointSpread(f), analysis.MeanDistance(f, back)
 		accCell := ""
 		if classifier {
 			accCell = fmt.Sprintf(" %.4f ± %.4f |", analysis.Mean(acc), math.Sqrt(analysis.Variance(acc)))
@@ -304,7 +272,7 @@ func (c *compared) spreadPanel(title string) (*plot.Panel, error) {
 			for s, cv := range curves {
 				points[s] = cv.Iterates[k]
 			}
-			ys[k] = spread(points)
+			ys[k] = analysis.PointSpread(points)
 		}
 		if err := p.Line(m.name, stepsOf(curves[0]), ys, 1.2); err != nil {
 			return nil, err
@@ -432,7 +400,7 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 	claims := prefixed("mlp", "FashionMNIST MLP", cmp.table(summary, c.Steps, ends.finals))
 	fwd := cmp.curves["forward"]
 	for _, m := range cmp.methods[1:] {
-		r, per := changeRatio(cmp.curves[m.name], fwd, testLossMetric, lateWindow(c.Steps, nil))
+		r, per := analysis.ChangeRatio(testLossMetric.series(cmp.curves[m.name]), testLossMetric.series(fwd), analysis.LateWindow(c.Steps, nil))
 		claims = append(claims, reported("mlp/"+m.name+"/test-loss-change-ratio", "FashionMNIST MLP: mean change "+
 			"of the test loss over the second half, "+m.what+" ÷ forward", r).perSeed(per))
 	}

@@ -287,17 +287,17 @@ type classification struct {
 // claims measures the figure's claim: late in the run every other order's curves move less than forward's
 // (training loss, test loss, test accuracy); with resets, the test loss also settles within each window.
 func (c *Classification) claims(res *experiment.Result) []Claim {
-	claims := changeClaims(res, lateWindow(c.Steps, c.Marks), trainLossMetric, testLossMetric, testAccMetric)
+	claims := changeClaims(res, analysis.LateWindow(c.Steps, c.Marks), trainLossMetric, testLossMetric, testAccMetric)
 	if len(c.Marks) < 2 {
 		return claims
 	}
-	fr, fSeeds := windowDecline(res.Order("forward"), c.Steps, c.Marks)
+	fr, fSeeds := analysis.WindowDecline(testLossMetric.series(res.Order("forward")), c.Steps, c.Marks)
 	for _, o := range res.Spec.Orders {
 		name := o.Name()
 		if name == "forward" {
 			continue
 		}
-		r, seeds := windowDecline(res.Order(name), c.Steps, c.Marks)
+		r, seeds := analysis.WindowDecline(testLossMetric.series(res.Order(name)), c.Steps, c.Marks)
 		per := make([]float64, len(seeds))
 		for i := range seeds {
 			per[i] = seeds[i] / fSeeds[i]

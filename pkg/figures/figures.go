@@ -46,6 +46,8 @@ type Figure interface {
 	Settings() string
 	// Run runs the experiments in env and draws the figure.
 	Run(ctx context.Context, env Env) (*Outcome, error)
+	// Override changes the settings that Overrides names, or says which of them the figure has no setting for.
+	Override(Overrides) error
 }
 
 // Env is what a figure runs with.

@@ -212,7 +212,7 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	for i, v := range lambdas {
 		hl[i] = l.TrajH * math.Abs(v)
 	}
-	hlMedian, hlMax := median(hl), slices.Max(hl)
+	hlMedian, hlMax := analysis.Median(hl), slices.Max(hl)
 	xs := floats(steps)
 	trajErr := plot.NewPanel(fmt.Sprintf("along a trajectory, FashionMNIST, h = %g", l.TrajH), "step n", "‖approximation − θ_n^bwd‖").LogY()
 	fraction := plot.NewPanel("share of the forward/backward gap left", "step n", "error / raw gap").LogY()

@@ -67,21 +67,37 @@ func ShowSettings(f Figure) { show(f.Settings()) }
 
 // Reproduce runs figure f, labelled with scale, the way a notebook does: it chooses the backend (one line says
 // which), runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and an
-// interrupted one resumes), writes ResultsDir()/figures/ID.png and .svg and the numbers of its claim to ID.json,
-// and shows the figure and the summary of measured numbers inline (in GoNB) or on standard output. The settings
-// are f's fields: Defaults gives the scale's, which a notebook may edit first.
+// interrupted one resumes), and writes and shows what ReproduceIn does, into ResultsDir()/figures. The settings
+// are f's fields: New gives the scale's, which a notebook may edit first.
 func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 	choice, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
 	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
-	o, err := f.Run(context.Background(), env)
+	return ReproduceIn(context.Background(), f, scale, env, filepath.Join(ResultsDir(), "figures"))
+}
+
+// ReproduceIn runs figure f, labelled with scale, in env, and writes into dir ID.png and ID.svg (the figure),
+// ID.md (its settings and the summary of measured numbers) and ID.json (the numbers of its claims, ClaimsFile);
+// it shows the figure and the summary inline in GoNB, or prints the summary. It is the one way figures are
+// reproduced: Reproduce (notebooks) and `revsgd figure` call it. With env.Shard set it computes the shard's
+// runs into env.Store and writes nothing: drawing the figure needs every shard's runs, so one run without a
+// shard, on the same store, draws it.
+func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string) (*Outcome, error) {
+	o, err := f.Run(ctx, env)
+	if err != nil || env.Shard != nil {
+		return o, err
+	}
+	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(ResultsDir(), "figures")
-	pngPath, _, err := o.Figure.Save(dir, f.ID())
+	mdPath := filepath.Join(dir, f.ID()+".md")
+	if err := os.WriteFile(mdPath, []byte(f.Settings()+"\n\n"+o.Summary), 0o644); err != nil {
+		return nil, err
+	}
+	jsonPath, err := NewClaimsFile(f, scale, backend.Identity(env.Backend), o).Write(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +105,7 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 		return nil, err
 	}
 	show(o.Summary)
-	jsonPath, err := NewClaimsFile(f, scale, backend.Identity(choice.Backend), o).Write(dir)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Printf("figure written to %s (and .svg), its claim's numbers to %s\n", pngPath, jsonPath)
+	fmt.Printf("%s: wrote %s, %s, %s and %s\n", f.ID(), pngPath, svgPath, mdPath, jsonPath)
 	return o, nil
 }
 

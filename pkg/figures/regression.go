@@ -125,7 +125,7 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 		fmt.Fprintf(&summary, "| %s | %.4f ± %.4f | %.4f ± %.4f | %.4f |\n", name, trMean[last], trStd[last],
 			teMean[last], teStd[last], secondHalfMean(changes))
 	}
-	claims := changeClaims(res, lateWindow(res.Spec.Steps, nil), trainLossMetric, testLossMetric)
+	claims := changeClaims(res, analysis.LateWindow(res.Spec.Steps, nil), trainLossMetric, testLossMetric)
 	change.Note(fmt.Sprintf("late mean change, backward ÷ forward: %.3g", claims[1].Value))
 	summary.WriteString("\n" + ClaimsTable(claims))
 	return &Outcome{Figure: plot.NewFigure(2, train, test, band, change), Summary: summary.String(), Claims: claims}, nil

@@ -227,12 +227,12 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 	}
 
 	fmt.Fprintf(&summary, "\nBackward limits: median estimated ‖θ* − θ_N‖ %.2g (quadratic), %.2g (linear regression).\n",
-		median(qTails), median(lTails))
+		analysis.Median(qTails), analysis.Median(lTails))
 	claims = append(claims,
 		below("quadratic/limit-tail", "quadratic: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its limit "+
-			"(converged: far below the law's standard deviation)", median(qTails), 1e-6),
+			"(converged: far below the law's standard deviation)", analysis.Median(qTails), 1e-6),
 		below("linear/limit-tail", "linear regression: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its "+
-			"limit", median(lTails), 1e-6))
+			"limit", analysis.Median(lTails), 1e-6))
 	summary.WriteString("\n" + ClaimsTable(claims))
 	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String(), Claims: claims}, nil
 }
@@ -243,9 +243,4 @@ func column(points [][]float64, i int) []float64 {
 		out[k] = p[i]
 	}
 	return out
-}
-
-func median(xs []float64) float64 {
-	q := analysis.Quantiles(xs, 1)
-	return q[0]
 }

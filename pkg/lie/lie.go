@@ -21,6 +21,8 @@
 package lie
 
 import (
+	"gonum.org/v1/gonum/floats"
+
 	"fmt"
 
 	"github.com/revsgd/revsgd/pkg/data"
@@ -114,7 +116,7 @@ func (x *Expansion) Correction(n int) ([]float64, error) {
 	p := len(x.Theta0)
 	total := make([]float64, p)
 	for _, g := range grads {
-		axpy(total, 1, g)
+		floats.AddScaled(total, 1, g)
 	}
 	// D_k = S_k − P_k = (total − P_k − g_k) − P_k.
 	ds := make([][]float64, n)
@@ -125,7 +127,7 @@ func (x *Expansion) Correction(n int) ([]float64, error) {
 			d[i] = total[i] - 2*prefix[i] - g[i]
 		}
 		ds[k] = d
-		axpy(prefix, 1, g)
+		floats.AddScaled(prefix, 1, g)
 	}
 	hd, err := x.atTheta0(steps(n), ds)
 	if err != nil {
@@ -133,7 +135,7 @@ func (x *Expansion) Correction(n int) ([]float64, error) {
 	}
 	c := make([]float64, p)
 	for _, v := range hd {
-		axpy(c, x.H*x.H, v)
+		floats.AddScaled(c, x.H*x.H, v)
 	}
 	return c, nil
 }
@@ -163,7 +165,7 @@ func (x *Expansion) CorrectionDirect(n int) ([]float64, error) {
 		return nil, err
 	}
 	for i, v := range hv {
-		axpy(c, signs[i]*x.H*x.H, v)
+		floats.AddScaled(c, signs[i]*x.H*x.H, v)
 	}
 	return c, nil
 }
@@ -175,7 +177,7 @@ func (x *Expansion) SecondOrder(n int, forward []float64) ([]float64, error) {
 		return nil, err
 	}
 	out := append([]float64(nil), forward...)
-	axpy(out, 1, c)
+	floats.AddScaled(out, 1, c)
 	return out, nil
 }
 
@@ -187,23 +189,16 @@ func (x *Expansion) Linearised(n int) ([]float64, error) {
 		return nil, err
 	}
 	u := make([]float64, len(x.Theta0))
-	axpy(u, -x.H, grads[n-1])
+	floats.AddScaled(u, -x.H, grads[n-1])
 	for k := n - 1; k >= 1; k-- {
 		hu, err := x.atTheta0([]int{k}, [][]float64{u})
 		if err != nil {
 			return nil, err
 		}
-		axpy(u, -x.H, grads[k-1])
-		axpy(u, -x.H, hu[0])
+		floats.AddScaled(u, -x.H, grads[k-1])
+		floats.AddScaled(u, -x.H, hu[0])
 	}
 	out := append([]float64(nil), x.Theta0...)
-	axpy(out, 1, u)
+	floats.AddScaled(out, 1, u)
 	return out, nil
-}
-
-// axpy sets y ← y + a·x.
-func axpy(y []float64, a float64, x []float64) {
-	for i := range y {
-		y[i] += a * x[i]
-	}
 }

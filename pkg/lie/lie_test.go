@@ -1,6 +1,8 @@
 package lie
 
 import (
+	"gonum.org/v1/gonum/floats"
+
 	"context"
 	"math"
 	"testing"
@@ -64,7 +66,7 @@ func TestCorrectionEqualsDirectDoubleSum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm := math.Sqrt(dot(slow, slow))
+	norm := math.Sqrt(floats.Dot(slow, slow))
 	if norm == 0 || analysis.Distance(fast, slow) > 1e-12*norm {
 		t.Errorf("prefix sums differ from the double sum by %.3g (norm %.3g)", analysis.Distance(fast, slow), norm)
 	}
@@ -169,7 +171,7 @@ func TestSharpness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q := dot(v, hv[0]); math.Abs(q) > math.Abs(l)*(1+1e-9) {
+			if q := floats.Dot(v, hv[0]); math.Abs(q) > math.Abs(l)*(1+1e-9) {
 				t.Errorf("batch %d: a random direction has Rayleigh quotient %.6g beyond λ = %.6g", k+1, q, l)
 			}
 		}

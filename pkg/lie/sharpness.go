@@ -1,7 +1,7 @@
 package lie
 
 import (
-	"math"
+	"gonum.org/v1/gonum/floats"
 
 	"github.com/revsgd/revsgd/pkg/rng"
 )
@@ -31,8 +31,8 @@ func (x *Expansion) Sharpness(n, iters int) ([]float64, error) {
 			return nil, err
 		}
 		for k, hv := range hvs {
-			lambdas[k] = dot(vs[k], hv) // the Rayleigh quotient of the unit vector vs[k]
-			if norm(hv) > 0 {
+			lambdas[k] = floats.Dot(vs[k], hv) // the Rayleigh quotient of the unit vector vs[k]
+			if floats.Norm(hv, 2) > 0 {
 				vs[k] = normalised(hv)
 			}
 		}
@@ -40,19 +40,8 @@ func (x *Expansion) Sharpness(n, iters int) ([]float64, error) {
 	return lambdas, nil
 }
 
-// dot is the inner product of a and b.
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
-func norm(v []float64) float64 { return math.Sqrt(dot(v, v)) }
-
 func normalised(v []float64) []float64 {
-	n := norm(v)
+	n := floats.Norm(v, 2)
 	out := make([]float64, len(v))
 	for i := range v {
 		out[i] = v[i] / n

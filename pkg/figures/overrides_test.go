@@ -1,0 +1,48 @@
+package figures
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/revsgd/revsgd/pkg/order"
+)
+
+// Every figure takes the overrides that have a meaning for it, and they change what it runs (its settings say
+// so); the others are refused with an error that names the figure and the setting.
+func TestOverridesApplyToEveryFigure(t *testing.T) {
+	evaluatesEveryStep := map[string]bool{"quadratic": true, "stationary": true}
+	comparesOrders := map[string]bool{"fashion-mlp": true, "cifar10-resnet18": true, "cifar10-vgg": true,
+		"cifar100-resnet": true, "intermittent": true, "late-switch": true, "adamw": true}
+	for _, id := range IDs() {
+		t.Run(id, func(t *testing.T) {
+			f, err := New(id, Quick)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := f.Settings()
+			if err := f.Override(Overrides{Steps: 37, Seeds: 3}); err != nil {
+				t.Fatalf("steps and seeds: %v", err)
+			}
+			if f.Settings() == before || !strings.Contains(f.Settings(), "37") {
+				t.Errorf("steps 37 and seeds 3 left the settings as they were, or do not show the steps:\n%s", f.Settings())
+			}
+			err = f.Override(Overrides{Every: 5})
+			switch {
+			case evaluatesEveryStep[id] && (err == nil || !strings.Contains(err.Error(), id+": the evaluation interval cannot be overridden")):
+				t.Errorf("every 5: %v, want an error naming %s and the interval", err, id)
+			case !evaluatesEveryStep[id] && err != nil:
+				t.Errorf("every 5: %v", err)
+			}
+			err = f.Override(Overrides{Orders: []order.Order{order.Forward{}, order.Backward{}}})
+			switch {
+			case comparesOrders[id] && err != nil:
+				t.Errorf("orders: %v", err)
+			case !comparesOrders[id] && (err == nil || !strings.Contains(err.Error(), id+": the composition orders cannot be overridden")):
+				t.Errorf("orders: %v, want an error naming %s and the orders", err, id)
+			}
+			if err := f.Override(Overrides{Steps: -1}); err == nil {
+				t.Error("steps −1 accepted")
+			}
+		})
+	}
+}
