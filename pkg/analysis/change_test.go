@@ -38,7 +38,7 @@ func TestLateWindowIsTheSecondHalfOrAfterTheLastMark(t *testing.T) {
 // The ratio is of the means over seeds, not the mean of the per-seed ratios.
 func TestChangeRatioPairsSeeds(t *testing.T) {
 	steps := []int{0, 1, 2}
-	a := []Series{{steps, []float64{0, 1, 1}}, {steps, []float64{0, 3, 3}}}  // mean changes 0.5, 1.5
+	a := []Series{{steps, []float64{0, 1, 1}}, {steps, []float64{0, 3, 3}}}   // mean changes 0.5, 1.5
 	ref := []Series{{steps, []float64{0, 1, 2}}, {steps, []float64{0, 0, 4}}} // 1, 2
 	r, per := ChangeRatio(a, ref, Window{0, 2})
 	if math.Abs(r-2.0/3) > 1e-15 || len(per) != 2 || per[0] != 0.5 || per[1] != 0.75 {
