@@ -61,8 +61,6 @@ type Spec struct {
 	// SaveEvery is the most time between two commits to the store, i.e. what a killed process can lose; zero
 	// means two seconds. Each commit rewrites small files, so very short intervals slow fast runs down.
 	SaveEvery time.Duration
-	// Scale labels the runs with the figure scale they belong to (part of a stored run's identity).
-	Scale string
 	// Progress receives a snapshot about once a second and a final one (see PrintProgress); nil is silent.
 	Progress func(Progress)
 	// OnReport is called each time an order's iterate at a step is reached; with a store, once it is stored

@@ -60,7 +60,6 @@ func (s *Spec) runConfig(b compute.Backend, width int, o order.Order, seed uint6
 		DType:      strings.ToLower(s.dtype().String()),
 		Backend:    backend.Identity(b),
 		GroupWidth: width,
-		Scale:      s.Scale,
 		Metrics:    s.metricNames(),
 		EvalLimit:  s.EvalLimit,
 		Iterates:   s.KeepIterates,

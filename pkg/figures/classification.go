@@ -250,7 +250,7 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
-	res, diverged, err := runLosses(ctx, env, spec, c.Scale)
+	res, diverged, err := runLosses(ctx, env, spec)
 	if err != nil {
 		return nil, "", err
 	}

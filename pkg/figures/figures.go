@@ -71,20 +71,20 @@ type Env struct {
 	Shard *experiment.Shard
 }
 
-// spec completes an experiment spec with the environment and the scale label.
-func (env Env) spec(s *experiment.Spec, scale Scale) *experiment.Spec {
-	s.Store, s.Progress, s.Scale = env.Store, env.Progress, string(scale)
+// spec completes an experiment spec with the environment.
+func (env Env) spec(s *experiment.Spec) *experiment.Spec {
+	s.Store, s.Progress = env.Store, env.Progress
 	s.Replicas, s.DeviceMemory, s.Shard = env.Replicas, env.DeviceMemory, env.Shard
 	return s
 }
 
 // run runs one experiment of a figure in env: on env's devices, as env's shard.
-func (env Env) run(ctx context.Context, s *experiment.Spec, scale Scale) (*experiment.Result, error) {
+func (env Env) run(ctx context.Context, s *experiment.Spec) (*experiment.Result, error) {
 	devices := env.Devices
 	if devices == nil {
 		devices = experiment.Devices(env.Backend)
 	}
-	return experiment.RunOn(ctx, devices, env.spec(s, scale))
+	return experiment.RunOn(ctx, devices, env.spec(s))
 }
 
 // Outcome is what a figure run produced.
@@ -139,8 +139,8 @@ func New(id string, scale Scale) (Figure, error) {
 // its curve is NaN from the divergence on, which the plots mark with crosses, and the note (Markdown) says which
 // chains diverged where. Figures whose analysis needs every iterate (limits, distributions) call experiment.Run
 // and stop with the divergence error instead.
-func runLosses(ctx context.Context, env Env, spec *experiment.Spec, scale Scale) (*experiment.Result, string, error) {
-	res, err := env.run(ctx, spec, scale)
+func runLosses(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, string, error) {
+	res, err := env.run(ctx, spec)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)

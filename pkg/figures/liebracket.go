@@ -83,7 +83,7 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Schedule: sched,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
-	res, err := env.run(ctx, spec, l.Scale)
+	res, err := env.run(ctx, spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -71,7 +71,7 @@ func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true,
 	}
-	res, note, err := runLosses(ctx, env, spec, r.Scale)
+	res, note, err := runLosses(ctx, env, spec)
 	if err != nil {
 		return nil, err
 	}

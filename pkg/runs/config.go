@@ -58,8 +58,6 @@ type Config struct {
 	// GroupWidth, on backends whose numbers depend on the shapes of a graph (XLA), is the fixed width of the
 	// lockstep groups the run was computed in (replay.Engine.SetWidth); 0 elsewhere.
 	GroupWidth int `json:"group_width,omitempty"`
-	// Scale is the figure scale the run belongs to, if any.
-	Scale string `json:"scale,omitempty"`
 	// Metrics lists the metrics evaluated at each evaluated step, the columns of metrics.csv after "step".
 	Metrics []string `json:"metrics"`
 	// EvalLimit, when positive, is the number of examples of each data set the metrics are evaluated on.
