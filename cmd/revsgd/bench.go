@@ -12,12 +12,12 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -104,9 +104,9 @@ func benchCmd(args []string) error {
 		}
 		switch w {
 		case "forward":
-			spec.Orders, spec.Schedule = []order.Order{order.Forward{}}, schedule.List{*steps}
+			spec.Orders, spec.Evaluated = []order.Order{order.Forward{}}, evaluation.List{*steps}
 		case "backward":
-			spec.Orders, spec.Schedule = []order.Order{order.Backward{}}, schedule.Every(*every)
+			spec.Orders, spec.Evaluated = []order.Order{order.Backward{}}, evaluation.Every(*every)
 		default:
 			return fmt.Errorf("unknown workload %q: use forward or backward", w)
 		}

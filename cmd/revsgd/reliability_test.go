@@ -17,11 +17,11 @@ import (
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -347,7 +347,7 @@ func cli(args ...string) func(*testing.T, string) string {
 
 func diverge(t *testing.T, tmp string) string {
 	s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 5}, Orders: []order.Order{order.Forward{}},
-		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Schedule: schedule.Every(2), DType: dtypes.Float64, Metrics: true,
+		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Evaluated: evaluation.Every(2), DType: dtypes.Float64, Metrics: true,
 		Store: &runs.Store{Root: tmp}}
 	_, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 	var div *experiment.DivergenceError
@@ -370,7 +370,7 @@ func company(t *testing.T, tmp string) string {
 	p := linear(t)
 	curve := func(seeds []uint64) []float64 {
 		s := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-			Seeds: seeds, Steps: 20, BatchSize: 4, Schedule: schedule.Every(5), DType: dtypes.Float32, Metrics: true}
+			Seeds: seeds, Steps: 20, BatchSize: 4, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true}
 		res, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 		if err != nil {
 			t.Fatal(err)

@@ -8,10 +8,10 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -31,7 +31,7 @@ func BenchmarkIntermittentCurve(b *testing.B) {
 			for range b.N {
 				res, err := Run(context.Background(), backendtest.Default(b), &Spec{
 					Problem: p, Rule: update.SGD{LearningRate: 0.025}, Seeds: []uint64{1}, Steps: c.n, BatchSize: 8,
-					Orders: []order.Order{order.Intermittent{Resets: order.EveryW(c.w)}}, Schedule: schedule.Every(1),
+					Orders: []order.Order{order.Intermittent{Resets: order.EveryW(c.w)}}, Evaluated: evaluation.Every(1),
 					DType: dtypes.Float32,
 				})
 				if err != nil {

@@ -9,10 +9,10 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem/problemtest"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -37,7 +37,7 @@ func testCompany(t *testing.T, widths []int) {
 	p.Model = models.MLP{Widths: widths, Activation: models.ReLUActivation}
 	curve := func(seeds []uint64) *Curve {
 		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Schedule: schedule.Every(3),
+			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
 			DType: dtypes.Float32, Metrics: true, KeepIterates: true}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {

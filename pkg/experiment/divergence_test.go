@@ -13,11 +13,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -44,7 +44,7 @@ func TestDivergenceIsReportedAndWhatCameBeforeIsKept(t *testing.T) {
 	}{{"linear regression", lin, 5, true, 2000}, {"quadratic", quad, 2.5, false, 2000}} {
 		root := t.TempDir()
 		spec := &Spec{Problem: c.p, Rule: update.SGD{LearningRate: c.h}, Orders: []order.Order{order.Forward{}},
-			Seeds: []uint64{1}, Steps: c.steps, BatchSize: 1, Sampling: data.Shuffled, Schedule: schedule.Every(2),
+			Seeds: []uint64{1}, Steps: c.steps, BatchSize: 1, Sampling: data.Shuffled, Evaluated: evaluation.Every(2),
 			DType: dtypes.Float64, Metrics: c.metrics, KeepIterates: !c.metrics, Store: &runs.Store{Root: root}}
 		_, err := Run(context.Background(), backendtest.Default(t), spec)
 		var div *DivergenceError
@@ -93,7 +93,7 @@ func TestDivergenceStopsOnlyItsChain(t *testing.T) {
 	d := &data.Dataset{Name: "outliers", Inputs: tensors.FromFlatDataAndDimensions(x, m, 1), Targets: tensors.FromFlatDataAndDimensions(y, m, 1)}
 	p := &problem.Problem{Name: "outliers", Model: models.MLP{Widths: []int{1, 1}}, Loss: problem.HalfSquaredError{}, Train: d}
 	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 1}, Orders: []order.Order{order.Forward{}, order.Backward{},
-		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Schedule: schedule.Every(5), DType: dtypes.Float32, Metrics: true,
+		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true,
 		Store: &runs.Store{Root: t.TempDir()}}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if res == nil {

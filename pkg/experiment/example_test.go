@@ -9,10 +9,10 @@ import (
 	_ "github.com/gomlx/compute/gobackend"
 	revsgdbackend "github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -34,8 +34,8 @@ func ExampleRun() {
 		Seeds:     []uint64{1},
 		Steps:     150,
 		BatchSize: 1, Sampling: data.WithReplacement,
-		Schedule: schedule.List{149, 150},
-		DType:    dtypes.Float64, KeepIterates: true,
+		Evaluated: evaluation.List{149, 150},
+		DType:     dtypes.Float64, KeepIterates: true,
 	})
 	if err != nil {
 		panic(err)
@@ -67,7 +67,7 @@ func ExampleRun_averaged() {
 		res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
 			Problem: quad, Rule: rule, Orders: []order.Order{order.Forward{}},
 			Seeds: experiment.SeedRange(400), Steps: 1000, BatchSize: 1, Sampling: data.WithReplacement,
-			Schedule: schedule.List{1000}, DType: dtypes.Float64, KeepIterates: true,
+			Evaluated: evaluation.List{1000}, DType: dtypes.Float64, KeepIterates: true,
 		})
 		if err != nil {
 			panic(err)

@@ -5,11 +5,11 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -27,7 +27,7 @@ func KillTestSpec(store *runs.Store) (*Spec, error) {
 	return &Spec{
 		Problem: p, Rule: update.DefaultAdamW(0.01),
 		Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(16)}, order.Switch{At: 60}},
-		Seeds:  []uint64{1, 2}, Steps: 160, BatchSize: 2, Schedule: schedule.Every(1), DType: dtypes.Float32,
+		Seeds:  []uint64{1, 2}, Steps: 160, BatchSize: 2, Evaluated: evaluation.Every(1), DType: dtypes.Float32,
 		KeepIterates: true, Metrics: true, Replicas: 4, Store: store, SaveEvery: 10 * time.Millisecond,
 	}, nil
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -95,7 +95,7 @@ func TestAdamWBackwardEqualsAdamWByHand(t *testing.T) {
 	const steps, seed = 9, 4
 	rule := update.AdamW{LearningRate: 0.01, Beta1: 0.8, Beta2: 0.95, Epsilon: 1e-6, WeightDecay: 0.05}
 	spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}}, Seeds: []uint64{seed},
-		Steps: steps, BatchSize: 3, DType: dtypes.Float64, KeepIterates: true, Schedule: schedule.List{steps}}
+		Steps: steps, BatchSize: 3, DType: dtypes.Float64, KeepIterates: true, Evaluated: evaluation.List{steps}}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestMetricsOnlyAtEvaluatedSteps(t *testing.T) {
 	res, err := Run(context.Background(), backendtest.Default(t), &Spec{
 		Problem: p, Rule: rule, Orders: []order.Order{order.Intermittent{Resets: order.EveryW(5)}},
 		Seeds: []uint64{seed}, Steps: 9, BatchSize: 2, DType: dtypes.Float64, KeepIterates: true, Metrics: true,
-		Schedule: schedule.List{3, 7, 9},
+		Evaluated: evaluation.List{3, 7, 9},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -99,7 +99,7 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 	spec := &Spec{
 		Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}, order.Forward{}}, Seeds: []uint64{seed, 8},
 		Steps: steps, BatchSize: 4, DType: dtypes.Float64, KeepIterates: true, Replicas: 5,
-		Schedule: schedule.List{3, 7, 12},
+		Evaluated: evaluation.List{3, 7, 12},
 	}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
@@ -152,7 +152,7 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 	run := func() *Result {
 		spec := &Spec{
 			Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Schedule: schedule.Every(5), KeepIterates: true, Metrics: true,
+			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Evaluated: evaluation.Every(5), KeepIterates: true, Metrics: true,
 		}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -30,7 +30,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 		store := &runs.Store{Root: t.TempDir()}
 		spec := &Spec{Problem: regressionProblem(t), Rule: c.rule,
 			Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(4)}, order.Switch{At: 6}},
-			Seeds:  []uint64{1, 2}, Steps: 12, BatchSize: 4, Sampling: data.Shuffled, Schedule: schedule.Every(3),
+			Seeds:  []uint64{1, 2}, Steps: 12, BatchSize: 4, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
 			DType: c.dtype, KeepIterates: true, Store: store}
 		res, err := Run(context.Background(), b, spec)
 		if err != nil {
@@ -54,7 +54,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	// (data read from files) is refused with the reason.
 	p := regressionProblem(t)
 	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Backward{}},
-		Seeds: []uint64{1}, Steps: 6, BatchSize: 4, Schedule: schedule.Every(3), DType: dtypes.Float64,
+		Seeds: []uint64{1}, Steps: 6, BatchSize: 4, Evaluated: evaluation.Every(3), DType: dtypes.Float64,
 		KeepIterates: true, Store: &runs.Store{Root: t.TempDir()}}
 	res, err := Run(context.Background(), b, spec)
 	if err != nil {

@@ -187,7 +187,7 @@ func hasDifferentBits(a, b []float64) bool {
 	return false
 }
 
-// A stored run is reused only by an identical experiment: a different learning rate, schedule or seed computes
+// A stored run is reused only by an identical experiment: a different learning rate, evaluation plan or seed computes
 // afresh, and the stored run is left as it was.
 func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 	store := &runs.Store{Root: t.TempDir()}

@@ -1,6 +1,6 @@
 // Package experiment runs composition orders side by side: for each seed it draws θ_0 and the batch history,
 // asks each order for its plan of replays, runs all replays as replicas in lockstep on a replay.Engine, and
-// returns one curve per order and seed, evaluated on a schedule.
+// returns one curve per order and seed, evaluated at the steps of its evaluation plan.
 package experiment
 
 import (
@@ -9,11 +9,11 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/rng"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -34,8 +34,9 @@ type Spec struct {
 	BatchSize int
 	// Sampling is how batches are drawn; empty means data.Shuffled.
 	Sampling data.Sampling
-	// Schedule picks the evaluated steps; nil means every step.
-	Schedule schedule.Schedule
+	// Evaluated is the evaluation plan: the steps at which each run's metrics are computed (evaluation.Every(10),
+	// a list, log-spaced steps); nil means every step.
+	Evaluated evaluation.Plan
 	// DType is dtypes.Float32 (the default when zero) or dtypes.Float64.
 	DType dtypes.DType
 
@@ -165,11 +166,11 @@ func (s *Spec) Validate() error {
 
 // evaluated returns the evaluated steps.
 func (s *Spec) evaluated() ([]int, error) {
-	sched := s.Schedule
-	if sched == nil {
-		sched = schedule.Every(1)
+	plan := s.Evaluated
+	if plan == nil {
+		plan = evaluation.Every(1)
 	}
-	return sched.Steps(s.Steps)
+	return plan.Steps(s.Steps)
 }
 
 // SeedRange returns the run seeds 1, …, n: the seeds of a figure or benchmark with n seeds.

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -29,9 +29,9 @@ func TestBadSpecsGiveClearErrors(t *testing.T) {
 		{"zero steps", func(s *Spec) { s.Steps = 0 }, "number of steps must be positive"},
 		{"negative steps", func(s *Spec) { s.Steps = -3 }, "number of steps must be positive"},
 		{"batch larger than data", func(s *Spec) { s.BatchSize = 33 }, "batch size 33 is larger than the data set (32 examples)"},
-		{"schedule after the last step", func(s *Spec) { s.Schedule = schedule.List{5, 11} }, "step 11 is outside [1, 10]"},
-		{"schedule at step zero", func(s *Spec) { s.Schedule = schedule.List{0, 5} }, "step 0 is outside [1, 10]"},
-		{"zero interval", func(s *Spec) { s.Schedule = schedule.Every(0) }, "interval must be positive"},
+		{"schedule after the last step", func(s *Spec) { s.Evaluated = evaluation.List{5, 11} }, "step 11 is outside [1, 10]"},
+		{"schedule at step zero", func(s *Spec) { s.Evaluated = evaluation.List{0, 5} }, "step 0 is outside [1, 10]"},
+		{"zero interval", func(s *Spec) { s.Evaluated = evaluation.Every(0) }, "interval must be positive"},
 		{"no seeds", func(s *Spec) { s.Seeds = nil }, "no seeds"},
 		{"no orders", func(s *Spec) { s.Orders = nil }, "no composition orders"},
 		{"order twice", func(s *Spec) { s.Orders = []order.Order{order.Forward{}, order.Forward{}} }, "listed twice"},

@@ -10,8 +10,8 @@ import (
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/order"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -32,7 +32,7 @@ func TestLateIterateVarianceMatchesStationaryLaw(t *testing.T) {
 	spec := &Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
-		Schedule: schedule.List{steps}, KeepIterates: true,
+		Evaluated: evaluation.List{steps}, KeepIterates: true,
 	}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {

@@ -10,11 +10,11 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/runs"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -30,7 +30,7 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 	root := t.TempDir()
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: experiment.SeedRange(seeds), Steps: 80, BatchSize: 1, Sampling: data.WithReplacement,
-		Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
+		Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
 	if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 	for _, h := range []float64{0.3, 0.1} {
 		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: experiment.SeedRange(2), Steps: 10, BatchSize: 1, Sampling: data.WithReplacement,
-			Schedule: schedule.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
+			Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
 		if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
 			t.Fatal(err)
 		}

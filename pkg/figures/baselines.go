@@ -10,11 +10,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -109,12 +109,12 @@ type compared struct {
 	cost    map[string]float64
 }
 
-// compare runs every method on base's problem, seeds and schedule: forward and backward in one experiment (as
+// compare runs every method on base's problem, seeds and evaluation plan: forward and backward in one experiment (as
 // the other figures run them), each baseline as forward SGD under its own rule.
 func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec, h float64) (*compared, error) {
 	ms := b.methods(h, base.Steps)
 	out := &compared{methods: ms, curves: map[string][]*experiment.Curve{}, cost: map[string]float64{}}
-	evaluated, err := base.Schedule.Steps(base.Steps)
+	evaluated, err := base.Evaluated.Steps(base.Steps)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	lin, err := b.compare(ctx, env, &experiment.Spec{Problem: lp, Seeds: experiment.SeedRange(b.LinSeeds),
-		Steps: b.LinSteps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: schedule.Every(b.LinEvery),
+		Steps: b.LinSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.LinEvery),
 		DType: dtypes.Float64, KeepIterates: true, Metrics: true}, b.LinH)
 	if err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func (b *Baselines) quadratic(ctx context.Context, env Env, summary *strings.Bui
 		return nil, nil, err
 	}
 	quad, err := b.compare(ctx, env, &experiment.Spec{Problem: p, Seeds: experiment.SeedRange(b.QuadSeeds),
-		Steps: b.QuadSteps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: schedule.Every(b.QuadEvery),
+		Steps: b.QuadSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.QuadEvery),
 		DType: dtypes.Float64, KeepIterates: true}, b.QuadH)
 	if err != nil {
 		return nil, nil, err
@@ -378,7 +378,7 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	// The curves: fashion-mlp's experiment (the same spec, so its runs are shared through the store).
 	base := &experiment.Spec{Problem: p, Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch,
-		Sampling: data.Shuffled, Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true,
+		Sampling: data.Shuffled, Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true,
 		EvalLimit: c.EvalLimit}
 	cmp, err := b.compare(ctx, env, base, c.H)
 	if err != nil {
@@ -386,7 +386,7 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 	}
 	// θ_N alone (keeping every evaluated iterate of a 269 322-parameter network would hold hundreds of MB).
 	last := *base
-	last.Schedule, last.Metrics, last.KeepIterates = schedule.List{c.Steps}, false, true
+	last.Evaluated, last.Metrics, last.KeepIterates = evaluation.List{c.Steps}, false, true
 	ends, err := b.compare(ctx, env, &last, c.H)
 	if err != nil {
 		return nil, nil, err

@@ -10,12 +10,12 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -248,7 +248,7 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	spec := &experiment.Spec{
 		Problem: p, Rule: c.rule(), Orders: c.orders(),
 		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
-		Schedule: schedule.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
+		Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
 	res, diverged, err := runLosses(ctx, env, spec)
 	if err != nil {

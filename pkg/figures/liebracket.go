@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/lie"
 	"github.com/revsgd/revsgd/pkg/models"
@@ -18,7 +19,6 @@ import (
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -78,9 +78,9 @@ type approximations struct {
 }
 
 // measure runs forward and backward on p and computes both approximations at the evaluated steps.
-func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, sched schedule.Schedule, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
+func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, plan evaluation.Plan, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Schedule: sched,
+		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
 	res, err := env.run(ctx, spec)
@@ -136,7 +136,7 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	var sweepX *lie.Expansion // of the first seed; its batch Hessians at θ_0 do not depend on h
 	for i, h := range l.Hs {
 		for _, seed := range experiment.SeedRange(l.Seeds) {
-			_, a, x, err := l.measure(ctx, env, sweep, h, l.SweepSteps, schedule.List{l.SweepSteps}, seed)
+			_, a, x, err := l.measure(ctx, env, sweep, h, l.SweepSteps, evaluation.List{l.SweepSteps}, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -199,7 +199,7 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	fashion := &problem.Problem{Name: "fashion-mnist", Model: l.TrajModel, Loss: problem.CrossEntropy{}, Train: train}
-	steps, a, x, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, schedule.Every(l.TrajEvery), 1)
+	steps, a, x, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, evaluation.Every(l.TrajEvery), 1)
 	if err != nil {
 		return nil, err
 	}

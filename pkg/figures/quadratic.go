@@ -10,11 +10,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -79,36 +79,36 @@ func meanTarget(res *experiment.Result) ([]float64, error) {
 	return mean, nil
 }
 
-func (q *Quadratic) spec(dim, seeds int, sched schedule.Schedule) (*experiment.Spec, error) {
+func (q *Quadratic) spec(dim, seeds int, plan evaluation.Plan) (*experiment.Spec, error) {
 	p, err := problem.Quadratic{Dim: dim, Sigma: q.Sigma, Start: q.Start, Examples: q.Examples, Seed: q.DataSeed}.New()
 	if err != nil {
 		return nil, err
 	}
 	return &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: q.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: experiment.SeedRange(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Schedule: sched,
+		Seeds: experiment.SeedRange(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true,
 	}, nil
 }
 
 // Run implements Figure.
 func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
-	run := func(dim, seeds int, sched schedule.Schedule) (*experiment.Result, error) {
-		spec, err := q.spec(dim, seeds, sched)
+	run := func(dim, seeds int, plan evaluation.Plan) (*experiment.Result, error) {
+		spec, err := q.spec(dim, seeds, plan)
 		if err != nil {
 			return nil, err
 		}
 		return env.run(ctx, spec)
 	}
-	curves1, err := run(1, q.CurveSeeds, schedule.Every(1))
+	curves1, err := run(1, q.CurveSeeds, evaluation.Every(1))
 	if err != nil {
 		return nil, err
 	}
-	curvesD, err := run(q.Dim, q.CurveSeeds, schedule.Every(1))
+	curvesD, err := run(q.Dim, q.CurveSeeds, evaluation.Every(1))
 	if err != nil {
 		return nil, err
 	}
-	limits, err := run(1, q.HistogramSeeds, schedule.List{q.Steps})
+	limits, err := run(1, q.HistogramSeeds, evaluation.List{q.Steps})
 	if err != nil {
 		return nil, err
 	}

@@ -9,12 +9,12 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -69,7 +69,7 @@ func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 	spec := &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: r.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
-		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true,
+		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true,
 	}
 	res, note, err := runLosses(ctx, env, spec)
 	if err != nil {

@@ -9,11 +9,11 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -80,7 +80,7 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 	spec := &experiment.Spec{
 		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
-		Schedule: schedule.List(steps), DType: dtypes.Float64, KeepIterates: true,
+		Evaluated: evaluation.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
 	res, err := env.run(ctx, spec)
 	if err != nil {

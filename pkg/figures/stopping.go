@@ -10,11 +10,11 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/problem"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -117,7 +117,7 @@ func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
 	r := s.Regression
 	reg, err := s.runStopping(ctx, env, rp, experiment.Spec{Rule: update.SGD{LearningRate: r.H},
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
-		Schedule: schedule.Every(r.Every), DType: dtypes.Float32, Metrics: true})
+		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true})
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
 	mp := &problem.Problem{Name: m.Dataset, Model: m.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	mlp, err := s.runStopping(ctx, env, mp, experiment.Spec{Rule: update.SGD{LearningRate: m.H},
 		Seeds: experiment.SeedRange(m.Seeds), Steps: m.Steps, BatchSize: m.Batch, Sampling: data.Shuffled,
-		Schedule: schedule.Every(m.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: m.EvalLimit})
+		Evaluated: evaluation.Every(m.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: m.EvalLimit})
 	if err != nil {
 		return nil, err
 	}

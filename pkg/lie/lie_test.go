@@ -11,13 +11,13 @@ import (
 	"github.com/revsgd/revsgd/pkg/analysis"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/evaluation"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/replay"
 	"github.com/revsgd/revsgd/pkg/rng"
-	"github.com/revsgd/revsgd/pkg/schedule"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -38,7 +38,7 @@ func small(t *testing.T) *problem.Problem {
 func orbit(t *testing.T, p *problem.Problem, h float64, n int) (fwd, bwd []float64, x *Expansion) {
 	t.Helper()
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
-		Seeds: []uint64{1}, Steps: n, BatchSize: 4, Schedule: schedule.List{n}, DType: dtypes.Float64, KeepIterates: true}
+		Seeds: []uint64{1}, Steps: n, BatchSize: 4, Evaluated: evaluation.List{n}, DType: dtypes.Float64, KeepIterates: true}
 	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 	}
 	const h, n = 0.3, 12
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Backward{}},
-		Seeds: []uint64{1}, Steps: n, BatchSize: 2, Schedule: schedule.List{n}, DType: dtypes.Float64, KeepIterates: true}
+		Seeds: []uint64{1}, Steps: n, BatchSize: 2, Evaluated: evaluation.List{n}, DType: dtypes.Float64, KeepIterates: true}
 	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package schedule
+package evaluation
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 
 func TestSchedules(t *testing.T) {
 	cases := []struct {
-		s    Schedule
+		s    Plan
 		n    int
 		want []int
 	}{
@@ -29,7 +29,7 @@ func TestSchedules(t *testing.T) {
 
 func TestScheduleErrors(t *testing.T) {
 	for _, c := range []struct {
-		s Schedule
+		s Plan
 		n int
 	}{{Every(0), 10}, {Every(-2), 10}, {LogSpaced(1), 10}, {List{}, 10}, {List{0}, 10}, {List{11}, 10}, {List{3, 3}, 10}, {Every(1), 0}} {
 		if _, err := c.s.Steps(c.n); err == nil {

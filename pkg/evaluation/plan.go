@@ -1,6 +1,7 @@
-// Package schedule decides at which steps a curve is evaluated. Evaluating a backward curve at step n costs a
-// replay of n update maps, so a curve to N evaluated everywhere costs N(N+1)/2 maps; a schedule keeps that in hand.
-package schedule
+// Package evaluation decides at which steps a run's metrics are computed: its evaluation plan. Evaluating a
+// backward curve at step n costs a replay of n update maps, so a curve to N evaluated everywhere costs N(N+1)/2
+// maps; a plan keeps that in hand. (Learning-rate schedules are update rules: see package update.)
+package evaluation
 
 import (
 	"fmt"
@@ -9,24 +10,24 @@ import (
 	"strings"
 )
 
-// Schedule chooses the evaluated steps of a run of n steps.
-type Schedule interface {
+// Plan chooses the evaluated steps of a run of n steps.
+type Plan interface {
 	// Steps returns the evaluated steps: sorted, distinct, each in [1, n].
 	Steps(n int) ([]int, error)
-	// String describes the schedule, e.g. "every 10".
+	// String describes the plan, e.g. "every 10".
 	String() string
 }
 
 // Every evaluates every K-th step, and the last step n.
 type Every int
 
-// Steps implements Schedule.
+// Steps implements Plan.
 func (e Every) Steps(n int) ([]int, error) {
 	if e <= 0 {
-		return nil, fmt.Errorf("schedule: every %d steps: the interval must be positive", int(e))
+		return nil, fmt.Errorf("evaluation: every %d steps: the interval must be positive", int(e))
 	}
 	if n <= 0 {
-		return nil, fmt.Errorf("schedule: a run of %d steps has nothing to evaluate", n)
+		return nil, fmt.Errorf("evaluation: a run of %d steps has nothing to evaluate", n)
 	}
 	var s []int
 	for k := int(e); k <= n; k += int(e) {
@@ -43,13 +44,13 @@ func (e Every) String() string { return fmt.Sprintf("every %d", int(e)) }
 // LogSpaced evaluates about Count steps spaced evenly in log scale from 1 to n (rounded, duplicates removed).
 type LogSpaced int
 
-// Steps implements Schedule.
+// Steps implements Plan.
 func (l LogSpaced) Steps(n int) ([]int, error) {
 	if l < 2 {
-		return nil, fmt.Errorf("schedule: log-spaced needs at least 2 points, got %d", int(l))
+		return nil, fmt.Errorf("evaluation: log-spaced needs at least 2 points, got %d", int(l))
 	}
 	if n <= 0 {
-		return nil, fmt.Errorf("schedule: a run of %d steps has nothing to evaluate", n)
+		return nil, fmt.Errorf("evaluation: a run of %d steps has nothing to evaluate", n)
 	}
 	var s []int
 	for i := range int(l) {
@@ -66,19 +67,19 @@ func (l LogSpaced) String() string { return fmt.Sprintf("%d log-spaced", int(l))
 // List evaluates exactly the listed steps.
 type List []int
 
-// Steps implements Schedule: the list sorted; an error names any step outside [1, n] or repeated.
+// Steps implements Plan: the list sorted; an error names any step outside [1, n] or repeated.
 func (l List) Steps(n int) ([]int, error) {
 	if len(l) == 0 {
-		return nil, fmt.Errorf("schedule: the list of steps is empty")
+		return nil, fmt.Errorf("evaluation: the list of steps is empty")
 	}
 	s := slices.Clone(l)
 	slices.Sort(s)
 	for i, k := range s {
 		if k < 1 || k > n {
-			return nil, fmt.Errorf("schedule: step %d is outside [1, %d], the steps of this run", k, n)
+			return nil, fmt.Errorf("evaluation: step %d is outside [1, %d], the steps of this run", k, n)
 		}
 		if i > 0 && s[i-1] == k {
-			return nil, fmt.Errorf("schedule: step %d is listed twice", k)
+			return nil, fmt.Errorf("evaluation: step %d is listed twice", k)
 		}
 	}
 	return s, nil
