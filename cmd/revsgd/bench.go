@@ -97,10 +97,11 @@ func benchCmd(args []string) error {
 	}
 	for _, w := range splitList(*workload) {
 		spec := &experiment.Spec{Problem: p, Rule: rule, Seeds: experiment.SeedRange(*seeds),
-			Steps: *steps, BatchSize: 8, DType: dtypes.Float32, Replicas: r,
-			Progress: experiment.PrintProgress(os.Stderr, 30*time.Second)}
+			Steps: *steps, BatchSize: 8, DType: dtypes.Float32}
+		runner := experiment.Runner{Backend: choice.Backend, Devices: []experiment.Device{{Backend: choice.Backend}},
+			Replicas: r, Progress: experiment.PrintProgress(os.Stderr, 30*time.Second)}
 		if *keep != "" {
-			spec.Store, spec.KeepIterates = &runs.Store{Root: *keep}, true
+			runner.Store, spec.KeepIterates = &runs.Store{Root: *keep}, true
 		}
 		switch w {
 		case "forward":
@@ -111,7 +112,7 @@ func benchCmd(args []string) error {
 			return fmt.Errorf("unknown workload %q: use forward or backward", w)
 		}
 		start := time.Now()
-		res, err := experiment.Run(context.Background(), choice.Backend, spec)
+		res, err := runner.Run(context.Background(), spec)
 		if err != nil {
 			return err
 		}

@@ -347,9 +347,8 @@ func cli(args ...string) func(*testing.T, string) string {
 
 func diverge(t *testing.T, tmp string) string {
 	s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 5}, Orders: []order.Order{order.Forward{}},
-		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Evaluated: evaluation.Every(2), DType: dtypes.Float64, Metrics: true,
-		Store: &runs.Store{Root: tmp}}
-	_, err := experiment.Run(context.Background(), backendtest.Default(t), s)
+		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Evaluated: evaluation.Every(2), DType: dtypes.Float64, Metrics: true}
+	_, err := experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: tmp}}.Run(context.Background(), s)
 	var div *experiment.DivergenceError
 	if !errors.As(err, &div) {
 		t.Fatalf("got %v", err)

@@ -136,28 +136,28 @@ func TestDecayedFollowsItsSchedule(t *testing.T) {
 func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 	p := regressionProblem(t)
 	rule := update.Averaged{Rule: update.DefaultAdamW(0.01), TailStart: 10}
-	spec := func(store *runs.Store) *Spec {
-		return &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{1}, Steps: 60,
-			BatchSize: 4, DType: dtypes.Float32, KeepIterates: true, Metrics: true, Store: store,
-			SaveEvery: time.Nanosecond}
+	spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{1}, Steps: 60,
+		BatchSize: 4, DType: dtypes.Float32, KeepIterates: true, Metrics: true}
+	runner := func(store *runs.Store) Runner {
+		return Runner{Backend: backendtest.Default(t), Store: store, SaveEvery: time.Nanosecond}
 	}
 	dir := t.TempDir()
-	ref, err := Run(context.Background(), backendtest.Default(t), spec(&runs.Store{Root: filepath.Join(dir, "ref")}))
+	ref, err := runner(&runs.Store{Root: filepath.Join(dir, "ref")}).Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := &runs.Store{Root: filepath.Join(dir, "stopped")}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := spec(store)
-	s.OnReport = func(_ string, _ uint64, step int) {
+	stopping := runner(store)
+	stopping.OnReport = func(_ string, _ uint64, step int) {
 		if step == 25 {
 			cancel()
 		}
 	}
-	if _, err := Run(ctx, backendtest.Default(t), s); !errors.Is(err, context.Canceled) {
+	if _, err := stopping.Run(ctx, spec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the stopped run: %v, want context.Canceled", err)
 	}
-	res, err := Run(context.Background(), backendtest.Default(t), spec(store))
+	res, err := runner(store).Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,9 +171,9 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 		}
 	}
 
-	bad := spec(nil)
+	bad := *spec
 	bad.Orders = []order.Order{order.Forward{}, order.Backward{}}
-	if _, err := Run(context.Background(), backendtest.Default(t), bad); err == nil || !strings.Contains(err.Error(), "order.Forward only") {
+	if _, err := Run(context.Background(), backendtest.Default(t), &bad); err == nil || !strings.Contains(err.Error(), "order.Forward only") {
 		t.Errorf("an averaged rule with backward SGD: %v", err)
 	}
 }

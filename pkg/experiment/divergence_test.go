@@ -45,8 +45,8 @@ func TestDivergenceIsReportedAndWhatCameBeforeIsKept(t *testing.T) {
 		root := t.TempDir()
 		spec := &Spec{Problem: c.p, Rule: update.SGD{LearningRate: c.h}, Orders: []order.Order{order.Forward{}},
 			Seeds: []uint64{1}, Steps: c.steps, BatchSize: 1, Sampling: data.Shuffled, Evaluated: evaluation.Every(2),
-			DType: dtypes.Float64, Metrics: c.metrics, KeepIterates: !c.metrics, Store: &runs.Store{Root: root}}
-		_, err := Run(context.Background(), backendtest.Default(t), spec)
+			DType: dtypes.Float64, Metrics: c.metrics, KeepIterates: !c.metrics}
+		_, err := Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}.Run(context.Background(), spec)
 		var div *DivergenceError
 		if !errors.As(err, &div) {
 			t.Fatalf("%s: got %v, want a divergence error", c.name, err)
@@ -93,9 +93,8 @@ func TestDivergenceStopsOnlyItsChain(t *testing.T) {
 	d := &data.Dataset{Name: "outliers", Inputs: tensors.FromFlatDataAndDimensions(x, m, 1), Targets: tensors.FromFlatDataAndDimensions(y, m, 1)}
 	p := &problem.Problem{Name: "outliers", Model: models.MLP{Widths: []int{1, 1}}, Loss: problem.HalfSquaredError{}, Train: d}
 	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 1}, Orders: []order.Order{order.Forward{}, order.Backward{},
-		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true,
-		Store: &runs.Store{Root: t.TempDir()}}
-	res, err := Run(context.Background(), backendtest.Default(t), spec)
+		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true}
+	res, err := Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: t.TempDir()}}.Run(context.Background(), spec)
 	if res == nil {
 		t.Fatalf("no result: %v", err)
 	}

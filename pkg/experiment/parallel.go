@@ -17,8 +17,8 @@ import (
 
 // Devices and shards. An experiment is a set of runs, one per order and seed, that do not depend on each other,
 // and a run's numbers do not depend on which runs share its lockstep groups (TestRunNumbersDoNotDependOnTheirCompany).
-// So an experiment splits by runs: over the devices of a host (RunOn), and over processes sharing a run store
-// (Spec.Shard). Both balance the parts by cost: a run costs the update maps of its order's plan (a backward
+// So an experiment splits by runs: over the devices of a host (Runner.Devices), and over processes sharing a run
+// store (Runner.Shard). Both balance the parts by cost: a run costs the update maps of its order's plan (a backward
 // replay to step n costs n maps, so a backward curve evaluated at n_1, …, n_k costs Σ n_i, forward SGD N).
 
 // Device is where runs can be placed: a backend and one of its devices (compute.DeviceNum, below
@@ -125,8 +125,8 @@ func (s *Spec) assign(keys []runKey, k int) [][]runKey {
 }
 
 // subSpecs returns the spec's experiment restricted to the given runs: one spec per order that has any.
-func (s *Spec) subSpecs(keys []runKey) []*Spec {
-	var out []*Spec
+func (s *job) subSpecs(keys []runKey) []*job {
+	var out []*job
 	for oi, o := range s.Orders {
 		var seeds []uint64
 		for _, k := range keys {
@@ -144,25 +144,8 @@ func (s *Spec) subSpecs(keys []runKey) []*Spec {
 	return out
 }
 
-// RunOn is Run with the runs spread over devices: each device gets a cost-balanced part of the runs (Assign),
-// its own engine and its own copy of the data, and the devices run at once. The result is the same as on one
-// device: which runs share a lockstep group does not change any run's numbers. With Spec.Shard, the shard's part
-// of the runs is what is spread.
-func RunOn(ctx context.Context, devices []Device, spec *Spec) (*Result, error) {
-	if err := spec.Validate(); err != nil {
-		return nil, err
-	}
-	if len(devices) == 0 {
-		return nil, fmt.Errorf("experiment: no device to run on (experiment.Devices lists a backend's)")
-	}
-	if spec.Shard != nil {
-		return runShard(ctx, devices, spec)
-	}
-	return runParallel(ctx, devices, spec, spec.allRuns())
-}
-
 // runParallel runs the given runs of a spec on the devices and returns the result of those runs, in spec order.
-func runParallel(ctx context.Context, devices []Device, spec *Spec, keys []runKey) (*Result, error) {
+func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey) (*Result, error) {
 	whole := len(keys) == len(spec.Orders)*len(spec.Seeds)
 	if len(devices) == 1 && whole {
 		return runOne(ctx, devices[0], spec)
@@ -203,7 +186,7 @@ func runParallel(ctx context.Context, devices []Device, spec *Spec, keys []runKe
 	}
 	wg.Wait()
 	progress.final()
-	merged := &Result{Spec: spec}
+	merged := &Result{Spec: &spec.Spec}
 	curves := map[runKey]*Curve{}
 	var divergences []error
 	for i := range parts {
@@ -239,7 +222,7 @@ func (s *Spec) keyOf(c *Curve) runKey {
 
 // runShard computes a shard's part of the runs, then the runs nobody else is computing, waits for the rest, and
 // returns the whole result read back from the store.
-func runShard(ctx context.Context, devices []Device, spec *Spec) (*Result, error) {
+func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error) {
 	sh := *spec.Shard
 	parts := spec.assign(spec.allRuns(), sh.Count)
 	mine := parts[sh.Index]

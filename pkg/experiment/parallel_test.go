@@ -20,7 +20,7 @@ import (
 
 // Every run lands in exactly one part, and the parts' costs differ by at most the costliest run's.
 func TestAssignBalancesCost(t *testing.T) {
-	spec, err := KillTestSpec(nil)
+	spec, _, err := KillTestSpec(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,19 +85,20 @@ func TestDevicesGiveTheSameRuns(t *testing.T) {
 
 func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
 	t.Helper()
-	spec, err := KillTestSpec(nil)
+	spec, runner, err := KillTestSpec(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec.Steps, spec.Seeds = 40, []uint64{1, 2, 3}
 	spec.Orders = spec.Orders[:3]
-	ref, err := RunOn(context.Background(), []Device{one}, spec)
+	runner.Devices = []Device{one}
+	ref, err := runner.Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []Progress
-	spec.Progress = func(p Progress) { got = append(got, p) }
-	res, err := RunOn(context.Background(), devices, spec)
+	runner.Devices, runner.Progress = devices, func(p Progress) { got = append(got, p) }
+	res, err := runner.Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +132,12 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", driver, "./testdata/driver").CombinedOutput(); err != nil {
 		t.Fatalf("building the driver: %v\n%s", err, out)
 	}
-	refSpec, err := KillTestSpec(&runs.Store{Root: filepath.Join(dir, "reference")})
+	refSpec, refRunner, err := KillTestSpec(&runs.Store{Root: filepath.Join(dir, "reference")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := Run(context.Background(), backendtest.Default(t), refSpec)
+	refRunner.Backend = backendtest.Default(t)
+	ref, err := refRunner.Run(context.Background(), refSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,12 +186,12 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 	if got := strings.TrimSpace(stdout.String()); got != "applied 0" {
 		t.Errorf("the restarted shard says %q: the others should have completed the runs of the killed one", got)
 	}
-	spec, err := KillTestSpec(&runs.Store{Root: store})
+	spec, runner, err := KillTestSpec(&runs.Store{Root: store})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range ref.Curves {
-		run, err := spec.Store.Open(openConfig(t, spec, c), mustHistory(t, spec, c.Seed))
+		run, err := runner.Store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)
 		}

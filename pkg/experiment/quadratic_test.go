@@ -98,10 +98,10 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 	rule := update.SGD{LearningRate: 0.05}
 	spec := &Spec{
 		Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}, order.Forward{}}, Seeds: []uint64{seed, 8},
-		Steps: steps, BatchSize: 4, DType: dtypes.Float64, KeepIterates: true, Replicas: 5,
+		Steps: steps, BatchSize: 4, DType: dtypes.Float64, KeepIterates: true,
 		Evaluated: evaluation.List{3, 7, 12},
 	}
-	res, err := Run(context.Background(), backendtest.Default(t), spec)
+	res, err := Runner{Backend: backendtest.Default(t), Replicas: 5}.Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,8 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 		spec := &Spec{Problem: regressionProblem(t), Rule: c.rule,
 			Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(4)}, order.Switch{At: 6}},
 			Seeds:  []uint64{1, 2}, Steps: 12, BatchSize: 4, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
-			DType: c.dtype, KeepIterates: true, Store: store}
-		res, err := Run(context.Background(), b, spec)
+			DType: c.dtype, KeepIterates: true}
+		res, err := Runner{Backend: b, Store: store}.Run(context.Background(), spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +55,8 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	p := regressionProblem(t)
 	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Backward{}},
 		Seeds: []uint64{1}, Steps: 6, BatchSize: 4, Evaluated: evaluation.Every(3), DType: dtypes.Float64,
-		KeepIterates: true, Store: &runs.Store{Root: t.TempDir()}}
-	res, err := Run(context.Background(), b, spec)
+		KeepIterates: true}
+	res, err := Runner{Backend: b, Store: &runs.Store{Root: t.TempDir()}}.Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +79,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 		t.Errorf("recomputed without θ_0: %v", err)
 	}
 	p.Source = nil
-	spec.Store = &runs.Store{Root: t.TempDir()}
-	if res, err = Run(context.Background(), b, spec); err != nil {
+	if res, err = (Runner{Backend: b, Store: &runs.Store{Root: t.TempDir()}}).Run(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Recompute(context.Background(), b, res.Curves[0].Dir); err == nil || !strings.Contains(err.Error(), "no source") {

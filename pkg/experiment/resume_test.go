@@ -33,11 +33,12 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 
 	// The reference: uninterrupted, in this process.
 	refStore := &runs.Store{Root: filepath.Join(dir, "reference")}
-	refSpec, err := KillTestSpec(refStore)
+	refSpec, refRunner, err := KillTestSpec(refStore)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := Run(ctx, backendtest.Default(t), refSpec)
+	refRunner.Backend = backendtest.Default(t)
+	ref, err := refRunner.Run(ctx, refSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,14 +72,15 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 
 	// What the store holds now fixes what the resumed run must compute: for every replay of every order's plan,
 	// nothing when its reports are stored, the maps after its checkpoint when it has one, all of them otherwise.
-	spec, err := KillTestSpec(store)
+	spec, runner, err := KillTestSpec(store)
+	runner.Backend = backendtest.Default(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	evaluated, _ := spec.evaluated()
 	want, stored := 0, 0
 	for _, c := range ref.Curves {
-		run, err := store.Open(openConfig(t, spec, c), mustHistory(t, spec, c.Seed))
+		run, err := store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 	t.Logf("%d kills; %d evaluated steps stored; %d update maps left", kills, stored, want)
 
-	res, err := Run(ctx, backendtest.Default(t), spec)
+	res, err := runner.Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 
 	// A third run recomputes nothing.
-	again, err := Run(ctx, backendtest.Default(t), spec)
+	again, err := runner.Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +146,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 }
 
-func openConfig(t *testing.T, spec *Spec, c *Curve) runs.Config {
+func openConfig(t *testing.T, spec *Spec, runner Runner, c *Curve) runs.Config {
 	t.Helper()
 	evaluated, _ := spec.evaluated()
 	hashes, err := dataHashes(spec.Problem.Train, spec.Problem.Test)
@@ -152,7 +154,7 @@ func openConfig(t *testing.T, spec *Spec, c *Curve) runs.Config {
 		t.Fatal(err)
 	}
 	b := backendtest.Default(t)
-	width, err := spec.groupSize(b)
+	width, err := (&job{Spec: *spec, Runner: runner}).groupSize(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func hasDifferentBits(a, b []float64) bool {
 func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 	store := &runs.Store{Root: t.TempDir()}
 	base := func() *Spec {
-		s, err := KillTestSpec(store)
+		s, _, err := KillTestSpec(store)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +202,7 @@ func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 		return s
 	}
 	run := func(s *Spec) int {
-		res, err := Run(context.Background(), backendtest.Default(t), s)
+		res, err := Runner{Backend: backendtest.Default(t), Store: store, Replicas: 4}.Run(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
 		}

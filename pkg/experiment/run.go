@@ -36,7 +36,7 @@ type point struct{ order, seed, step int }
 
 // runner holds the state of one Run.
 type runner struct {
-	spec      *Spec
+	spec      *job
 	engine    *replay.Engine
 	groupSize int // the lockstep group size
 	block     int // the most update maps one execution applies (replay.Group.Steps)
@@ -54,22 +54,8 @@ type runner struct {
 	lastSave time.Time
 }
 
-// Run executes the experiment on the backend and returns its curves. With a run store, every run is saved as it
-// goes: evaluated steps already stored are read back instead of recomputed, an interrupted chain continues from
-// its last checkpoint, and a run whose settings differ in anything that affects its results is a new run. Run
-// stops early, returning ctx's error, when ctx is cancelled; what was stored stays stored.
-//
-// A chain that diverges (a NaN or infinite metric or θ) stops there and the others go on: Run then returns the
-// result together with an error joining one *DivergenceError per diverged chain (errors.As finds them). The
-// diverged curves hold NaN from their divergence on and say so in Curve.Diverged; nothing non-finite is stored.
-//
-// Run uses device 0 of b; RunOn spreads the runs over several devices, and Spec.Shard over processes.
-func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
-	return RunOn(ctx, []Device{{Backend: b}}, spec)
-}
-
 // runOne runs a validated spec without a shard on one device.
-func runOne(ctx context.Context, dev Device, spec *Spec) (*Result, error) {
+func runOne(ctx context.Context, dev Device, spec *job) (*Result, error) {
 	b := dev.Backend
 	engine, err := replay.NewOnDevice(b, dev.Num, spec.Problem, spec.Rule, spec.dtype())
 	if err != nil {
@@ -221,7 +207,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	}
 	r.tracker.emit(true)
 
-	res := &Result{Spec: spec, Stats: r.stats}
+	res := &Result{Spec: &spec.Spec, Stats: r.stats}
 	var divergences []error
 	for oi := range spec.Orders {
 		for si := range spec.Seeds {
@@ -249,10 +235,10 @@ func (r *runner) replicas(n int) int {
 	return min(r.groupSize, n)
 }
 
-// groupSize returns the lockstep group size of the spec's runs on b: Spec.Replicas, else what fits
-// Spec.DeviceMemory, else AutoReplicas. On a backend whose numbers depend on shapes it is also every group's fixed
+// groupSize returns the lockstep group size of the spec's runs on b: Runner.Replicas, else what fits
+// Runner.DeviceMemory, else AutoReplicas. On a backend whose numbers depend on shapes it is also every group's fixed
 // width, part of the runs' identity.
-func (s *Spec) groupSize(b compute.Backend) (int, error) {
+func (s *job) groupSize(b compute.Backend) (int, error) {
 	switch {
 	case s.Replicas > 0:
 		return s.Replicas, nil
@@ -274,7 +260,7 @@ func (s *Spec) groupSize(b compute.Backend) (int, error) {
 // pure-Go backend, which has no execution to save, and for large graphs, whose K-fold unrolled graph would take long
 // to compile and gain little. A block gives the same bits as its maps one by one (replay's
 // TestStepsEqualsSteppingOneByOne), so it is not part of a run's identity.
-func (s *Spec) blockSize(b compute.Backend, size int) (int, error) {
+func (s *job) blockSize(b compute.Backend, size int) (int, error) {
 	if !backend.OnCPU(b) || backend.IsGo(b) {
 		return 1, nil
 	}

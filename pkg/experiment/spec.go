@@ -5,7 +5,6 @@ package experiment
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/data"
@@ -13,11 +12,10 @@ import (
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/rng"
-	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
-// Spec is everything that determines the results of an experiment.
+// Spec is everything that determines the results of an experiment: what is run, not how (Runner says how).
 type Spec struct {
 	// Problem is the data, model and loss.
 	Problem *problem.Problem
@@ -47,26 +45,6 @@ type Spec struct {
 	Metrics bool
 	// EvalLimit, when positive, evaluates metrics on the first EvalLimit examples of each data set only.
 	EvalLimit int
-	// Replicas caps the number of replays run in lockstep in one graph; 0 chooses from the backend and model size.
-	Replicas int
-	// DeviceMemory, when positive and Replicas is 0, is the device memory in bytes that lockstep groups are sized
-	// for (ReplicasForMemory).
-	DeviceMemory int64
-
-	// Store, when set, saves every run as it goes and reuses what is stored (see package runs).
-	Store *runs.Store
-	// Shard, when set, makes this process one of several that share Store (on one host or on shared storage):
-	// it computes its cost-balanced share of the runs, then takes over runs that no live process is computing,
-	// and returns once every run is in the store (see Shard).
-	Shard *Shard
-	// SaveEvery is the most time between two commits to the store, i.e. what a killed process can lose; zero
-	// means two seconds. Each commit rewrites small files, so very short intervals slow fast runs down.
-	SaveEvery time.Duration
-	// Progress receives a snapshot about once a second and a final one (see PrintProgress); nil is silent.
-	Progress func(Progress)
-	// OnReport is called each time an order's iterate at a step is reached; with a store, once it is stored
-	// (reports are committed in batches, at most SaveEvery apart).
-	OnReport func(order string, seed uint64, step int)
 }
 
 // sampler returns the batch sampler of the spec.
@@ -140,23 +118,8 @@ func (s *Spec) Validate() error {
 	if dt := s.dtype(); dt != dtypes.Float32 && dt != dtypes.Float64 {
 		return fmt.Errorf("experiment: dtype must be float32 or float64, got %s", dt)
 	}
-	if s.DeviceMemory < 0 {
-		return fmt.Errorf("experiment: device memory must be 0 (automatic) or positive, got %d bytes", s.DeviceMemory)
-	}
 	if s.EvalLimit < 0 {
 		return fmt.Errorf("experiment: EvalLimit must be 0 (all examples) or a positive number of examples, got %d", s.EvalLimit)
-	}
-	if s.Shard != nil {
-		if s.Shard.Count < 1 || s.Shard.Index < 0 || s.Shard.Index >= s.Shard.Count {
-			return fmt.Errorf("experiment: shard %d of %d: the index must be in [0, count) and the count positive "+
-				"(the command line's -shard i/n counts from 1)", s.Shard.Index, s.Shard.Count)
-		}
-		if s.Store == nil {
-			return fmt.Errorf("experiment: a shard needs a run store shared by all shards (Spec.Store)")
-		}
-	}
-	if s.Replicas < 0 {
-		return fmt.Errorf("experiment: replicas must be 0 (automatic) or positive, got %d", s.Replicas)
 	}
 	if _, err := s.evaluated(); err != nil {
 		return fmt.Errorf("experiment: %w", err)

@@ -8,21 +8,22 @@ import (
 
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
-// RunAndLoad runs an experiment on the default backend (backend.New: it says which), printing progress, and
-// loads its runs from the experiment's store: the way to analyse a model of one's own. The spec needs a Store and
-// KeepIterates.
-func RunAndLoad(spec *experiment.Spec) ([]*Run, error) {
-	if spec.Store == nil || !spec.KeepIterates {
-		return nil, fmt.Errorf("explore: set the spec's Store and KeepIterates: the analysis reads the stored iterates")
+// RunAndLoad runs an experiment on the default backend (backend.New: it says which), printing progress, with
+// store as its run store, and loads its runs from there: the way to analyse a model of one's own. The spec needs
+// KeepIterates: the analysis reads the stored iterates.
+func RunAndLoad(spec *experiment.Spec, store *runs.Store) ([]*Run, error) {
+	if store == nil || !spec.KeepIterates {
+		return nil, fmt.Errorf("explore: give a run store and set the spec's KeepIterates: the analysis reads the stored iterates")
 	}
 	choice, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
-	spec.Progress = experiment.PrintProgress(os.Stdout, 10*time.Second)
-	res, err := experiment.Run(context.Background(), choice.Backend, spec)
+	runner := experiment.Runner{Backend: choice.Backend, Store: store, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second)}
+	res, err := runner.Run(context.Background(), spec)
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,8 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 	root := t.TempDir()
 	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 		Seeds: experiment.SeedRange(seeds), Steps: 80, BatchSize: 1, Sampling: data.WithReplacement,
-		Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
-	if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
+		Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true}
+	if _, err := (experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}).Run(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
 	infos, err := List(root)
@@ -133,8 +133,8 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 	for _, h := range []float64{0.3, 0.1} {
 		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: experiment.SeedRange(2), Steps: 10, BatchSize: 1, Sampling: data.WithReplacement,
-			Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true, Store: &runs.Store{Root: root}}
-		if _, err := experiment.Run(context.Background(), backendtest.Default(t), spec); err != nil {
+			Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true}
+		if _, err := (experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}).Run(context.Background(), spec); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond) // distinct modification times

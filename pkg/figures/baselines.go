@@ -128,7 +128,7 @@ func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec,
 		if m.name == "forward" {
 			spec.Orders = []order.Order{order.Forward{}, order.Backward{}}
 		}
-		res, err := env.run(ctx, &spec)
+		res, err := env.Run(ctx, &spec)
 		if err != nil {
 			return nil, fmt.Errorf("baselines, %s: %w", m.what, err)
 		}

@@ -11,10 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/plot"
-	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 // Scale selects the size of a figure's experiments.
@@ -50,42 +48,9 @@ type Figure interface {
 	Override(Overrides) error
 }
 
-// Env is what a figure runs with.
-type Env struct {
-	// Backend runs the graphs.
-	Backend compute.Backend
-	// Store, when set, keeps every run, so that a figure is re-plotted, or an interrupted one resumed, without
-	// recomputing what is stored.
-	Store *runs.Store
-	// Progress receives progress snapshots of long runs; nil is silent.
-	Progress func(experiment.Progress)
-	// Replicas, when positive, is the lockstep group size; DeviceMemory, when positive (bytes) and Replicas is 0,
-	// sizes the groups for that much device memory (see experiment.Spec).
-	Replicas     int
-	DeviceMemory int64
-	// Devices, when set, are the devices the runs are spread over (experiment.RunOn); nil means every device of
-	// Backend.
-	Devices []experiment.Device
-	// Shard, when set, makes this process one shard of the figure's runs (experiment.Shard): it returns once every
-	// run of the figure is in Store, computed by it or by the other shards.
-	Shard *experiment.Shard
-}
-
-// spec completes an experiment spec with the environment.
-func (env Env) spec(s *experiment.Spec) *experiment.Spec {
-	s.Store, s.Progress = env.Store, env.Progress
-	s.Replicas, s.DeviceMemory, s.Shard = env.Replicas, env.DeviceMemory, env.Shard
-	return s
-}
-
-// run runs one experiment of a figure in env: on env's devices, as env's shard.
-func (env Env) run(ctx context.Context, s *experiment.Spec) (*experiment.Result, error) {
-	devices := env.Devices
-	if devices == nil {
-		devices = experiment.Devices(env.Backend)
-	}
-	return experiment.RunOn(ctx, devices, env.spec(s))
-}
+// Env is what a figure runs with: the runner of its experiments (backend and devices, run store, shard, group
+// size, progress), set up once by a notebook (Reproduce) or the command line. Nothing in it changes a number.
+type Env = experiment.Runner
 
 // Outcome is what a figure run produced.
 type Outcome struct {
@@ -140,7 +105,7 @@ func New(id string, scale Scale) (Figure, error) {
 // chains diverged where. Figures whose analysis needs every iterate (limits, distributions) call experiment.Run
 // and stop with the divergence error instead.
 func runLosses(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, string, error) {
-	res, err := env.run(ctx, spec)
+	res, err := env.Run(ctx, spec)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)

@@ -83,7 +83,7 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
-	res, err := env.run(ctx, spec)
+	res, err := env.Run(ctx, spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}

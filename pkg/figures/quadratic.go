@@ -98,7 +98,7 @@ func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		return env.run(ctx, spec)
+		return env.Run(ctx, spec)
 	}
 	curves1, err := run(1, q.CurveSeeds, evaluation.Every(1))
 	if err != nil {

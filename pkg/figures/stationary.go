@@ -82,7 +82,7 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
 		Evaluated: evaluation.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
-	res, err := env.run(ctx, spec)
+	res, err := env.Run(ctx, spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -90,7 +90,7 @@ func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem,
 		q.Test = d
 		spec := base
 		spec.Problem, spec.Orders = &q, []order.Order{order.Forward{}, order.Backward{}}
-		res, err := env.run(ctx, &spec)
+		res, err := env.Run(ctx, &spec)
 		if err != nil {
 			return nil, err
 		}

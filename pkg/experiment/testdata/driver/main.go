@@ -26,13 +26,14 @@ func main() {
 		os.Exit(1)
 	}
 	b := choice.Backend
-	spec, err := experiment.KillTestSpec(&runs.Store{Root: os.Args[1]})
+	spec, runner, err := experiment.KillTestSpec(&runs.Store{Root: os.Args[1]})
+	runner.Backend, runner.Devices = b, []experiment.Device{{Backend: b}}
 	if err == nil && len(os.Args) == 3 {
-		spec.Shard, err = experiment.ParseShard(os.Args[2])
+		runner.Shard, err = experiment.ParseShard(os.Args[2])
 	}
 	if err == nil {
 		var res *experiment.Result
-		if res, err = experiment.Run(context.Background(), b, spec); err == nil {
+		if res, err = runner.Run(context.Background(), spec); err == nil {
 			fmt.Printf("applied %d\n", res.Stats.Applied)
 		}
 	}
