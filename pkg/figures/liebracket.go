@@ -125,13 +125,48 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 	return fwd.Steps, out, x, nil
 }
 
-// Run implements Figure.
+// Run implements Figure: the h sweep, then the trajectory, then where the corrections stop helping.
 func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
+	sw, err := l.sweep(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	claims := sw.claims
+	var summary strings.Builder
+	fmt.Fprintf(&summary, "| approximation | log-log slope in h (n = %d) | error at h = %g |\n|---|---|---|\n", l.SweepSteps, l.Hs[0])
+	for i, label := range []string{"forward (raw gap)", "second-order correction", "linearised composition"} {
+		fmt.Fprintf(&summary, "| %s | %.2f | %.3g |\n", label, claims[i].Value, sw.errors[i][0])
+	}
+	panels, trajClaims, hl, err := l.trajectory(ctx, env, &summary)
+	if err != nil {
+		return nil, err
+	}
+	claims = append(claims, trajClaims...)
+	fmt.Fprintf(&summary, "\nWhere the corrections help and where they stop: both expand the composition around θ_0 in powers "+
+		"of h·H_k. In the h sweep h·|λ_max(H_k(θ_0))| is at most %.2f, and the errors fall with the predicted slopes. "+
+		"Along the FashionMNIST trajectory it is %.2f for the median batch and %.2f for the largest: no longer "+
+		"small, so the terms left out are as large as those kept and the second-order correction overshoots; where it exceeds 2 a map's linear part I − hH_k "+
+		"expands along that eigenvector, so the linearised composition, a product of n such maps, grows "+
+		"geometrically with n.\n", sw.sharpness, analysis.Median(hl), slices.Max(hl))
+	summary.WriteString("\n" + ClaimsTable(claims))
+	return &Outcome{Figure: plot.NewFigure(2, append([]*plot.Panel{sw.panel}, panels...)...), Summary: summary.String(), Claims: claims}, nil
+}
+
+// sweepResult is what the h sweep measured and drew.
+type sweepResult struct {
+	errors    [3][]float64 // the raw gap and the errors of the two corrections, for each h: means over seeds
+	sharpness float64      // the largest h·|λ_max| of the sweep's batch Hessians at θ_0, at the largest h
+	panel     *plot.Panel
+	claims    []Claim
+}
+
+// sweep measures the approximations against h at n = SweepSteps, draws them, and states the claims on their
+// slopes and on where the second-order correction helps.
+func (l *LieBracket) sweep(ctx context.Context, env Env) (*sweepResult, error) {
 	sweep, err := l.Sweep.New()
 	if err != nil {
 		return nil, err
 	}
-	// Against h: mean over seeds of each error, at n = SweepSteps.
 	gap, second, linear := make([]float64, len(l.Hs)), make([]float64, len(l.Hs)), make([]float64, len(l.Hs))
 	var sweepX *lie.Expansion // of the first seed; its batch Hessians at θ_0 do not depend on h
 	for i, h := range l.Hs {
@@ -148,12 +183,10 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 			linear[i] += a[0].linear / float64(l.Seeds)
 		}
 	}
+	errs := [3][]float64{gap, second, linear}
 	vsH := plot.NewPanel(fmt.Sprintf("error against h, n = %d (log-log)", l.SweepSteps), "h", "‖approximation − θ_n^bwd‖").LogY().LogX()
-	for _, c := range []struct {
-		label string
-		ys    []float64
-	}{{"forward (raw gap)", gap}, {"second-order correction", second}, {"linearised composition", linear}} {
-		if err := vsH.Line(c.label, l.Hs, c.ys, 1.5); err != nil {
+	for i, label := range []string{"forward (raw gap)", "second-order correction", "linearised composition"} {
+		if err := vsH.Line(label, l.Hs, errs[i], 1.5); err != nil {
 			return nil, err
 		}
 	}
@@ -182,39 +215,67 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 			second[small]/gap[small], 1),
 		reported("sweep/second-order-share-large-h", fmt.Sprintf("error of the second-order correction ÷ the raw gap "+
 			"at the largest h = %g (n = %d)", l.Hs[0], l.SweepSteps),
-			second[0]/gap[0]))
-	claims = append(claims, reported("sweep/h-sharpness-max", fmt.Sprintf("h·|λ_max| of the sweep's batch Hessians at "+
-		"θ_0, largest over its %d batches, at the largest h = %g", l.SweepSteps, l.Hs[0]), sweepMax))
+			second[0]/gap[0]),
+		reported("sweep/h-sharpness-max", fmt.Sprintf("h·|λ_max| of the sweep's batch Hessians at "+
+			"θ_0, largest over its %d batches, at the largest h = %g", l.SweepSteps, l.Hs[0]), sweepMax))
 	vsH.Note(fmt.Sprintf("fitted slopes: gap %.2f, second-order %.2f, linearised %.2f; h·|λ_max| ≤ %.2f", claims[0].Value,
 		claims[1].Value, claims[2].Value, sweepMax))
-	var summary strings.Builder
-	fmt.Fprintf(&summary, "| approximation | log-log slope in h (n = %d) | error at h = %g |\n|---|---|---|\n", l.SweepSteps, l.Hs[0])
-	fmt.Fprintf(&summary, "| forward (raw gap) | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, gap), gap[0])
-	fmt.Fprintf(&summary, "| second-order correction | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, second), second[0])
-	fmt.Fprintf(&summary, "| linearised composition | %.2f | %.3g |\n", analysis.LogLogSlope(l.Hs, linear), linear[0])
+	return &sweepResult{errors: errs, sharpness: sweepMax, panel: vsH, claims: claims}, nil
+}
 
-	// Along a trajectory on FashionMNIST.
+// trajectory measures the approximations along a FashionMNIST trajectory and returns its three panels (errors,
+// the share of the gap they leave, cost), its claims, and h·|λ_max| of each batch Hessian at θ_0; it adds the last
+// step's numbers to the summary.
+func (l *LieBracket) trajectory(ctx context.Context, env Env, summary *strings.Builder) ([]*plot.Panel, []Claim, []float64, error) {
 	train, err := data.LoadFashionMNIST("train")
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	fashion := &problem.Problem{Name: "fashion-mnist", Model: l.TrajModel, Loss: problem.CrossEntropy{}, Train: train}
 	steps, a, x, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, evaluation.Every(l.TrajEvery), 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	// Why the corrections stop helping: the batch Hessians' largest eigenvalues at θ_0, times h.
 	lambdas, err := x.Sharpness(l.TrajSteps, 30)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	hl := make([]float64, len(lambdas))
 	for i, v := range lambdas {
 		hl[i] = l.TrajH * math.Abs(v)
 	}
-	hlMedian, hlMax := analysis.Median(hl), slices.Max(hl)
-	xs := floats(steps)
-	trajErr := plot.NewPanel(fmt.Sprintf("along a trajectory, FashionMNIST, h = %g", l.TrajH), "step n", "‖approximation − θ_n^bwd‖").LogY()
+	panels, err := trajectoryPanels(l.TrajH, floats(steps), a)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	first, last := a[0], a[len(a)-1]
+	fmt.Fprintf(summary, "\nAlong the FashionMNIST trajectory at h = %g, step %d: raw gap %.3g; the second-order correction "+
+		"leaves %.0f%% of it, the linearised composition %.0f%%. Time for that step: exact backward replay %.3g s, "+
+		"second-order correction %.3g s, linearised composition %.3g s.\n", l.TrajH, steps[len(steps)-1], last.gap,
+		100*last.second/last.gap, 100*last.linear/last.gap, last.backwardTime.Seconds(), last.secondTime.Seconds(), last.linTime.Seconds())
+	panels[0].Note(fmt.Sprintf("h·|λ_max(H_k(θ_0))| over the %d batches: median %.2f, largest %.2f", len(hl), analysis.Median(hl), slices.Max(hl)))
+	share := func(id, approximation string, step int, v float64) Claim {
+		return reported(id, fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of the %s ÷ the raw gap",
+			l.TrajH, step, approximation), v)
+	}
+	claims := []Claim{
+		reported("trajectory/h-sharpness-median", fmt.Sprintf("FashionMNIST trajectory: median over the %d batches of "+
+			"h·|λ_max| of the batch Hessian at θ_0 (the linear parts I − hH_k expand where it exceeds 2)", len(hl)), analysis.Median(hl)),
+		reported("trajectory/h-sharpness-max", fmt.Sprintf("FashionMNIST trajectory: largest over the %d batches of "+
+			"h·|λ_max| of the batch Hessian at θ_0", len(hl)), slices.Max(hl)),
+		share("trajectory/second-order-share-first", "second-order correction", steps[0], first.second/first.gap),
+		share("trajectory/second-order-share-last", "second-order correction", steps[len(steps)-1], last.second/last.gap),
+		share("trajectory/linearised-share-first", "linearised composition", steps[0], first.linear/first.gap),
+		share("trajectory/linearised-share-last", "linearised composition", steps[len(steps)-1], last.linear/last.gap),
+	}
+	return panels, claims, hl, nil
+}
+
+// trajectoryPanels draws the approximations along the trajectory: their errors, the share of the gap they leave,
+// and their cost per evaluated step.
+func trajectoryPanels(h float64, xs []float64, a []approximations) ([]*plot.Panel, error) {
+	errs := plot.NewPanel(fmt.Sprintf("along a trajectory, FashionMNIST, h = %g", h), "step n", "‖approximation − θ_n^bwd‖").LogY()
 	fraction := plot.NewPanel("share of the forward/backward gap left", "step n", "error / raw gap").LogY()
 	cost := plot.NewPanel("cost per evaluated step", "step n", "seconds").LogY()
 	col := func(f func(approximations) float64) []float64 {
@@ -224,55 +285,26 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 		}
 		return out
 	}
-	for _, c := range []struct {
+	type line struct {
 		label string
 		f     func(approximations) float64
-	}{{"forward (raw gap)", func(v approximations) float64 { return v.gap }},
+	}
+	for _, c := range []line{{"forward (raw gap)", func(v approximations) float64 { return v.gap }},
 		{"second-order correction", func(v approximations) float64 { return v.second }},
 		{"linearised composition", func(v approximations) float64 { return v.linear }}} {
-		if err := trajErr.Line(c.label, xs, col(c.f), 1.5); err != nil {
+		if err := errs.Line(c.label, xs, col(c.f), 1.5); err != nil {
 			return nil, err
 		}
 		if err := fraction.Line(c.label, xs, col(func(v approximations) float64 { return c.f(v) / v.gap }), 1.5); err != nil {
 			return nil, err
 		}
 	}
-	for _, c := range []struct {
-		label string
-		f     func(approximations) float64
-	}{{"exact backward replay", func(v approximations) float64 { return v.backwardTime.Seconds() }},
+	for _, c := range []line{{"exact backward replay", func(v approximations) float64 { return v.backwardTime.Seconds() }},
 		{"second-order correction", func(v approximations) float64 { return v.secondTime.Seconds() }},
 		{"linearised composition", func(v approximations) float64 { return v.linTime.Seconds() }}} {
 		if err := cost.Line(c.label, xs, col(c.f), 1.5); err != nil {
 			return nil, err
 		}
 	}
-	last := a[len(a)-1]
-	fmt.Fprintf(&summary, "\nAlong the FashionMNIST trajectory at h = %g, step %d: raw gap %.3g; the second-order correction "+
-		"leaves %.0f%% of it, the linearised composition %.0f%%. Time for that step: exact backward replay %.3g s, "+
-		"second-order correction %.3g s, linearised composition %.3g s.\n", l.TrajH, steps[len(steps)-1], last.gap,
-		100*last.second/last.gap, 100*last.linear/last.gap, last.backwardTime.Seconds(), last.secondTime.Seconds(), last.linTime.Seconds())
-	trajErr.Note(fmt.Sprintf("h·|λ_max(H_k(θ_0))| over the %d batches: median %.2f, largest %.2f", len(hl), hlMedian, hlMax))
-	first := a[0]
-	claims = append(claims,
-		reported("trajectory/h-sharpness-median", fmt.Sprintf("FashionMNIST trajectory: median over the %d batches of "+
-			"h·|λ_max| of the batch Hessian at θ_0 (the linear parts I − hH_k expand where it exceeds 2)", len(hl)), hlMedian),
-		reported("trajectory/h-sharpness-max", fmt.Sprintf("FashionMNIST trajectory: largest over the %d batches of "+
-			"h·|λ_max| of the batch Hessian at θ_0", len(hl)), hlMax),
-		reported("trajectory/second-order-share-first", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
-			"the second-order correction ÷ the raw gap", l.TrajH, steps[0]), first.second/first.gap),
-		reported("trajectory/second-order-share-last", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
-			"the second-order correction ÷ the raw gap", l.TrajH, steps[len(steps)-1]), last.second/last.gap),
-		reported("trajectory/linearised-share-first", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
-			"the linearised composition ÷ the raw gap", l.TrajH, steps[0]), first.linear/first.gap),
-		reported("trajectory/linearised-share-last", fmt.Sprintf("FashionMNIST trajectory, h = %g, step %d: error of "+
-			"the linearised composition ÷ the raw gap", l.TrajH, steps[len(steps)-1]), last.linear/last.gap))
-	fmt.Fprintf(&summary, "\nWhere the corrections help and where they stop: both expand the composition around θ_0 in powers "+
-		"of h·H_k. In the h sweep h·|λ_max(H_k(θ_0))| is at most %.2f, and the errors fall with the predicted slopes. "+
-		"Along the FashionMNIST trajectory it is %.2f for the median batch and %.2f for the largest: no longer "+
-		"small, so the terms left out are as large as those kept and the second-order correction overshoots; where it exceeds 2 a map's linear part I − hH_k "+
-		"expands along that eigenvector, so the linearised composition, a product of n such maps, grows "+
-		"geometrically with n.\n", sweepMax, hlMedian, hlMax)
-	summary.WriteString("\n" + ClaimsTable(claims))
-	return &Outcome{Figure: plot.NewFigure(2, vsH, trajErr, fraction, cost), Summary: summary.String(), Claims: claims}, nil
+	return []*plot.Panel{errs, fraction, cost}, nil
 }
