@@ -100,82 +100,119 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 	return fwd, bwd, tails, nil
 }
 
-// Run implements Figure.
+// Run implements Figure: the laws of forward θ_N and of the backward limits on the quadratic, then on linear
+// regression, each tested for equality (and the quadratic's against its exact law).
 func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
-	var summary strings.Builder
-	// Each test of equal laws is a claim that its p-value exceeds 0.01 (a true claim fails it 1 time in 100).
-	var claims []Claim
-	row := func(id, problem, test string, stat, p float64) {
-		fmt.Fprintf(&summary, "| %s | %s | %.4g | %.3g |\n", problem, test, stat, p)
-		claims = append(claims, above(id, fmt.Sprintf("%s: p-value of the %s", problem, test), p, 0.01))
+	t := &lawTests{}
+	t.summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
+	qq, hist, qTails, err := s.quadraticLaws(ctx, env, t)
+	if err != nil {
+		return nil, err
 	}
-	summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
+	lqq, scatter, lTails, err := s.linearLaws(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&t.summary, "\nBackward limits: median estimated ‖θ* − θ_N‖ %.2g (quadratic), %.2g (linear regression).\n",
+		analysis.Median(qTails), analysis.Median(lTails))
+	t.claims = append(t.claims,
+		below("quadratic/limit-tail", "quadratic: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its limit "+
+			"(converged: far below the law's standard deviation)", analysis.Median(qTails), 1e-6),
+		below("linear/limit-tail", "linear regression: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its "+
+			"limit", analysis.Median(lTails), 1e-6))
+	t.summary.WriteString("\n" + ClaimsTable(t.claims))
+	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: t.summary.String(), Claims: t.claims}, nil
+}
 
-	// The quadratic.
+// lawTests collects the figure's tests: a row of the summary's table and a claim each.
+type lawTests struct {
+	summary strings.Builder
+	claims  []Claim
+}
+
+// equal records a test of equal laws: its claim is that the p-value exceeds 0.01 (a true claim fails it 1 time
+// in 100).
+func (t *lawTests) equal(id, problem, test string, stat, p float64) {
+	fmt.Fprintf(&t.summary, "| %s | %s | %.4g | %.3g |\n", problem, test, stat, p)
+	t.claims = append(t.claims, above(id, fmt.Sprintf("%s: p-value of the %s", problem, test), p, 0.01))
+}
+
+// quantilePoints is the number of quantiles the quantile–quantile panels draw.
+const quantilePoints = 200
+
+// quadraticLaws tests the quadratic's laws (backward limits against forward θ_N, each against the exact law,
+// and the test's power against a wrong law) and draws their quantiles and histograms. It returns the backward
+// limits' estimated distances to θ_N.
+func (s *Stationary) quadraticLaws(ctx context.Context, env Env, t *lawTests) (qq, hist *plot.Panel, tails []float64, err error) {
 	qp, err := s.Quadratic.New()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	fwd, bwd, qTails, err := s.lawsOf(ctx, env, qp, s.QuadH, s.QuadSteps)
+	fwd, bwd, tails, err := s.lawsOf(ctx, env, qp, s.QuadH, s.QuadSteps)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	f1, b1 := column(fwd, 0), column(bwd, 0)
 	exact := analysis.QuadraticStationaryVariance(s.QuadH, s.Quadratic.Sigma)
 	d, p, err := analysis.KolmogorovSmirnov(b1, f1)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	row("quadratic/ks-backward-forward", "quadratic", "KS, backward limits vs forward θ_N", d, p)
+	t.equal("quadratic/ks-backward-forward", "quadratic", "KS, backward limits vs forward θ_N", d, p)
 	for _, o := range []struct {
 		id, name string
 		xs       []float64
 	}{{"quadratic/ks-forward-exact", "forward θ_N", f1}, {"quadratic/ks-backward-exact", "backward limits", b1}} {
 		d, p, _ := analysis.KolmogorovSmirnovOneSample(o.xs, analysis.NormalCDF(0, exact))
-		row(o.id, "quadratic", "KS, "+o.name+" vs exact N(0, hσ²/(2−h))", d, p)
+		t.equal(o.id, "quadratic", "KS, "+o.name+" vs exact N(0, hσ²/(2−h))", d, p)
 	}
 	// The power of the same test: against a wrong law, twice the exact variance, it must reject (for 1000
 	// points the largest CDF gap, 0.083, is 1.6× the 1% critical value 1.63/√1000).
 	d, p, err = analysis.KolmogorovSmirnovOneSample(b1, analysis.NormalCDF(0, 2*exact))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	fmt.Fprintf(&summary, "| quadratic | KS, backward limits vs a wrong law N(0, 2hσ²/(2−h)) (power check) | %.4g | %.3g |\n", d, p)
-	claims = append(claims, below("quadratic/ks-backward-wrong-law", "quadratic: p-value of the KS test of the backward "+
+	fmt.Fprintf(&t.summary, "| quadratic | KS, backward limits vs a wrong law N(0, 2hσ²/(2−h)) (power check) | %.4g | %.3g |\n", d, p)
+	t.claims = append(t.claims, below("quadratic/ks-backward-wrong-law", "quadratic: p-value of the KS test of the backward "+
 		"limits against a wrong law, N(0, 2hσ²/(2−h)) (the test's power)", p, 0.01))
-	const m = 200
-	qq := plot.NewPanel(fmt.Sprintf("quadratic: quantiles vs the exact law (%d seeds)", s.Seeds), "exact N(0, hσ²/(2−h)) quantile", "empirical quantile")
+	const m = quantilePoints
+	qq = plot.NewPanel(fmt.Sprintf("quadratic: quantiles vs the exact law (%d seeds)", s.Seeds), "exact N(0, hσ²/(2−h)) quantile", "empirical quantile")
 	ref := make([]float64, m)
 	for k := range ref {
 		ref[k] = analysis.NormalQuantile(0, exact, (float64(k)+0.5)/m)
 	}
 	if err := qq.Dashed("exact", ref, ref); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := qq.Points("forward", ref, analysis.Quantiles(f1, m)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := qq.Points("backward", ref, analysis.Quantiles(b1, m)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	qq.Note(fmt.Sprintf("KS p-values: backward vs forward %.2f, vs exact %.2f", claims[0].Value, claims[2].Value))
-	hist := plot.NewPanel("quadratic: forward θ_N and backward limits", "θ", "density")
+	qq.Note(fmt.Sprintf("KS p-values: backward vs forward %.2f, vs exact %.2f", t.claims[0].Value, t.claims[2].Value))
+	hist = plot.NewPanel("quadratic: forward θ_N and backward limits", "θ", "density")
 	if err := hist.Histogram("forward", f1, 40); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := hist.Histogram("backward", b1, 40); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	hist.Function("exact", analysis.NormalDensity(0, exact))
+	return qq, hist, tails, nil
+}
 
-	// Linear regression.
+// linearLaws tests linear regression's laws (KS per coordinate with Bonferroni's correction, and the energy test
+// on the whole parameter vector) and draws their standardised quantiles and the two clouds. It returns the
+// backward limits' estimated distances to θ_N.
+func (s *Stationary) linearLaws(ctx context.Context, env Env, t *lawTests) (lqq, scatter *plot.Panel, tails []float64, err error) {
 	lp, err := s.Linear.New()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	fwd, bwd, lTails, err := s.lawsOf(ctx, env, lp, s.LinH, s.LinSteps)
+	fwd, bwd, tails, err := s.lawsOf(ctx, env, lp, s.LinH, s.LinSteps)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	dims := len(fwd[0])
 	names := []string{}
@@ -189,52 +226,43 @@ func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
 		d, p, _ := analysis.KolmogorovSmirnov(column(bwd, i), column(fwd, i))
 		minP, maxD = min(minP, p), max(maxD, d)
 	}
-	row("linear/ks-per-coordinate", "linear regression", fmt.Sprintf("KS per coordinate: largest D, smallest p × %d (Bonferroni)", dims), maxD, min(1, minP*float64(dims)))
+	t.equal("linear/ks-per-coordinate", "linear regression", fmt.Sprintf("KS per coordinate: largest D, smallest p × %d (Bonferroni)", dims), maxD, min(1, minP*float64(dims)))
 	k := min(s.EnergyPoints, len(fwd))
 	e, p, err := analysis.EnergyDistance(bwd[:k], fwd[:k], 199, 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	row("linear/energy", "linear regression", "energy test on θ ∈ R^"+fmt.Sprint(dims), e, p)
+	t.equal("linear/energy", "linear regression", "energy test on θ ∈ R^"+fmt.Sprint(dims), e, p)
 
 	// Each coordinate's quantiles standardised by the forward mean and standard deviation of that coordinate, so
 	// that all of them share one scale and a deviation of any is visible.
-	lqq := plot.NewPanel("linear regression: backward limits vs forward θ_N, per coordinate",
+	lqq = plot.NewPanel("linear regression: backward limits vs forward θ_N, per coordinate",
 		"forward θ_N quantile (standardised)", "backward limit quantile (same scale)")
 	lqq.Note(fmt.Sprintf("energy test p = %.2f; KS per coordinate, Bonferroni p = %.2f", p, min(1, minP*float64(dims))))
-	scatter := plot.NewPanel("linear regression: the two clouds", names[0], names[1])
+	scatter = plot.NewPanel("linear regression: the two clouds", names[0], names[1])
 	lo, hi := 0.0, 0.0
 	for i := range dims {
 		f := column(fwd, i)
 		mu, sd := analysis.Mean(f), math.Sqrt(analysis.Variance(f))
-		fq, bq := analysis.Quantiles(f, m), analysis.Quantiles(column(bwd, i), m)
+		fq, bq := analysis.Quantiles(f, quantilePoints), analysis.Quantiles(column(bwd, i), quantilePoints)
 		for k := range fq {
 			fq[k], bq[k] = (fq[k]-mu)/sd, (bq[k]-mu)/sd
 			lo, hi = min(lo, fq[k]), max(hi, fq[k])
 		}
 		if err := lqq.Points(names[i], fq, bq); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if err := lqq.Dashed("y = x", []float64{lo, hi}, []float64{lo, hi}); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := scatter.Points("forward", column(fwd, 0), column(fwd, 1)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := scatter.Points("backward", column(bwd, 0), column(bwd, 1)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-
-	fmt.Fprintf(&summary, "\nBackward limits: median estimated ‖θ* − θ_N‖ %.2g (quadratic), %.2g (linear regression).\n",
-		analysis.Median(qTails), analysis.Median(lTails))
-	claims = append(claims,
-		below("quadratic/limit-tail", "quadratic: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its limit "+
-			"(converged: far below the law's standard deviation)", analysis.Median(qTails), 1e-6),
-		below("linear/limit-tail", "linear regression: median estimated distance ‖θ* − θ_N‖ of backward θ_N from its "+
-			"limit", analysis.Median(lTails), 1e-6))
-	summary.WriteString("\n" + ClaimsTable(claims))
-	return &Outcome{Figure: plot.NewFigure(2, qq, hist, lqq, scatter), Summary: summary.String(), Claims: claims}, nil
+	return lqq, scatter, tails, nil
 }
 
 func column(points [][]float64, i int) []float64 {
