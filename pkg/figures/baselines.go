@@ -311,33 +311,8 @@ func (b *Baselines) quadratic(ctx context.Context, env Env, summary *strings.Bui
 	variances := map[string]float64{}
 	exactVar := map[string]float64{}
 	for _, m := range quad.methods {
-		h, w := func(int) float64 { return b.QuadH }, func(int) float64 { return 1 }
-		averaged := false
-		switch r := m.rule.(type) {
-		case update.Averaged:
-			w, averaged = r.Weight, true
-		case update.Decayed:
-			h = func(k int) float64 { return b.QuadH * r.Factor(k) }
-		}
-		mom := analysis.QuadraticMoments(b.Quadratic.Start, mu, sigma2, h, w, n)
-		mean, vr := mom.ThetaMean, mom.ThetaVar
-		if averaged {
-			mean, vr = mom.AvgMean, mom.AvgVar
-		}
-		curves := quad.curves[m.name]
-		steps := stepsOf(curves[0])
-		measured, exact := make([]float64, len(steps)), make([]float64, len(steps))
-		for k := range steps {
-			xs := make([]float64, len(curves))
-			for s, cv := range curves {
-				xs[s] = cv.Iterates[k][0]
-			}
-			measured[k], exact[k] = analysis.Variance(xs), vr[curves[0].Steps[k]]
-		}
-		if err := panel.Line(m.name, steps, measured, 1.2); err != nil {
-			return nil, nil, err
-		}
-		if err := panel.Dashed("exact", steps, exact); err != nil {
+		mean, vr := b.exactMoments(m.rule, mu, sigma2)
+		if err := varianceCurves(panel, m.name, quad.curves[m.name], vr); err != nil {
 			return nil, nil, err
 		}
 		last := column(quad.finals(m.name), 0)
@@ -365,6 +340,43 @@ func (b *Baselines) quadratic(ctx context.Context, env Env, summary *strings.Bui
 	panel.Note(fmt.Sprintf("at N: tail ÷ backward %.3f, EMA ÷ backward %.3f", variances["tail"]/variances["backward"],
 		variances["ema"]/variances["backward"]))
 	return panel, claims, nil
+}
+
+// exactMoments returns the closed-form mean and variance across seeds of a method's read-out on the quadratic
+// (θ_n, or the average of the iterates for an averaged rule) at every step n ≤ QuadSteps, for noise of mean mu
+// and variance sigma2.
+func (b *Baselines) exactMoments(rule update.Rule, mu, sigma2 float64) (mean, variance []float64) {
+	h, w := func(int) float64 { return b.QuadH }, func(int) float64 { return 1 }
+	averaged := false
+	switch r := rule.(type) {
+	case update.Averaged:
+		w, averaged = r.Weight, true
+	case update.Decayed:
+		h = func(k int) float64 { return b.QuadH * r.Factor(k) }
+	}
+	mom := analysis.QuadraticMoments(b.Quadratic.Start, mu, sigma2, h, w, b.QuadSteps)
+	if averaged {
+		return mom.AvgMean, mom.AvgVar
+	}
+	return mom.ThetaMean, mom.ThetaVar
+}
+
+// varianceCurves draws a method's variance of θ across seeds at each evaluated step, and its closed form
+// (exact, indexed by step) dashed.
+func varianceCurves(panel *plot.Panel, name string, curves []*experiment.Curve, exact []float64) error {
+	steps := stepsOf(curves[0])
+	measured, closed := make([]float64, len(steps)), make([]float64, len(steps))
+	for k := range steps {
+		xs := make([]float64, len(curves))
+		for s, cv := range curves {
+			xs[s] = cv.Iterates[k][0]
+		}
+		measured[k], closed[k] = analysis.Variance(xs), exact[curves[0].Steps[k]]
+	}
+	if err := panel.Line(name, steps, measured, 1.2); err != nil {
+		return err
+	}
+	return panel.Dashed("exact", steps, closed)
 }
 
 // mlp runs every method on the FashionMNIST network: test loss and its change per method, and, from a second
@@ -408,11 +420,20 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 	if err != nil {
 		return nil, nil, err
 	}
-	loss := plot.NewPanel("FashionMNIST MLP: test loss, mean over seeds", "step", "test loss")
-	acc := plot.NewPanel("FashionMNIST MLP: test accuracy, mean over seeds", "step", "accuracy")
-	for _, m := range cmp.methods {
+	loss, acc, err := cmp.meanPanels()
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*plot.Panel{loss, acc, change}, claims, nil
+}
+
+// meanPanels draws every method's test loss and test accuracy, each a mean over seeds.
+func (c *compared) meanPanels() (loss, acc *plot.Panel, err error) {
+	loss = plot.NewPanel("FashionMNIST MLP: test loss, mean over seeds", "step", "test loss")
+	acc = plot.NewPanel("FashionMNIST MLP: test accuracy, mean over seeds", "step", "accuracy")
+	for _, m := range c.methods {
 		var ls, as [][]float64
-		for _, cv := range cmp.curves[m.name] {
+		for _, cv := range c.curves[m.name] {
 			ls, as = append(ls, cv.TestLoss), append(as, cv.TestAccuracy)
 		}
 		lm, _, err := analysis.MeanStd(ls)
@@ -423,7 +444,7 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 		if err != nil {
 			return nil, nil, err
 		}
-		x := stepsOf(cmp.curves[m.name][0])
+		x := stepsOf(c.curves[m.name][0])
 		if err := loss.Line(m.name, x, lm, 1.2); err != nil {
 			return nil, nil, err
 		}
@@ -431,5 +452,5 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 			return nil, nil, err
 		}
 	}
-	return []*plot.Panel{loss, acc, change}, claims, nil
+	return loss, acc, nil
 }

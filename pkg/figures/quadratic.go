@@ -118,22 +118,41 @@ func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	iterates := plot.NewPanel("iterates, d = 1", "step n", "θ_n")
-	steps := plot.NewPanel("step sizes, d = 1", "step n", "|θ_{n+1} − θ_n|").LogY()
-	norms := plot.NewPanel(fmt.Sprintf("distance to the minimum, d = %d", q.Dim), "step n", "‖θ_n − ε̄‖")
+	iterates, steps, norms, err := q.curvePanels(curves1, curvesD, mean)
+	if err != nil {
+		return nil, err
+	}
+	claims := q.stepClaims(curves1)
+	steps.Note(fmt.Sprintf("fitted backward decay rate %.4f per step (1 − h = %g)", claims[0].Value, 1-q.H))
+	var summary strings.Builder
+	hist, varianceClaims, err := q.histograms(limits, &summary)
+	if err != nil {
+		return nil, err
+	}
+	claims = append(claims, varianceClaims...)
+	summary.WriteString("\n" + ClaimsTable(claims))
+	return &Outcome{Figure: plot.NewFigure(2, iterates, steps, norms, hist), Summary: summary.String(), Claims: claims}, nil
+}
+
+// curvePanels draws the d = 1 iterates and their step sizes (with the (1−h)^n decay backward steps follow), and
+// the d-dimensional iterates' distances to the minimum ε̄.
+func (q *Quadratic) curvePanels(curves1, curvesD *experiment.Result, mean []float64) (iterates, steps, norms *plot.Panel, err error) {
+	iterates = plot.NewPanel("iterates, d = 1", "step n", "θ_n")
+	steps = plot.NewPanel("step sizes, d = 1", "step n", "|θ_{n+1} − θ_n|").LogY()
+	norms = plot.NewPanel(fmt.Sprintf("distance to the minimum, d = %d", q.Dim), "step n", "‖θ_n − ε̄‖")
 	for _, name := range []string{"forward", "backward"} {
 		for _, c := range curves1.Order(name) {
 			if err := iterates.Line(name, stepsOf(c), c.Coordinate(0), 0.8); err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			at, sizes := c.StepSizes()
 			if err := steps.Line(name, floats(at), sizes, 0.8); err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 		}
 		for _, c := range curvesD.Order(name) {
 			if err := norms.Line(name, stepsOf(c), analysis.DistancesTo(c.Iterates, mean), 0.8); err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
@@ -145,24 +164,28 @@ func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 		ref[n] = q.H * math.Pow(1-q.H, float64(n+1)) * (q.Start + q.Sigma)
 	}
 	if err := steps.Dashed("h(1−h)^n (θ_0+σ)", xs, ref); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 
-	claims := q.stepClaims(curves1)
-	steps.Note(fmt.Sprintf("fitted backward decay rate %.4f per step (1 − h = %g)", claims[0].Value, 1-q.H))
+	return iterates, steps, norms, nil
+}
+
+// histograms draws θ_N over HistogramSeeds seeds for both orders against the exact stationary law, writes their
+// variances to the summary, and states the claims that each matches the exact one.
+func (q *Quadratic) histograms(limits *experiment.Result, summary *strings.Builder) (*plot.Panel, []Claim, error) {
+	var claims []Claim
 	hist := plot.NewPanel(fmt.Sprintf("θ_%d over %d seeds, d = 1", q.Steps, q.HistogramSeeds), "θ", "density")
-	var summary strings.Builder
 	exact := analysis.QuadraticStationaryVariance(q.H, q.Sigma)
-	fmt.Fprintf(&summary, "| order | variance of θ_%d over %d seeds | exact hσ²/(2−h) |\n|---|---|---|\n", q.Steps, q.HistogramSeeds)
+	fmt.Fprintf(summary, "| order | variance of θ_%d over %d seeds | exact hσ²/(2−h) |\n|---|---|---|\n", q.Steps, q.HistogramSeeds)
 	for _, name := range []string{"forward", "backward"} {
 		var last []float64
 		for _, c := range limits.Order(name) {
 			last = append(last, c.Iterates[0][0])
 		}
 		if err := hist.Histogram(name, last, 40); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		fmt.Fprintf(&summary, "| %s | %.4f | %.4f |\n", name, analysis.Variance(last), exact)
+		fmt.Fprintf(summary, "| %s | %.4f | %.4f |\n", name, analysis.Variance(last), exact)
 		// The variance of n normal draws has relative standard error √(2/(n−1)) (0.045 for n = 1000): the
 		// interval is ±3.3 of them.
 		tol := 3.3 * math.Sqrt(2/float64(len(last)-1))
@@ -170,8 +193,7 @@ func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
 			"exact stationary variance hσ²/(2−h)", q.Steps, len(last), name), analysis.Variance(last)/exact, 1-tol, 1+tol))
 	}
 	hist.Function("exact", analysis.NormalDensity(0, exact))
-	summary.WriteString("\n" + ClaimsTable(claims))
-	return &Outcome{Figure: plot.NewFigure(2, iterates, steps, norms, hist), Summary: summary.String(), Claims: claims}, nil
+	return hist, claims, nil
 }
 
 // stepClaims measures the step sizes of the d = 1 curves against their closed forms. Backward,

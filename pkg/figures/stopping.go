@@ -166,32 +166,8 @@ type choice struct {
 // learning phase at N).
 func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predictStops bool, w *strings.Builder) ([]Claim, []*plot.Panel, error) {
 	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
-	val := runs.validation.Order("forward")
 	steps := fwd[0].Steps
-	last := len(steps) - 1
-	var early, settled, settledFwd []choice
-	for i := range fwd {
-		best, decided := analysis.EarlyStop(val[i].TestLoss, s.Patience)
-		e := choice{index: best, stopped: decided >= 0, maps: float64(steps[last])}
-		if decided >= 0 {
-			e.maps = float64(steps[decided])
-		}
-		early = append(early, e)
-		for _, target := range []struct {
-			curve *experiment.Curve
-			into  *[]choice
-			order order.Order
-		}{{bwd[i], &settled, order.Backward{}}, {fwd[i], &settledFwd, order.Forward{}}} {
-			k := analysis.SettledStop(target.curve.TrainLoss, s.Tol, s.Window)
-			g := choice{index: k, stopped: k >= 0}
-			if k < 0 {
-				g.index = last
-			}
-			// What the order's plan to the decision costs: backward n maps for the iterate at step n, forward one per step.
-			g.maps = float64(order.Cost(target.order.Plan(steps[:g.index+1])))
-			*target.into = append(*target.into, g)
-		}
-	}
+	early, settled, settledFwd := s.decisions(runs)
 	summarise := func(rule string, cs []choice, curves []*experiment.Curve, held string) (stopped, step, loss, maps float64, losses []float64) {
 		for i, c := range cs {
 			if c.stopped {
@@ -239,6 +215,47 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 		reported(id+"/cost-ratio", label+": update maps until the decision, backward rule ÷ early stopping", gMaps/eMaps),
 	}
 
+	panels, err := decisionPanels(label, fwd, bwd, early, settled)
+	return claims, panels, err
+}
+
+// decisions applies the three stopping rules to every seed: early stopping of forward SGD on the validation
+// loss, and the settling rule on backward and on forward SGD's training loss; each choice with what its order's
+// plan to the decision costs in update maps.
+func (s *Stopping) decisions(runs *stopRuns) (early, settled, settledFwd []choice) {
+	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
+	val := runs.validation.Order("forward")
+	steps := fwd[0].Steps
+	last := len(steps) - 1
+	for i := range fwd {
+		best, decided := analysis.EarlyStop(val[i].TestLoss, s.Patience)
+		e := choice{index: best, stopped: decided >= 0, maps: float64(steps[last])}
+		if decided >= 0 {
+			e.maps = float64(steps[decided])
+		}
+		early = append(early, e)
+		for _, target := range []struct {
+			curve *experiment.Curve
+			into  *[]choice
+			order order.Order
+		}{{bwd[i], &settled, order.Backward{}}, {fwd[i], &settledFwd, order.Forward{}}} {
+			k := analysis.SettledStop(target.curve.TrainLoss, s.Tol, s.Window)
+			g := choice{index: k, stopped: k >= 0}
+			if k < 0 {
+				g.index = last
+			}
+			// What the order's plan to the decision costs: backward n maps for the iterate at step n, forward one per step.
+			g.maps = float64(order.Cost(target.order.Plan(steps[:g.index+1])))
+			*target.into = append(*target.into, g)
+		}
+	}
+	return early, settled, settledFwd
+}
+
+// decisionPanels draws every seed's test loss with where early stopping and the settling rule stopped it, and
+// the change of the training loss between evaluations that the settling rule reads.
+func decisionPanels(label string, fwd, bwd []*experiment.Curve, early, settled []choice) ([]*plot.Panel, error) {
+	steps := fwd[0].Steps
 	curves := plot.NewPanel(label+": test loss per seed, and where each rule stopped", "step", "test loss").LogY()
 	changes := plot.NewPanel(label+": change of the training loss between evaluations", "step", "|ΔL|").LogY()
 	for _, o := range []struct {
@@ -248,14 +265,14 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 		name := o.name
 		for _, c := range o.cs {
 			if err := curves.Line(name, stepsOf(c), c.TestLoss, 0.7); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			d := make([]float64, len(c.TrainLoss)-1)
 			for k := range d {
 				d[k] = math.Abs(c.TrainLoss[k+1] - c.TrainLoss[k])
 			}
 			if err := changes.Line(name, stepsOf(c)[1:], d, 0.7); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 	}
@@ -269,8 +286,8 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 			xs, ys = append(xs, float64(steps[c.index])), append(ys, mark.curves[i].TestLoss[c.index])
 		}
 		if err := curves.Points(mark.label, xs, ys); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return claims, []*plot.Panel{curves, changes}, nil
+	return []*plot.Panel{curves, changes}, nil
 }
