@@ -42,35 +42,121 @@ func (c Claim) Prediction() string {
 }
 
 // Holds reports whether Value lies in the predicted interval (false for NaN); true when there is no prediction.
+// Whether the claim holds is its Verdict, which also asks the seeds.
 func (c Claim) Holds() bool {
 	if !c.predicted() {
 		return true
 	}
-	return c.Value > c.Lo && c.Value < c.Hi
+	return c.inside(c.Value)
 }
 
-// claimJSON is a claim as JSON: numbers that JSON cannot hold (NaN, ±Inf) as strings; the prediction and whether
-// it holds written out for readers of the file.
+// inside reports whether v lies in the predicted interval (false for NaN).
+func (c Claim) inside(v float64) bool { return v > c.Lo && v < c.Hi }
+
+// Verdict is what a predicted claim's seeds say: Holds, Fails or Inconclusive (docs/figures.md, "Verdicts").
+type Verdict string
+
+const (
+	// Holds: the seeds show the prediction beyond chance.
+	Holds Verdict = "holds"
+	// Fails: the seeds show the opposite beyond chance, or a number measured over all seeds at once lies outside
+	// its predicted interval.
+	Fails Verdict = "fails"
+	// Inconclusive: the seeds cannot tell (too few of them, or split).
+	Inconclusive Verdict = "inconclusive"
+)
+
+// SignTestLevel is the one-sided level of the sign test behind a claim measured seed by seed: with fewer than 5
+// seeds no count reaches it (5 of 5 has probability 1/32 by chance), so such a claim is inconclusive.
+const SignTestLevel = 0.05
+
+// Verdict judges a predicted claim ("" when it has none).
+//
+// A claim measured seed by seed (PerSeed) is judged by a one-sided sign test over its n seeds: with k seeds whose
+// own value lies in the predicted interval, it holds when k that large is unlikely by chance (P(X ≥ k) ≤
+// SignTestLevel for X ~ Binomial(n, ½)) and the value over all seeds lies in the interval too; it fails when the
+// n − k seeds outside are that many; otherwise it is inconclusive. A claim measured once over all seeds (a
+// variance or a p-value across seeds, a fitted slope) carries its statistical margin in its interval (each is
+// justified where it is made): inside, it holds; outside, it fails.
+func (c Claim) Verdict() Verdict {
+	switch {
+	case !c.predicted():
+		return ""
+	case len(c.PerSeed) == 0 && c.Holds():
+		return Holds
+	case len(c.PerSeed) == 0:
+		return Fails
+	}
+	k, n := c.SeedsInside(), len(c.PerSeed)
+	switch {
+	case signTail(n, k) <= SignTestLevel && c.Holds():
+		return Holds
+	case signTail(n, n-k) <= SignTestLevel:
+		return Fails
+	}
+	return Inconclusive
+}
+
+// SeedsInside counts the seeds whose own value lies in the predicted interval.
+func (c Claim) SeedsInside() int {
+	k := 0
+	for _, v := range c.PerSeed {
+		if c.inside(v) {
+			k++
+		}
+	}
+	return k
+}
+
+// signTail is P(X ≥ k) for X ~ Binomial(n, ½).
+func signTail(n, k int) float64 {
+	p, term := 0.0, math.Pow(0.5, float64(n)) // term = C(n, i)/2ⁿ, from i = 0
+	for i := 0; i <= n; i++ {
+		if i >= k {
+			p += term
+		}
+		term = term * float64(n-i) / float64(i+1)
+	}
+	return p
+}
+
+// verdictText writes the verdict with its seed count, e.g. "holds (5 of 5 seeds)" or "inconclusive (1 of 2
+// seeds)"; "" without a prediction.
+func (c Claim) verdictText() string {
+	v := c.Verdict()
+	if v == "" || len(c.PerSeed) == 0 {
+		return string(v)
+	}
+	return fmt.Sprintf("%s (%d of %d seeds)", v, c.SeedsInside(), len(c.PerSeed))
+}
+
+// claimJSON is a claim as JSON: numbers that JSON cannot hold (NaN, ±Inf) as strings; the prediction and the
+// verdict written out for readers of the file.
 type claimJSON struct {
-	ID         string `json:"id"`
-	Statement  string `json:"statement"`
-	Value      any    `json:"value"`
-	PerSeed    []any  `json:"per_seed,omitempty"`
-	Lo         any    `json:"lo,omitempty"`
-	Hi         any    `json:"hi,omitempty"`
-	Prediction string `json:"prediction,omitempty"`
-	Holds      *bool  `json:"holds,omitempty"`
+	ID         string  `json:"id"`
+	Statement  string  `json:"statement"`
+	Value      any     `json:"value"`
+	PerSeed    []any   `json:"per_seed,omitempty"`
+	Lo         any     `json:"lo,omitempty"`
+	Hi         any     `json:"hi,omitempty"`
+	Prediction string  `json:"prediction,omitempty"`
+	Verdict    Verdict `json:"verdict,omitempty"`
+	// SeedsInside counts the seeds whose own value lies in the predicted interval.
+	SeedsInside *int `json:"seeds_inside,omitempty"`
 }
 
-// MarshalJSON writes the claim with its prediction and whether it holds.
+// MarshalJSON writes the claim with its prediction and its verdict.
 func (c Claim) MarshalJSON() ([]byte, error) {
 	out := claimJSON{ID: c.ID, Statement: c.Statement, Value: jsonNumber(c.Value), Prediction: c.Prediction()}
 	for _, v := range c.PerSeed {
 		out.PerSeed = append(out.PerSeed, jsonNumber(v))
 	}
 	if c.predicted() {
-		h := c.Holds()
-		out.Lo, out.Hi, out.Holds = jsonNumber(c.Lo), jsonNumber(c.Hi), &h
+		out.Lo, out.Hi, out.Verdict = jsonNumber(c.Lo), jsonNumber(c.Hi), c.Verdict()
+		if len(c.PerSeed) > 0 {
+			k := c.SeedsInside()
+			out.SeedsInside = &k
+		}
 	}
 	return marshalPlain(out)
 }
@@ -196,26 +282,32 @@ func (f *ClaimsFile) Write(dir string) (string, error) {
 	return path, os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// ClaimsTable writes claims as a Markdown table: number, measured value, prediction and whether it holds.
+// ClaimsTable writes claims as a Markdown table: number, measured value, prediction and verdict; then the
+// predicted numbers whose verdict is not "holds".
 func ClaimsTable(claims []Claim) string {
 	var b strings.Builder
-	b.WriteString("| claim | measured | predicted | holds |\n|---|---|---|---|\n")
+	b.WriteString("| claim | measured | predicted | verdict |\n|---|---|---|---|\n")
 	for _, c := range claims {
-		holds := "—"
-		if c.predicted() {
-			holds = map[bool]string{true: "yes", false: "**no**"}[c.Holds()]
+		verdict := "—"
+		switch c.Verdict() {
+		case Holds:
+			verdict = c.verdictText()
+		case Fails, Inconclusive:
+			verdict = "**" + c.verdictText() + "**"
 		}
-		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", strings.ReplaceAll(c.Statement, "|", `\|`), c.Value, c.Prediction(), holds)
+		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", strings.ReplaceAll(c.Statement, "|", `\|`), c.Value, c.Prediction(), verdict)
 	}
-	var failed []string
-	for _, c := range claims {
-		if !c.Holds() {
-			failed = append(failed, c.ID)
+	for _, v := range []Verdict{Fails, Inconclusive} {
+		var ids []string
+		for _, c := range claims {
+			if c.Verdict() == v {
+				ids = append(ids, c.ID)
+			}
 		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintf(&b, "\n**Not as predicted in this run** (%d of the predicted numbers): %s.\n", len(failed),
-			strings.Join(failed, ", "))
+		if len(ids) > 0 {
+			fmt.Fprintf(&b, "\n**%s** (%d of the predicted numbers; the rule: docs/figures.md, \"Verdicts\"): %s.\n",
+				upperFirst(string(v)), len(ids), strings.Join(ids, ", "))
+		}
 	}
 	return b.String()
 }

@@ -13,28 +13,22 @@ import (
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
-// findings are the predicted claims that do not hold at quick scale, each with the reason; the figure's claim
-// table and the catalogue report them, from the numbers of the run. They are not asserted either way (their
-// values sit near 1 and move with the backend's rounding, e.g. with or without the SIMD kernels), but each must
-// name a predicted claim of its figure; every other predicted claim must hold.
-var findings = convnetFindings()
+// inconclusive are the predicted claims whose verdict at quick scale is "inconclusive", each with the reason;
+// every other predicted claim must hold (Claim.Verdict: a sign test over the seeds, or the interval of a number
+// measured over all seeds at once).
+var inconclusive = quickInconclusive()
 
-// convnetFindings: the ResNets at quick scale (width 1/16, 120 steps, 2 seeds: what two cores allow) are still in
-// their learning phase at the end and their backward curves have not begun to settle. Their change ratios hover
-// around 1 and move with the rounding: the same runs gave, for cifar10-resnet18, 0.95, 1.05 and 1.14 (training
-// loss, test loss, test accuracy) without the pure-Go backend's SIMD kernels and 1.20 for the training loss with
-// them; for cifar100-resnet the test accuracy's ratio went from 0.72 to 1.69. The VGG learns faster: its test
-// accuracy's ratio stays well below 1 (0.26 without, 0.41 with the SIMD kernels; seeds 0.17–0.44) and is asserted,
-// but its loss ratios moved from 0.68 and 0.46 to 0.85 and 0.91 (a seed at 1.42), too close to 1 for two seeds to
-// carry: findings too.
-func convnetFindings() map[string]string {
+// quickInconclusive: the convnet figures run 2 seeds at quick scale (what two cores allow in CI), too few for a
+// sign test at 5% whatever their values; AdamW's MLP has 4 of 5 seeds with a lower late change of the training
+// and of the test loss (the fifth at 1.06 and 1.07 on the XLA CPU plugin).
+func quickInconclusive() map[string]string {
 	out := map[string]string{
-		"cifar10-vgg/backward/train-loss-change-ratio": "two seeds, 0.57 and 1.42 with the SIMD kernels",
-		"cifar10-vgg/backward/test-loss-change-ratio":  "two seeds, 0.80 and 1.00 with the SIMD kernels",
+		"adamw/mlp/backward/train-loss-change-ratio": "4 of 5 seeds",
+		"adamw/mlp/backward/test-loss-change-ratio":  "4 of 5 seeds",
 	}
-	for _, prefix := range []string{"cifar10-resnet18/backward", "cifar100-resnet/backward", "adamw/resnet18/backward"} {
+	for _, prefix := range []string{"cifar10-resnet18/backward", "cifar10-vgg/backward", "cifar100-resnet/backward", "adamw/resnet18/backward"} {
 		for _, m := range []string{"train-loss", "test-loss", "test-accuracy"} {
-			out[prefix+"/"+m+"-change-ratio"] = "ResNet still learning at step 120: the ratio is noise around 1"
+			out[prefix+"/"+m+"-change-ratio"] = "2 seeds: a sign test needs at least 5"
 		}
 	}
 	return out
@@ -43,9 +37,8 @@ func convnetFindings() map[string]string {
 // ClaimsEnvVar asks for TestClaims: set it to 1.
 const ClaimsEnvVar = "REVSGD_CLAIMS"
 
-// TestClaims runs every figure at quick scale and asserts its claim: every predicted number lies in its predicted
-// interval (apart from the findings above, which are logged), and for the change ratios — the paper's central claim, measured per
-// seed — at least half of the seeds show it on their own.
+// TestClaims runs every figure at quick scale and asserts the verdict of every predicted claim: "holds", apart
+// from those listed as inconclusive above (whose verdict must be exactly that).
 //
 // The spread over seeds behind each margin, at quick scale on the pure-Go backend (per-seed values are in the
 // claim files, results/figures/ID.json):
@@ -60,9 +53,8 @@ const ClaimsEnvVar = "REVSGD_CLAIMS"
 //   - stationary: p-values 0.73–1 for the equal laws (> 0.01), < 1e-6 against the wrong law (< 0.01).
 //   - lie-bracket: slopes 1.84, 2.90, 2.83 (predicted 2, 3, 3, ± 0.3 for the next-order terms over h ∈ [0.003, 0.1]);
 //     at h = 0.003 the second-order correction leaves 0.023 of the gap (< 1), at h = 0.1 still 0.91.
-//   - cifar10-vgg (2 seeds): test accuracy's change ratio 0.17 and 0.38 per seed without the SIMD kernels, 0.38
-//     and 0.44 with them (its loss ratios are findings, below).
-//   - cifar10-resnet18, cifar100-resnet, adamw's ResNet (2 seeds each): ratios near 1 either way; findings, above.
+//   - cifar10-resnet18, cifar10-vgg, cifar100-resnet, adamw's ResNet (2 seeds each): inconclusive by the rule,
+//     whatever their values (above).
 //
 // It runs only when asked, with REVSGD_CLAIMS=1 (ClaimsEnvVar; scripts/test.sh sets it), so that a plain
 // `go test ./...` stays within go test's default timeout. Runs are kept in $REVSGD_RESULTS/runs when that is set
@@ -94,24 +86,24 @@ func TestClaims(t *testing.T) {
 			predicted := 0
 			for _, c := range o.Claims {
 				key := id + "/" + c.ID
-				_, finding := findings[key]
+				reason, unsure := inconclusive[key]
 				if !c.predicted() {
-					if finding {
-						t.Errorf("finding %s names a claim without a prediction", key)
+					if unsure {
+						t.Errorf("%s is listed as inconclusive but carries no prediction", key)
 					}
 					continue
 				}
 				predicted++
 				seen[key] = true
-				switch {
-				case finding:
-					t.Logf("finding %s: %.4g, predicted %s (%s)", key, c.Value, c.Prediction(), findings[key])
-				case !c.Holds():
-					t.Errorf("%s: %s = %.4g, predicted %s", key, c.Statement, c.Value, c.Prediction())
-				case !finding && strings.HasSuffix(c.ID, "change-ratio"):
-					if n := seedsHolding(c); 2*n < len(c.PerSeed) {
-						t.Errorf("%s: only %d of %d seeds show it on their own: %v", key, n, len(c.PerSeed), c.PerSeed)
-					}
+				want := Holds
+				if unsure {
+					want = Inconclusive
+				}
+				if got := c.Verdict(); got != want {
+					t.Errorf("%s: %s = %.4g (seeds %.3g), predicted %s: %s, want %s", key, c.Statement, c.Value,
+						c.PerSeed, c.Prediction(), c.verdictText(), want)
+				} else if unsure {
+					t.Logf("%s: %s (%s)", key, c.verdictText(), reason)
 				}
 			}
 			if predicted == 0 {
@@ -119,23 +111,13 @@ func TestClaims(t *testing.T) {
 			}
 		})
 	}
-	for key := range findings {
+	for key := range inconclusive {
 		if !seen[key] {
-			t.Errorf("finding %s names no predicted claim of any figure", key)
+			t.Errorf("%s is listed as inconclusive but names no predicted claim of any figure", key)
 		}
 	}
 }
 
-// seedsHolding counts the seeds whose own value lies in the claim's predicted interval.
-func seedsHolding(c Claim) int {
-	n := 0
-	for _, v := range c.PerSeed {
-		if v > c.Lo && v < c.Hi {
-			n++
-		}
-	}
-	return n
-}
 
 // A claim survives its JSON file: value, per-seed values, interval (infinite ends included) and NaN.
 func TestClaimJSONRoundTrip(t *testing.T) {
@@ -157,14 +139,56 @@ func TestClaimJSONRoundTrip(t *testing.T) {
 		w := in[i]
 		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 		if c.ID != w.ID || !same(c.Value, w.Value) || !same(c.Lo, w.Lo) || !same(c.Hi, w.Hi) ||
-			c.Prediction() != w.Prediction() || c.Holds() != w.Holds() || len(c.PerSeed) != len(w.PerSeed) {
+			c.Prediction() != w.Prediction() || c.Verdict() != w.Verdict() || len(c.PerSeed) != len(w.PerSeed) {
 			t.Errorf("claim %d: wrote %+v, read %+v", i, w, c)
 		}
 	}
-	if !strings.Contains(string(b), `"holds":true`) || !strings.Contains(string(b), `"value":"NaN"`) {
-		t.Errorf("JSON lacks the holds flag or the NaN string: %s", b)
+	if !strings.Contains(string(b), `"verdict":"holds"`) || !strings.Contains(string(b), `"verdict":"inconclusive","seeds_inside":1`) ||
+		!strings.Contains(string(b), `"value":"NaN"`) {
+		t.Errorf("JSON lacks the verdicts, the seed count or the NaN string: %s", b)
 	}
 	if c := below("e", "x", math.NaN(), 1); c.Holds() {
 		t.Error("a NaN value holds a prediction")
+	}
+}
+
+// The verdict rule: a one-sided sign test over the seeds at the 5% level (with the value over all seeds in the
+// interval for "holds"); a number measured over all seeds at once holds inside its interval and fails outside.
+func TestVerdicts(t *testing.T) {
+	seeds := func(inside, outside int) []float64 {
+		var out []float64
+		for range inside {
+			out = append(out, 0.5)
+		}
+		for range outside {
+			out = append(out, 2)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		claim Claim
+		want  Verdict
+	}{
+		{"5 of 5 seeds (P = 1/32)", below("a", "", 0.6, 1).perSeed(seeds(5, 0)), Holds},
+		{"4 of 5 seeds (P = 6/32)", below("a", "", 0.8, 1).perSeed(seeds(4, 1)), Inconclusive},
+		{"0 of 5 seeds", below("a", "", 2, 1).perSeed(seeds(0, 5)), Fails},
+		{"2 of 2 seeds: too few to tell", below("a", "", 0.5, 1).perSeed(seeds(2, 0)), Inconclusive},
+		{"0 of 2 seeds: too few to tell", below("a", "", 2, 1).perSeed(seeds(0, 2)), Inconclusive},
+		{"7 of 8 seeds (P = 9/256)", below("a", "", 0.7, 1).perSeed(seeds(7, 1)), Holds},
+		{"6 of 8 seeds (P = 37/256)", below("a", "", 0.8, 1).perSeed(seeds(6, 2)), Inconclusive},
+		{"5 of 5 seeds but the mean outside", below("a", "", 1.2, 1).perSeed(seeds(5, 0)), Inconclusive},
+		{"a NaN seed counts as outside", below("a", "", 0.6, 1).perSeed(append(seeds(4, 0), math.NaN())), Inconclusive},
+		{"over all seeds, inside", within("b", "", 1.01, 0.85, 1.15), Holds},
+		{"over all seeds, outside", within("b", "", 1.2, 0.85, 1.15), Fails},
+		{"over all seeds, NaN", above("b", "", math.NaN(), 0.01), Fails},
+		{"reported", reported("c", "", 3), ""},
+	} {
+		if got := c.claim.Verdict(); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := below("a", "", 0.8, 1).perSeed(seeds(4, 1)).verdictText(); got != "inconclusive (4 of 5 seeds)" {
+		t.Errorf("verdict text %q", got)
 	}
 }
