@@ -311,3 +311,40 @@ func ClaimsTable(claims []Claim) string {
 	}
 	return b.String()
 }
+
+// Reading says in Markdown what the seeds say about a figure's predicted claims: how many hold, are inconclusive
+// or fail, then each with its value, prediction and verdict, and why an inconclusive one could not be decided
+// when its seeds were too few. Notebooks and `revsgd figure` show it under the figure, in place of prose written
+// before the numbers.
+func Reading(claims []Claim) string {
+	count := map[Verdict]int{}
+	var lines []string
+	for _, c := range claims {
+		v := c.Verdict()
+		if v == "" {
+			continue
+		}
+		count[v]++
+		line := fmt.Sprintf("- %s: %.3g, predicted %s: **%s**", c.Statement, c.Value, c.Prediction(), c.verdictText())
+		if n := len(c.PerSeed); v == Inconclusive && n > 0 && signTail(n, n) > SignTestLevel {
+			line += fmt.Sprintf(" — %d seeds cannot decide it: even all of them on one side would happen by chance with "+
+				"probability %.2g (more than %g)", n, signTail(n, n), SignTestLevel)
+		}
+		lines = append(lines, line)
+	}
+	total := count[Holds] + count[Inconclusive] + count[Fails]
+	if total == 0 {
+		return ""
+	}
+	head := fmt.Sprintf("**What the seeds say** (the rule: docs/figures.md, \"Verdicts\"): of %d predicted numbers, %d hold, "+
+		"%d are inconclusive and %d fail.", total, count[Holds], count[Inconclusive], count[Fails])
+	switch {
+	case count[Holds] == total:
+		head += " The figure shows its claim."
+	case count[Fails] > 0:
+		head += " The figure contradicts part of its claim at these settings."
+	default:
+		head += " The figure does not show its claim at these settings: more seeds (or a longer run) could decide it."
+	}
+	return head + "\n\n" + strings.Join(lines, "\n") + "\n"
+}

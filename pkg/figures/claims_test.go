@@ -192,3 +192,22 @@ func TestVerdicts(t *testing.T) {
 		t.Errorf("verdict text %q", got)
 	}
 }
+
+// The reading counts the verdicts and says why two seeds cannot decide a claim.
+func TestReadingFollowsTheVerdicts(t *testing.T) {
+	r := Reading([]Claim{
+		below("a", "ratio A", 0.5, 1).perSeed([]float64{0.4, 0.6}),
+		below("b", "ratio B", 0.5, 1).perSeed([]float64{0.4, 0.6, 0.5, 0.3, 0.2}),
+		reported("c", "spread", 3),
+	})
+	for _, want := range []string{"of 2 predicted numbers, 1 hold, 1 are inconclusive and 0 fail",
+		"does not show its claim", "ratio A: 0.5, predicted < 1: **inconclusive (2 of 2 seeds)** — 2 seeds cannot decide it",
+		"ratio B: 0.5, predicted < 1: **holds (5 of 5 seeds)**"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("the reading lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r, "spread") {
+		t.Errorf("the reading quotes a number without a prediction:\n%s", r)
+	}
+}

@@ -79,8 +79,8 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 }
 
 // ReproduceIn runs figure f, labelled with scale, in env, and writes into dir ID.png and ID.svg (the figure),
-// ID.md (its settings and the summary of measured numbers) and ID.json (the numbers of its claims, ClaimsFile);
-// it shows the figure and the summary inline in GoNB, or prints the summary. It is the one way figures are
+// ID.md (its settings, the summary of measured numbers and what the seeds say, Reading) and ID.json (the numbers
+// of its claims, ClaimsFile); it shows the figure, the summary and the reading inline in GoNB, or prints them. It is the one way figures are
 // reproduced: Reproduce (notebooks) and `revsgd figure` call it. With env.Shard set it computes the shard's
 // runs into env.Store and writes nothing: drawing the figure needs every shard's runs, so one run without a
 // shard, on the same store, draws it.
@@ -93,8 +93,9 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err != nil {
 		return nil, err
 	}
+	reading := Reading(o.Claims)
 	mdPath := filepath.Join(dir, f.ID()+".md")
-	if err := os.WriteFile(mdPath, []byte(f.Settings()+"\n\n"+o.Summary), 0o644); err != nil {
+	if err := os.WriteFile(mdPath, []byte(f.Settings()+"\n\n"+o.Summary+"\n"+reading), 0o644); err != nil {
 		return nil, err
 	}
 	jsonPath, err := NewClaimsFile(f, scale, backend.Identity(env.Backend), o).Write(dir)
@@ -105,6 +106,9 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 		return nil, err
 	}
 	show(o.Summary)
+	if reading != "" {
+		show(reading)
+	}
 	fmt.Printf("%s: wrote %s, %s, %s and %s\n", f.ID(), pngPath, svgPath, mdPath, jsonPath)
 	return o, nil
 }
