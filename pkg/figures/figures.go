@@ -46,6 +46,8 @@ type Figure interface {
 	Run(ctx context.Context, env Env) (*Outcome, error)
 	// Override changes the settings that Overrides names, or says which of them the figure has no setting for.
 	Override(Overrides) error
+	// Line says the settings in one line (a line per part of a composite figure), drawn under the image's title.
+	Line() string
 }
 
 // Env is what a figure runs with: the runner of its experiments (backend and devices, run store, shard, group

@@ -6,6 +6,7 @@ import (
 	"html"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -89,6 +90,8 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err != nil || env.Shard != nil {
 		return o, err
 	}
+	claims := NewClaimsFile(f, scale, backend.Identity(env.Backend), o) // the title without the settings line
+	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+backend.Identity(env.Backend), 120), "\n")
 	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err := os.WriteFile(mdPath, []byte(f.Settings()+"\n\n"+o.Summary+"\n"+reading), 0o644); err != nil {
 		return nil, err
 	}
-	jsonPath, err := NewClaimsFile(f, scale, backend.Identity(env.Backend), o).Write(dir)
+	jsonPath, err := claims.Write(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -46,3 +46,25 @@ func TestOverridesApplyToEveryFigure(t *testing.T) {
 		})
 	}
 }
+
+// Every figure says its settings in a line, and the line wraps to the image's width.
+func TestSettingsLines(t *testing.T) {
+	for _, id := range IDs() {
+		f, err := New(id, Quick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := f.Line()
+		if !strings.Contains(line, "scale quick") {
+			t.Errorf("%s: the settings line does not name the scale: %q", id, line)
+		}
+		for _, l := range strings.Split(wrap(line+"; backend xla/cpu/lammps-jax-pjrt-cpu==0.11.2", 120), "\n") {
+			if n := len([]rune(l)); n > 120 {
+				t.Errorf("%s: a wrapped line of %d characters: %q", id, n, l)
+			}
+		}
+	}
+	if got := wrap("aaaa, bbbb, cccc", 11); got != "aaaa, bbbb,\ncccc" {
+		t.Errorf("wrap: %q", got)
+	}
+}
