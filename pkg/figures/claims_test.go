@@ -118,7 +118,6 @@ func TestClaims(t *testing.T) {
 	}
 }
 
-
 // A claim survives its JSON file: value, per-seed values, interval (infinite ends included) and NaN.
 func TestClaimJSONRoundTrip(t *testing.T) {
 	in := []Claim{
