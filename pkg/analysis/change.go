@@ -88,20 +88,12 @@ func WindowDecline(curves []Series, steps int, marks []int) (ratio float64, perS
 // LastSpread is the standard deviation (n − 1 in the denominator) of the curves' last values: how far apart the
 // seeds end. NaN for fewer than two curves.
 func LastSpread(curves []Series) float64 {
-	var xs []float64
-	for _, c := range curves {
-		xs = append(xs, c.Values[len(c.Values)-1])
-	}
-	if len(xs) < 2 {
+	if len(curves) < 2 {
 		return math.NaN()
 	}
-	mu := 0.0
-	for _, x := range xs {
-		mu += x / float64(len(xs))
+	xs := make([]float64, len(curves))
+	for i, c := range curves {
+		xs[i] = c.Values[len(c.Values)-1]
 	}
-	v := 0.0
-	for _, x := range xs {
-		v += (x - mu) * (x - mu) / float64(len(xs)-1)
-	}
-	return math.Sqrt(v)
+	return math.Sqrt(Variance(xs))
 }

@@ -90,8 +90,9 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err != nil || env.Shard != nil {
 		return o, err
 	}
-	claims := NewClaimsFile(f, scale, backend.Identity(env.Backend), o) // the title without the settings line
-	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+backend.Identity(env.Backend), 120), "\n")
+	id := backend.Identity(env.Backend)
+	claims := NewClaimsFile(f, scale, id, o) // the title without the settings line
+	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+id, 120), "\n")
 	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
 		return nil, err
