@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Editing a figure notebook's settings cell changes that figure and nothing else: a copy of the quadratic notebook
 # with `e.H = 0.2` uncommented in its settings cell is executed against the results of a notebook run
-# ($REVSGD_RESULTS, e.g. scripts/test.sh's); the quadratic's figure and claim file must change, and say h = 0.2,
+# ($REVSGD_RESULTS, e.g. scripts/test.sh's); the quadratic's figure, claim file and summary must change, and say h = 0.2,
 # and every other file under figures/ must stay byte for byte the same. The original files are put back after.
 #
 # Usage: REVSGD_RESULTS=DIR scripts/notebook-edit-test.sh   (DIR holds figures/ from a notebook run)
@@ -38,9 +38,9 @@ python3 "$root/scripts/check-notebook.py" "$work/edited.ipynb"
 (cd "$figs" && sha256sum * | sort -k2) > "$work/after"
 changed=$( (diff <(awk '{print $2, $1}' "$work/before") <(awk '{print $2, $1}' "$work/after") || true) |
   awk '/^[<>]/ {print $2}' | sort -u)
-expected=$(printf '%s\n' quadratic.json quadratic.png quadratic.svg)
+expected=$(printf '%s\n' quadratic.json quadratic.md quadratic.png quadratic.svg)
 if [[ "$changed" != "$expected" ]]; then
   echo "notebook-edit-test: editing h changed these files, want exactly the quadratic's:"; echo "$changed"; exit 1
 fi
 grep -q 'h = 0.2 on' "$figs/quadratic.json" || { echo "notebook-edit-test: quadratic.json does not say h = 0.2"; exit 1; }
-echo "notebook-edit-test: h = 0.2 in the settings cell changed quadratic.{png,svg,json} and nothing else"
+echo "notebook-edit-test: h = 0.2 in the settings cell changed quadratic.{png,svg,json,md} and nothing else"
