@@ -3,6 +3,7 @@ package experiment_test
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -13,6 +14,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
@@ -85,4 +87,39 @@ func ExampleRun_averaged() {
 	// Output:
 	// forward: variance of θ_1000 across seeds in [0.04, 0.07]: true
 	// tail average: below 0.005: true
+}
+
+// A Runner says how an experiment runs; the Spec, what. With a run store, running the same Spec again reads
+// every run back instead of computing it.
+func ExampleRunner() {
+	backend, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
+	if err != nil {
+		panic(err)
+	}
+	quad, err := problem.Quadratic{Dim: 1, Sigma: 1, Start: 2, Examples: 1 << 12, Seed: 1}.New()
+	if err != nil {
+		panic(err)
+	}
+	spec := &experiment.Spec{
+		Problem: quad, Rule: update.SGD{LearningRate: 0.1},
+		Orders: []order.Order{order.Forward{}, order.Backward{}}, Seeds: experiment.SeedRange(3),
+		Steps: 40, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(10),
+		DType: dtypes.Float64, KeepIterates: true,
+	}
+	dir, err := os.MkdirTemp("", "revsgd-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	runner := experiment.Runner{Backend: backend, Store: &runs.Store{Root: dir}}
+	for range 2 {
+		res, err := runner.Run(context.Background(), spec)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%d curves, %d update maps computed\n", len(res.Curves), res.Stats.Applied)
+	}
+	// Output:
+	// 6 curves, 420 update maps computed
+	// 6 curves, 0 update maps computed
 }
