@@ -264,8 +264,8 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	panels.claims = c.claims(res)
 	for _, cl := range panels.claims {
 		if strings.HasSuffix(cl.ID, "/test-loss-change-ratio") {
-			panels.change.Note(fmt.Sprintf("late mean change, %s ÷ forward: %.2f", strings.TrimSuffix(cl.ID,
-				"/test-loss-change-ratio"), cl.Value))
+			panels.change.Note(fmt.Sprintf("late mean change, %s ÷ forward: %.2f, %s", strings.TrimSuffix(cl.ID,
+				"/test-loss-change-ratio"), cl.Value, cl.verdictText()))
 		}
 	}
 	summary += "\n" + ClaimsTable(panels.claims)

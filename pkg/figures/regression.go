@@ -126,7 +126,7 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 			teMean[last], teStd[last], secondHalfMean(changes))
 	}
 	claims := changeClaims(res, analysis.LateWindow(res.Spec.Steps, nil), trainLossMetric, testLossMetric)
-	change.Note(fmt.Sprintf("late mean change, backward ÷ forward: %.3g", claims[1].Value))
+	change.Note(fmt.Sprintf("late mean change, backward ÷ forward: %.3g, %s", claims[1].Value, claims[1].verdictText()))
 	summary.WriteString("\n" + ClaimsTable(claims))
 	return &Outcome{Figure: plot.NewFigure(2, train, test, band, change), Summary: summary.String(), Claims: claims}, nil
 }
