@@ -96,11 +96,11 @@ func TestAveragedReportsTheAverageOfForwardIterates(t *testing.T) {
 
 // A decayed learning rate on the 1-D quadratic follows θ_k = θ_{k−1} − h f(k)(θ_{k−1} − ε_k), f the decay's
 // closed form, recomputed on the host.
-func TestDecayedFollowsItsSchedule(t *testing.T) {
+func TestScheduleIsFollowed(t *testing.T) {
 	const steps, theta0, h = 120, 2.0, 0.3
 	p := quadratic1D(t, 4096, theta0)
-	for _, shape := range []update.DecayShape{update.Cosine, update.Steps} {
-		rule := update.Decayed{Rule: update.SGD{LearningRate: h}, Shape: shape, Horizon: steps}
+	for _, schedule := range []update.Schedule{update.Cosine{Horizon: steps}, update.StepDecay{Horizon: steps}} {
+		rule := update.SGD{LearningRate: h, Schedule: schedule}
 		spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{3},
 			Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64, KeepIterates: true}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)
@@ -111,16 +111,15 @@ func TestDecayedFollowsItsSchedule(t *testing.T) {
 		c := res.Curve("forward", 3)
 		theta, worst := theta0, 0.0
 		for k := 1; k <= steps; k++ {
-			theta -= h * rule.Factor(k) * (theta - eps[k-1])
+			theta -= h * schedule.Factor(k) * (theta - eps[k-1])
 			worst = max(worst, math.Abs(c.Iterates[k-1][0]-theta))
 		}
 		if worst > 1e-12 {
-			t.Errorf("%s: the iterates differ from the host recursion by %g", shape, worst)
+			t.Errorf("%s: the iterates differ from the host recursion by %g", schedule.Name(), worst)
 		}
 	}
 	// The closed forms themselves: cosine from 1 to 0 over the horizon, steps of 0.1 at N/2 and 3N/4.
-	cos := update.Decayed{Shape: update.Cosine, Horizon: 100}
-	st := update.Decayed{Shape: update.Steps, Horizon: 100}
+	cos, st := update.Cosine{Horizon: 100}, update.StepDecay{Horizon: 100}
 	for _, c := range []struct {
 		got, want float64
 	}{{cos.Factor(1), 1}, {cos.Factor(51), 0.5}, {cos.Factor(101), 0}, {cos.Factor(500), 0},

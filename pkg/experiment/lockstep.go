@@ -237,7 +237,7 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) 
 		if t.diverged {
 			continue // the replay stopped: nothing of it is kept from its divergence on
 		}
-		var theta []float64 // the reported iterate (θ, or the average an update.Reporter keeps)
+		var theta []float64 // the reported iterate (θ, or the average an averaged rule keeps)
 		if carries != nil {
 			theta = r.engine.Iterate(carries[i])
 		}

@@ -47,7 +47,7 @@ func ReplicaBytes(b compute.Backend, p *problem.Problem, rule update.Rule, batch
 		return 0, fmt.Errorf("experiment: estimating the memory of %s: %w", p.Model.Name(), err)
 	}
 	const bytes = 4
-	return bytes * (2*np*int64(2+rule.StateSize()) + values), nil
+	return bytes * (2*np*int64(2+len(rule.State())) + values), nil
 }
 
 // ReplicasForMemory is the lockstep group size that fits a device with the given free memory in bytes: half of

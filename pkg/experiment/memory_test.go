@@ -31,7 +31,7 @@ func TestReplicasForMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if min := 4 * 2 * np * int64(2+c.rule.StateSize()); small < min {
+		if min := 4 * 2 * np * int64(2+len(c.rule.State())); small < min {
 			t.Errorf("%s, %s: %d bytes per replica, less than parameters, gradients and state twice (%d)",
 				c.p.Model.Name(), c.rule.Name(), small, min)
 		}

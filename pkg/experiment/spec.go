@@ -91,7 +91,7 @@ func (s *Spec) Validate() error {
 		}
 		seen[o.Name()] = true
 	}
-	if _, averaged := s.Rule.(update.Reporter); averaged {
+	if update.Averages(s.Rule) {
 		for _, o := range s.Orders {
 			if _, ok := o.(order.Forward); !ok {
 				return fmt.Errorf("experiment: the rule %s reports an average of the iterates along its chain, a "+

@@ -96,8 +96,8 @@ func (b *Baselines) methods(h float64, n int) []method {
 		{"backward", "backward SGD", sgd, order.Backward{}},
 		{"ema", fmt.Sprintf("EMA (β = %g) of forward iterates", b.EMA), update.Averaged{Rule: sgd, EMA: b.EMA}, order.Forward{}},
 		{"tail", fmt.Sprintf("tail average of forward iterates from step %d", tail), update.Averaged{Rule: sgd, TailStart: tail}, order.Forward{}},
-		{"cosine", "forward SGD, cosine decay to N", update.Decayed{Rule: sgd, Shape: update.Cosine, Horizon: n}, order.Forward{}},
-		{"step", "forward SGD, step decay", update.Decayed{Rule: sgd, Shape: update.Steps, Horizon: n}, order.Forward{}},
+		{"cosine", "forward SGD, cosine decay to N", update.SGD{LearningRate: sgd.LearningRate, Schedule: update.Cosine{Horizon: n}}, order.Forward{}},
+		{"step", "forward SGD, step decay", update.SGD{LearningRate: sgd.LearningRate, Schedule: update.StepDecay{Horizon: n}}, order.Forward{}},
 	}
 }
 
@@ -351,8 +351,10 @@ func (b *Baselines) exactMoments(rule update.Rule, mu, sigma2 float64) (mean, va
 	switch r := rule.(type) {
 	case update.Averaged:
 		w, averaged = r.Weight, true
-	case update.Decayed:
-		h = func(k int) float64 { return b.QuadH * r.Factor(k) }
+	case update.SGD:
+		if r.Schedule != nil {
+			h = func(k int) float64 { return b.QuadH * r.Schedule.Factor(k) }
+		}
 	}
 	mom := analysis.QuadraticMoments(b.Quadratic.Start, mu, sigma2, h, w, b.QuadSteps)
 	if averaged {

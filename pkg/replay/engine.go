@@ -212,46 +212,15 @@ func (e *Engine) call(exec *Exec, args ...any) ([]*tensors.Tensor, error) {
 // Device returns the device the engine runs on.
 func (e *Engine) Device() compute.DeviceNum { return e.device }
 
-// numState is the number of state tensors of a group: the rule's state for every parameter.
-func (e *Engine) numState() int { return len(e.params) * e.rule.StateSize() }
-
-// iterateTensors returns, from a group's carry, the tensors of the iterate it reports, one per parameter: the
-// parameters themselves, or for an update.Reporter rule (an average of the iterates) its state slot.
-func (e *Engine) iterateTensors(carry []*tensors.Tensor) []*tensors.Tensor {
-	np := len(e.params)
-	rep, ok := e.rule.(update.Reporter)
-	if !ok {
-		return carry[:np]
-	}
-	k, slot := e.rule.StateSize(), rep.IterateSlot()
-	out := make([]*tensors.Tensor, np)
-	for i := range out {
-		out[i] = carry[np+i*k+slot]
-	}
-	return out
-}
-
-// Iterate returns the iterate a carry reports: its θ, or for an update.Reporter rule the state slot it names
-// (nil if the carry has no state). This is what orders report, what is evaluated and what is stored; the carry's
-// Theta is what the next map acts on.
-func (e *Engine) Iterate(c Carry) []float64 {
-	if rep, ok := e.rule.(update.Reporter); ok {
-		if c.State == nil {
-			return nil
-		}
-		return c.State[rep.IterateSlot()]
-	}
-	return c.Theta
-}
-
 // stepGraph builds one update map for a group:
 // inputs = params…, state…, count, [data inputs], data targets, indices [R, B], and with masked the active flags
 // [R]; outputs = params…, state…, count. Without masked every replica takes the step (masking costs a
 // broadcast and a selection per tensor, which the engine skips when no replica sits out).
 func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
-	np, ns := len(e.params), e.numState()
-	params, state, count := in[:np], in[np:np+ns], in[np+ns]
-	x, y, rest := e.trainingBatches(in[np+ns+1:])
+	l := e.layout()
+	n := l.size()
+	params, count := in[:l.params], in[n-1]
+	x, y, rest := e.trainingBatches(in[n:])
 	var active *Node
 	if masked {
 		active = rest[0]
@@ -270,18 +239,17 @@ func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 		}
 		return updated
 	}
-	out := make([]*Node, 0, len(in))
-	newState := make([]*Node, 0, ns)
-	k := e.rule.StateSize()
+	out := make([]*Node, n)
 	for i, p := range params {
-		np, st := e.rule.Apply(p, grads[i], state[i*k:(i+1)*k], newCount)
-		out = append(out, keep(np, p))
-		for j, s := range st {
-			newState = append(newState, keep(s, state[i*k+j]))
+		state := l.stateOf(in, i)
+		next, newState := e.rule.Update(p, grads[i], state, newCount)
+		out[i] = keep(next, p)
+		for j, name := range l.state {
+			out[l.stateAt(i, j)] = keep(newState[name], state[name])
 		}
 	}
-	out = append(out, newState...)
-	return append(out, newCount)
+	out[n-1] = newCount
+	return out
 }
 
 // restartGraph builds a masked update map that first restarts some replicas: inputs = those of the masked step
@@ -289,7 +257,7 @@ func (e *Engine) stepGraph(in []*Node, masked bool) []*Node {
 // replica with from ≥ 0 takes entry from of the table (θ, optimizer state and step count) before its step, the
 // others keep their carry. Restarting inside the step costs one selection per carry tensor, and no separate call.
 func (e *Engine) restartGraph(in []*Node) []*Node {
-	n := len(e.params) + e.numState() + 1
+	n := e.layout().size()
 	table, from := in[len(in)-n-1:len(in)-1], in[len(in)-1]
 	in = in[:len(in)-n-1]
 	restart := GreaterOrEqual(from, ScalarZero(from.Graph(), from.DType()))
@@ -305,7 +273,7 @@ func (e *Engine) restartGraph(in []*Node) []*Node {
 // inputs = carry…, [data inputs], data targets, indices [K, R, B], active [R]; outputs = the carry after the K
 // maps. The same replicas are active in all K (a block of steps in which no replay ends or reports).
 func (e *Engine) stepsGraph(in []*Node) []*Node {
-	n := len(e.params) + e.numState() + 1
+	n := e.layout().size()
 	carry, data := in[:n], in[n:len(in)-2]
 	indices, active := in[len(in)-2], in[len(in)-1]
 	d := indices.Shape().Dimensions // [K, R, B]

@@ -58,14 +58,6 @@ func finalize(ts []*tensors.Tensor) {
 	}
 }
 
-// Carry is what one replica carries from one update map to the next: θ, the optimizer state (one vector per
-// state slot, laid out like θ) and the optimizer's step count.
-type Carry struct {
-	Theta []float64
-	State [][]float64
-	Count float64
-}
-
 // NewGroup starts a group with one replica per starting point θ (a flat parameter vector, see models.Model), with
 // fresh optimizer state.
 func (e *Engine) NewGroup(thetas [][]float64) (*Group, error) {
@@ -96,7 +88,7 @@ func (e *Engine) newGroup(carries []Carry, slots int) (*Group, error) {
 	if r == 0 {
 		return nil, fmt.Errorf("replay: a group needs at least one replica")
 	}
-	want, k := models.NumParams(e.problem.Model), e.rule.StateSize()
+	want, k := models.NumParams(e.problem.Model), len(e.layout().state)
 	for i, c := range carries {
 		if len(c.Theta) != want {
 			return nil, fmt.Errorf("replay: start %d has %d parameters, the model %s has %d", i, len(c.Theta), e.problem.Model.Name(), want)
@@ -294,8 +286,8 @@ func (g *Group) Thetas() ([][]float64, error) {
 	return thetas, nil
 }
 
-// Iterates returns each replica's reported iterate as float64: θ, or for an update.Reporter rule the average it
-// keeps (see Engine.Iterate).
+// Iterates returns each replica's reported iterate as float64: θ, or for an averaged rule the average it keeps
+// (see Engine.Iterate).
 func (g *Group) Iterates() ([][]float64, error) {
 	return g.e.perReplica(g.e.iterateTensors(g.carry), g.size)
 }
@@ -304,7 +296,8 @@ func (g *Group) Iterates() ([][]float64, error) {
 func (g *Group) Carries() ([]Carry, error) { return g.carries(true) }
 
 func (g *Group) carries(withState bool) ([]Carry, error) {
-	np, k := len(g.e.params), g.e.rule.StateSize()
+	l := g.e.layout()
+	np, k := l.params, len(l.state)
 	thetas, err := g.e.perReplica(g.carry[:np], g.size)
 	if err != nil {
 		return nil, err
@@ -322,7 +315,7 @@ func (g *Group) carries(withState bool) ([]Carry, error) {
 	for j := range k {
 		slot := make([]*tensors.Tensor, np) // state slot j of every parameter
 		for i := range slot {
-			slot[i] = g.carry[np+i*k+j]
+			slot[i] = g.carry[l.stateAt(i, j)]
 		}
 		states, err := g.e.perReplica(slot, g.size)
 		if err != nil {

@@ -28,7 +28,7 @@ type Run struct {
 }
 
 // Checkpoint is the state of a chain of update maps interrupted after some of its maps: θ, the optimizer state
-// (StateSize vectors laid out like θ) and the optimizer's step count.
+// (one vector per name of the rule's State, in that order, laid out like θ) and the optimizer's step count.
 type Checkpoint struct {
 	// Replay is the index of the replay in its order's plan; Step is the order's step reached, after After maps.
 	Replay, Step, After int

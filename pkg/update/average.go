@@ -6,16 +6,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
-// Reporter is a rule whose iterate — what an order reports at a step, evaluates and stores — is not the
-// parameters the maps act on but one of its state slots: Averaged reports the running average of the iterates.
-type Reporter interface {
-	Rule
-	// IterateSlot is the index of the state slot that holds the reported iterate.
-	IterateSlot() int
-}
-
-// Averaged is a rule that keeps a running average ā of the iterates its maps produce and reports it, while the
-// maps go on acting on θ: the iterate-averaging baselines of forward SGD. After map k (θ_k its result),
+// Averaged composes a rule with a running average ā of the iterates its maps produce, kept as the state Average
+// and reported in place of θ, while the maps go on acting on θ: the iterate-averaging baselines of forward SGD. After map k (θ_k its result),
 //
 //	ā_k = ā_{k−1} + w_k (θ_k − ā_{k−1}),   ā_0 = θ_0,
 //
@@ -58,7 +50,7 @@ func (a Averaged) Validate() error {
 	if a.Rule == nil {
 		return fmt.Errorf("average: no rule whose iterates to average (e.g. update.SGD{LearningRate: 0.1})")
 	}
-	if _, nested := a.Rule.(Reporter); nested {
+	if Averages(a.Rule) {
 		return fmt.Errorf("average: the rule %s already reports an average; average the plain rule", a.Rule.Name())
 	}
 	if err := a.Rule.Validate(); err != nil {
@@ -76,11 +68,8 @@ func (a Averaged) Validate() error {
 	return nil
 }
 
-// StateSize implements Rule: the rule's state and the average.
-func (a Averaged) StateSize() int { return a.Rule.StateSize() + 1 }
-
-// IterateSlot implements Reporter: the average is the last state slot.
-func (a Averaged) IterateSlot() int { return a.Rule.StateSize() }
+// State implements Rule: the rule's state, then Average.
+func (a Averaged) State() []string { return append(a.Rule.State(), Average) }
 
 // Weight returns w_k, the weight of θ_k in the average after map k (k ≥ 1).
 func (a Averaged) Weight(k int) float64 {
@@ -90,11 +79,10 @@ func (a Averaged) Weight(k int) float64 {
 	return 1 / float64(max(k-a.TailStart+1, 1))
 }
 
-// Apply implements Rule: the rule's map, then the average. Before the first map the average is θ_0 itself.
-func (a Averaged) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node) {
-	k := a.Rule.StateSize()
-	next, inner := a.Rule.Apply(theta, grad, state[:k], count)
-	prev := Where(Equal(count, OnesLike(count)), theta, state[k])
+// Update implements Rule: the rule's map, then the average. Before the first map the average is θ_0 itself.
+func (a Averaged) Update(theta, grad *Node, state State, count *Node) (*Node, State) {
+	next, out := a.Rule.Update(theta, grad, state, count)
+	prev := Where(Equal(count, OnesLike(count)), theta, state[Average])
 	var step *Node
 	if a.TailStart == 0 {
 		step = MulScalar(Sub(next, prev), 1-a.EMA)
@@ -102,6 +90,9 @@ func (a Averaged) Apply(theta, grad *Node, state []*Node, count *Node) (*Node, [
 		w := Reciprocal(MaxScalar(AddScalar(count, float64(1-a.TailStart)), 1))
 		step = Mul(Sub(next, prev), replicaColumn(w, theta.Rank()))
 	}
-	avg := Add(prev, step)
-	return next, append(inner, avg)
+	if out == nil {
+		out = State{}
+	}
+	out[Average] = Add(prev, step)
+	return next, out
 }

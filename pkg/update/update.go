@@ -1,8 +1,10 @@
 // Package update defines update maps: one optimizer step on one batch, T_i(θ) = θ − h ∇L_{B_i}(θ) for SGD.
 //
-// A Rule is the optimizer part of an update map: it turns the gradient of the batch loss into new parameters, and
-// may carry state (momentum, Adam moments) from one map to the next. Rules build graphs for replicas: every
-// tensor carries a leading replica axis, and replicas never mix.
+// A Rule is the optimizer part of an update map, shaped like optax's GradientTransformation: it names the state
+// it keeps (State, fresh state being zeros, as optax's init returns) and builds the step that turns the
+// gradient of the batch loss into new parameters and new state (Update). A learning rate may decay by a
+// Schedule, a value like any other hyper-parameter; Averaged composes a rule with an average of its iterates.
+// Rules build graphs for replicas: every tensor carries a leading replica axis, and replicas never mix.
 //
 // revsgd writes its rules itself instead of using GoMLX's optimizers, whose updates are bound to model.Store
 // variables and share one global step counter: a replay needs the rule's state reset to fresh at will, replicated
@@ -13,6 +15,7 @@ package update
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -20,26 +23,39 @@ import (
 
 // Rule is the optimizer step inside an update map.
 type Rule interface {
-	// Name identifies the rule, e.g. "sgd".
+	// Name identifies the rule, e.g. "sgd", or "sgd+cosine" for SGD under a cosine schedule.
 	Name() string
 	// Hyper returns the rule's hyper-parameters by name, for configurations and labels.
 	Hyper() map[string]float64
 	// Validate checks the hyper-parameters and says how to fix them.
 	Validate() error
-	// StateSize is the number of state tensors the rule keeps per parameter tensor, each of the parameter's shape.
-	// Fresh state is all zeros.
-	StateSize() int
-	// Apply builds one step for one parameter tensor: theta and grad have shape [R, ...], state holds StateSize()
-	// tensors of that shape, and count [R] (the dtype of theta) is the number of steps each replica has taken,
-	// this one included. It returns the new parameter and state. Graph-building code: it panics on error.
-	Apply(theta, grad *Node, state []*Node, count *Node) (*Node, []*Node)
+	// State names the state the rule keeps for each parameter tensor, in a fixed order (the order checkpoints
+	// store it in): AdamW's moments "mu" and "nu", Momentum's "momentum". Each is a tensor of the parameter's
+	// shape, fresh (all zeros) at the start of every replay. A rule whose state includes Average reports that
+	// average as its iterate instead of θ.
+	State() []string
+	// Update builds one step for one parameter tensor: theta and grad have shape [R, ...], state holds the
+	// tensors State names, of the same shape, and count [R] (the dtype of theta) is the number of steps each
+	// replica has taken, this one included. It returns the new parameter and the new state, under the same
+	// names. Graph-building code: it panics on error.
+	Update(theta, grad *Node, state State, count *Node) (*Node, State)
 }
+
+// State is a rule's state for one parameter tensor, by name (see Rule.State).
+type State map[string]*Node
+
+// Average is the name of the state that holds an average of the iterates (Averaged): the iterate a rule that
+// keeps it reports, evaluates and stores, while its maps go on acting on θ.
+const Average = "average"
+
+// Averages says whether a rule keeps the state Average, and so reports an average of its iterates instead of θ.
+func Averages(r Rule) bool { return slices.Contains(r.State(), Average) }
 
 // FromConfig returns the rule with the given name and hyper-parameters, as Name and Hyper write them (a run's
 // configuration): the inverse of those two methods. A missing or unknown hyper-parameter is an error.
 func FromConfig(name string, hyper map[string]float64) (Rule, error) {
 	if i := strings.LastIndex(name, "+"); i >= 0 {
-		return wrapperFromConfig(name[:i], name[i+1:], hyper)
+		return composedFromConfig(name[:i], name[i+1:], hyper)
 	}
 	get := func(keys ...string) ([]float64, error) {
 		if len(hyper) != len(keys) {
@@ -75,16 +91,16 @@ func FromConfig(name string, hyper map[string]float64) (Rule, error) {
 		}
 	default:
 		return nil, fmt.Errorf("update: unknown rule %q; known: sgd, momentum, adamw, each optionally followed by "+
-			"+cosine or +step (Decayed) and then by +ema or +tail (Averaged)", name)
+			"+cosine or +step (a Schedule) and then by +ema or +tail (Averaged)", name)
 	}
 	return r, err
 }
 
-// wrapperFromConfig rebuilds a Decayed or Averaged rule, named base+"+"+kind, from its hyper-parameters: the
-// wrapper's own (decay_horizon, ema_decay or tail_start) and the base rule's.
-func wrapperFromConfig(base, kind string, hyper map[string]float64) (Rule, error) {
-	key := map[string]string{string(Cosine): "decay_horizon", string(Steps): "decay_horizon", "ema": "ema_decay",
-		"tail": "tail_start"}[kind]
+// composedFromConfig rebuilds a rule named base+"+"+kind from its hyper-parameters: a schedule's (decay_horizon)
+// or an average's (ema_decay or tail_start), and the base rule's.
+func composedFromConfig(base, kind string, hyper map[string]float64) (Rule, error) {
+	key := map[string]string{Cosine{}.Name(): "decay_horizon", StepDecay{}.Name(): "decay_horizon",
+		"ema": "ema_decay", "tail": "tail_start"}[kind]
 	if key == "" {
 		return nil, fmt.Errorf("update: unknown rule %q; after a \"+\" come cosine, step, ema or tail", base+"+"+kind)
 	}
@@ -102,32 +118,22 @@ func wrapperFromConfig(base, kind string, hyper map[string]float64) (Rule, error
 	if err != nil {
 		return nil, err
 	}
-	whole := func(x float64) (int, error) {
-		if x != math.Trunc(x) || x < 0 || x > 1<<40 {
-			return 0, fmt.Errorf("update: rule %q: %s must be a whole number of steps, got %g", base+"+"+kind, key, x)
-		}
-		return int(x), nil
+	if kind != "ema" && (v != math.Trunc(v) || v < 0 || v > 1<<40) {
+		return nil, fmt.Errorf("update: rule %q: %s must be a whole number of steps, got %g", base+"+"+kind, key, v)
 	}
 	var r Rule
 	switch kind {
 	case "ema":
 		r = Averaged{Rule: inner, EMA: v}
 	case "tail":
-		n, err := whole(v)
-		if err != nil {
-			return nil, err
-		}
-		r = Averaged{Rule: inner, TailStart: n}
+		r = Averaged{Rule: inner, TailStart: int(v)}
 	default:
-		s, ok := inner.(Scalable)
-		if !ok {
-			return nil, fmt.Errorf("update: rule %q: %s has no learning rate to decay", base+"+"+kind, base)
+		s, ok := inner.(scheduled)
+		if !ok || s.schedule() != nil {
+			return nil, fmt.Errorf("update: rule %q: %s has no constant learning rate to decay", base+"+"+kind, base)
 		}
-		n, err := whole(v)
-		if err != nil {
-			return nil, err
-		}
-		r = Decayed{Rule: s, Shape: DecayShape(kind), Horizon: n}
+		schedule := map[string]Schedule{Cosine{}.Name(): Cosine{Horizon: int(v)}, StepDecay{}.Name(): StepDecay{Horizon: int(v)}}[kind]
+		r = s.withSchedule(schedule)
 	}
 	return r, r.Validate()
 }

@@ -10,9 +10,11 @@ import (
 func TestFromConfigInvertsNameAndHyper(t *testing.T) {
 	sgd := SGD{LearningRate: 0.025}
 	for _, r := range []Rule{sgd, Momentum{LearningRate: 0.1, Mu: 0.9}, DefaultAdamW(1e-3),
-		Decayed{Rule: sgd, Shape: Cosine, Horizon: 600}, Decayed{Rule: DefaultAdamW(1e-3), Shape: Steps, Horizon: 9},
+		SGD{LearningRate: 0.025, Schedule: Cosine{Horizon: 600}},
+		AdamW{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, Schedule: StepDecay{Horizon: 9}},
+		Momentum{LearningRate: 0.1, Mu: 0.5, Schedule: StepDecay{Horizon: 9}},
 		Averaged{Rule: sgd, EMA: 0.99}, Averaged{Rule: sgd, TailStart: 300},
-		Averaged{Rule: Decayed{Rule: sgd, Shape: Cosine, Horizon: 600}, EMA: 0.9}} {
+		Averaged{Rule: SGD{LearningRate: 0.025, Schedule: Cosine{Horizon: 600}}, EMA: 0.9}} {
 		got, err := FromConfig(r.Name(), r.Hyper())
 		if err != nil || !reflect.DeepEqual(got, r) {
 			t.Errorf("%s: got %#v, %v", r.Name(), got, err)
@@ -31,7 +33,9 @@ func TestFromConfigInvertsNameAndHyper(t *testing.T) {
 		{"sgd+cosine", map[string]float64{"learning_rate": 1, "decay_horizon": 2.5}, "whole number"},
 		{"sgd+tail", map[string]float64{"learning_rate": 1, "tail_start": 0}, "EMA decay"},
 		{"sgd+ema", map[string]float64{"learning_rate": 1, "ema_decay": 1}, "(0, 1)"},
-		{"sgd+ema+cosine", map[string]float64{"learning_rate": 1, "ema_decay": 0.9, "decay_horizon": 5}, "no learning rate"},
+		{"sgd+ema+cosine", map[string]float64{"learning_rate": 1, "ema_decay": 0.9, "decay_horizon": 5}, "no constant learning rate"},
+		{"sgd+cosine+step", map[string]float64{"learning_rate": 1, "decay_horizon": 5}, `"decay_horizon"`},
+		{"sgd+ema+ema", map[string]float64{"learning_rate": 1, "ema_decay": 0.9}, `"ema_decay"`},
 	} {
 		if _, err := FromConfig(bad.name, bad.hyper); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s %v: %v, want an error containing %s", bad.name, bad.hyper, err, bad.want)
