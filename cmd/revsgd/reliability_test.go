@@ -374,7 +374,7 @@ func company(t *testing.T, tmp string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := res.Curve("backward", 1)
+		c := res.Trajectory("backward", 1)
 		return append(c.TrainLoss, c.TestLoss...)
 	}
 	if slices.Equal(curve([]uint64{1}), curve(experiment.SeedRange(5))) {

@@ -60,9 +60,9 @@ func TestAveragedReportsTheAverageOfForwardIterates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			chain := append([][]float64{theta0}, fwd.Curve("forward", seed).Iterates...)
+			chain := append([][]float64{theta0}, fwd.Trajectory("forward", seed).Iterates...)
 			want := hostAverage(avg, chain)
-			got := res.Curve("forward", seed)
+			got := res.Trajectory("forward", seed)
 			worst := 0.0
 			for k, n := range got.Steps {
 				worst = max(worst, maxAbsDiff(got.Iterates[k], want[n]))
@@ -86,7 +86,7 @@ func TestAveragedReportsTheAverageOfForwardIterates(t *testing.T) {
 		}
 		if avg.TailStart > 0 {
 			// Before its first step a tail average is the iterate itself.
-			a, f := res.Curve("forward", 1), fwd.Curve("forward", 1)
+			a, f := res.Trajectory("forward", 1), fwd.Trajectory("forward", 1)
 			if d := maxAbsDiff(a.Iterates[avg.TailStart-2], f.Iterates[avg.TailStart-2]); d != 0 {
 				t.Errorf("tail average before its start differs from θ by %g", d)
 			}
@@ -108,7 +108,7 @@ func TestScheduleIsFollowed(t *testing.T) {
 			t.Fatal(err)
 		}
 		eps := epsilons(t, p, 3, steps)
-		c := res.Curve("forward", 3)
+		c := res.Trajectory("forward", 3)
 		theta, worst := theta0, 0.0
 		for k := 1; k <= steps; k++ {
 			theta -= h * schedule.Factor(k) * (theta - eps[k-1])
@@ -163,7 +163,7 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 	if res.Stats.Applied >= 60 || res.Stats.Applied == 0 {
 		t.Errorf("the resumed run applied %d maps; it should have resumed part-way", res.Stats.Applied)
 	}
-	a, b := ref.Curve("forward", 1), res.Curve("forward", 1)
+	a, b := ref.Trajectory("forward", 1), res.Trajectory("forward", 1)
 	for k := range a.Steps {
 		if hasDifferentBits(a.Iterates[k], b.Iterates[k]) || a.TestLoss[k] != b.TestLoss[k] {
 			t.Fatalf("step %d differs after resuming", a.Steps[k])

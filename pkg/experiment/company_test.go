@@ -35,7 +35,7 @@ func TestRunNumbersDoNotDependOnTheirCompany(t *testing.T) {
 func testCompany(t *testing.T, widths []int) {
 	p := problemtest.ImageLike(2000, 16, 9)
 	p.Model = models.MLP{Widths: widths, Activation: models.ReLUActivation}
-	curve := func(seeds []uint64) *Curve {
+	curve := func(seeds []uint64) *Trajectory {
 		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
 			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
 			DType: dtypes.Float32, Metrics: true, KeepIterates: true}
@@ -43,7 +43,7 @@ func testCompany(t *testing.T, widths []int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Curve("backward", 1)
+		return res.Trajectory("backward", 1)
 	}
 	alone, company := curve([]uint64{1}), curve([]uint64{1, 2, 3, 4, 5})
 	for _, c := range []struct {

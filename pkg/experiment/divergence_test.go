@@ -99,7 +99,7 @@ func TestDivergenceStopsOnlyItsChain(t *testing.T) {
 		t.Fatalf("no result: %v", err)
 	}
 	diverged, finite := 0, 0
-	for _, c := range res.Curves {
+	for _, c := range res.Trajectories {
 		if len(c.Steps) != 12 || len(c.TrainLoss) != 12 {
 			t.Fatalf("%s seed %d: %d steps, %d losses; want 12 of each", c.Order, c.Seed, len(c.Steps), len(c.TrainLoss))
 		}

@@ -43,7 +43,7 @@ func ExampleRun() {
 		panic(err)
 	}
 	for _, name := range []string{"forward", "backward"} {
-		_, sizes := res.Curve(name, 1).StepSizes()
+		_, sizes := res.Trajectory(name, 1).StepSizes()
 		fmt.Printf("%s: |θ_150 − θ_149| < 1e-6: %v\n", name, sizes[0] < 1e-6)
 	}
 	// Output:
@@ -75,11 +75,11 @@ func ExampleRun_averaged() {
 			panic(err)
 		}
 		var sum, sum2 float64
-		for _, c := range res.Curves {
+		for _, c := range res.Trajectories {
 			x := c.Iterates[0][0]
 			sum, sum2 = sum+x, sum2+x*x
 		}
-		n := float64(len(res.Curves))
+		n := float64(len(res.Trajectories))
 		variance[name] = sum2/n - (sum/n)*(sum/n)
 	}
 	fmt.Printf("forward: variance of θ_1000 across seeds in [0.04, 0.07]: %v\n", variance["forward"] > 0.04 && variance["forward"] < 0.07)
@@ -117,7 +117,7 @@ func ExampleRunner() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("%d curves, %d update maps computed\n", len(res.Curves), res.Stats.Applied)
+		fmt.Printf("%d curves, %d update maps computed\n", len(res.Trajectories), res.Stats.Applied)
 	}
 	// Output:
 	// 6 curves, 420 update maps computed

@@ -302,7 +302,7 @@ type DivergenceError struct {
 }
 
 // lastFinite sets the last finite training loss before the divergence from the finished curve.
-func (e *DivergenceError) lastFinite(c *Curve) {
+func (e *DivergenceError) lastFinite(c *Trajectory) {
 	e.LastFiniteStep, e.LastFiniteLoss = -1, 0
 	for k, step := range c.Steps {
 		if k < len(c.TrainLoss) && step < e.Step && !math.IsNaN(c.TrainLoss[k]) {
@@ -396,7 +396,7 @@ func (r *runner) metrics(g *replay.Group) ([]map[string]float64, error) {
 }
 
 // appendMetrics appends one evaluated step's metrics to a curve.
-func (r *runner) appendMetrics(c *Curve, m map[string]float64) {
+func (r *runner) appendMetrics(c *Trajectory, m map[string]float64) {
 	for name, v := range m {
 		if dst := c.metric(name); dst != nil {
 			*dst = append(*dst, v)

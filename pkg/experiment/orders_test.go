@@ -27,7 +27,7 @@ func runQuadratic(t *testing.T, p *problem.Problem, h float64, steps int, seed u
 	}
 	out := map[string][]float64{}
 	for _, o := range orders {
-		out[o.Name()] = res.Curve(o.Name(), seed).Coordinate(0)
+		out[o.Name()] = res.Trajectory(o.Name(), seed).Coordinate(0)
 	}
 	return out
 }
@@ -120,7 +120,7 @@ func TestAdamWBackwardEqualsAdamWByHand(t *testing.T) {
 			theta[i] -= rule.LearningRate * (mHat/(math.Sqrt(vHat)+rule.Epsilon) + rule.WeightDecay*theta[i])
 		}
 	}
-	got := res.Curve("backward", seed).Iterates[0]
+	got := res.Trajectory("backward", seed).Iterates[0]
 	for i := range theta {
 		if math.Abs(got[i]-theta[i]) > 1e-12*max(1, math.Abs(theta[i])) {
 			t.Fatalf("parameter %d: replay %.15g, by hand %.15g", i, got[i], theta[i])
@@ -143,7 +143,7 @@ func TestMetricsOnlyAtEvaluatedSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := res.Curve("intermittent-w5", seed)
+	c := res.Trajectory("intermittent-w5", seed)
 	if len(c.Steps) != 3 || len(c.TrainLoss) != 3 || len(c.TestLoss) != 3 {
 		t.Fatalf("steps %v, %d training and %d test losses; want steps 3, 7, 9 with a loss each", c.Steps,
 			len(c.TrainLoss), len(c.TestLoss))

@@ -187,7 +187,7 @@ func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey
 	wg.Wait()
 	progress.final()
 	merged := &Result{Spec: &spec.Spec}
-	curves := map[runKey]*Curve{}
+	curves := map[runKey]*Trajectory{}
 	var divergences []error
 	for i := range parts {
 		if errs[i] != nil && !isDivergence(errs[i]) && !errors.Is(errs[i], context.Canceled) {
@@ -197,7 +197,7 @@ func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey
 	for i := range parts {
 		for _, res := range results[i] {
 			merged.Stats.Applied += res.Stats.Applied
-			for _, c := range res.Curves {
+			for _, c := range res.Trajectories {
 				curves[spec.keyOf(c)] = c
 			}
 		}
@@ -208,14 +208,14 @@ func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey
 	}
 	for _, k := range spec.allRuns() {
 		if c := curves[k]; c != nil {
-			merged.Curves = append(merged.Curves, c)
+			merged.Trajectories = append(merged.Trajectories, c)
 		}
 	}
 	return merged, errors.Join(divergences...)
 }
 
 // keyOf returns the run key of a curve of the spec.
-func (s *Spec) keyOf(c *Curve) runKey {
+func (s *Spec) keyOf(c *Trajectory) runKey {
 	oi := slices.IndexFunc(s.Orders, func(o order.Order) bool { return o.Name() == c.Order })
 	return runKey{oi, slices.Index(s.Seeds, c.Seed)}
 }

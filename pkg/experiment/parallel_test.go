@@ -103,12 +103,12 @@ func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
 		t.Fatal(err)
 	}
 	n := len(devices)
-	if len(res.Curves) != len(ref.Curves) || res.Stats.Applied != ref.Stats.Applied {
-		t.Fatalf("%d curves and %d maps on %d devices, %d and %d on one", len(res.Curves), res.Stats.Applied, n,
-			len(ref.Curves), ref.Stats.Applied)
+	if len(res.Trajectories) != len(ref.Trajectories) || res.Stats.Applied != ref.Stats.Applied {
+		t.Fatalf("%d curves and %d maps on %d devices, %d and %d on one", len(res.Trajectories), res.Stats.Applied, n,
+			len(ref.Trajectories), ref.Stats.Applied)
 	}
-	for i, c := range res.Curves {
-		r := ref.Curves[i]
+	for i, c := range res.Trajectories {
+		r := ref.Trajectories[i]
 		if c.Order != r.Order || c.Seed != r.Seed || !slices.Equal(c.Steps, r.Steps) || !slices.Equal(c.TestLoss, r.TestLoss) {
 			t.Fatalf("curve %d: %s seed %d on %d devices, %s seed %d on one, or different losses", i, c.Order, c.Seed,
 				n, r.Order, r.Seed)
@@ -190,7 +190,7 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range ref.Curves {
+	for _, c := range ref.Trajectories {
 		run, err := runner.Store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)

@@ -76,7 +76,7 @@ func TestQuadraticMatchesClosedForms(t *testing.T) {
 		}
 		for _, seed := range seeds {
 			eps := epsilons(t, p, seed, steps)
-			fwd, bwd := res.Curve("forward", seed), res.Curve("backward", seed)
+			fwd, bwd := res.Trajectory("forward", seed), res.Trajectory("backward", seed)
 			worst := 0.0
 			for k, n := range fwd.Steps {
 				worst = max(worst, math.Abs(fwd.Iterates[k][0]-closedForward(theta0, h, eps, n)))
@@ -119,7 +119,7 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 		}
 		byHand, _ := g.Thetas()
 		g.Close()
-		if d := maxAbsDiff(byHand[0], res.Curve("backward", seed).Iterates[k]); d > 1e-12 {
+		if d := maxAbsDiff(byHand[0], res.Trajectory("backward", seed).Iterates[k]); d > 1e-12 {
 			t.Errorf("backward at step %d differs from T_1∘…∘T_%d applied by hand by %.3g", n, n, d)
 		}
 	}
@@ -135,7 +135,7 @@ func TestFullBatchForwardEqualsBackward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fwd, bwd := res.Curve("forward", 3), res.Curve("backward", 3)
+	fwd, bwd := res.Trajectory("forward", 3), res.Trajectory("backward", 3)
 	for k := range fwd.Steps {
 		if d := maxAbsDiff(fwd.Iterates[k], bwd.Iterates[k]); d > 1e-12 {
 			t.Fatalf("full batch, step %d: forward and backward differ by %.3g", fwd.Steps[k], d)
@@ -161,8 +161,8 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 		return res
 	}
 	a, b := run(), run()
-	for i, ca := range a.Curves {
-		cb := b.Curves[i]
+	for i, ca := range a.Trajectories {
+		cb := b.Trajectories[i]
 		for k := range ca.Steps {
 			if maxAbsDiff(ca.Iterates[k], cb.Iterates[k]) != 0 || ca.TrainLoss[k] != cb.TrainLoss[k] ||
 				ca.TestLoss[k] != cb.TestLoss[k] {
@@ -170,7 +170,7 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 			}
 		}
 	}
-	if maxAbsDiff(a.Curve("forward", 1).Iterates[0], a.Curve("forward", 2).Iterates[0]) == 0 {
+	if maxAbsDiff(a.Trajectory("forward", 1).Iterates[0], a.Trajectory("forward", 2).Iterates[0]) == 0 {
 		t.Fatal("different seeds gave the same iterates")
 	}
 }

@@ -22,7 +22,7 @@ import (
 // stored iterates up to rounding: the run itself may have been computed in a lockstep group of other replicas,
 // and on another backend; on the run's own backend, whose groups a run's numbers do not depend on (or which
 // recomputes at the run's GroupWidth), it equals them exactly.
-func Recompute(ctx context.Context, b compute.Backend, dir string) (*Curve, error) {
+func Recompute(ctx context.Context, b compute.Backend, dir string) (*Trajectory, error) {
 	st, err := runs.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func Recompute(ctx context.Context, b compute.Backend, dir string) (*Curve, erro
 		}
 		pending = later
 	}
-	c := &Curve{Order: o.Name(), Seed: cfg.Seed, Dir: dir}
+	c := &Trajectory{Order: o.Name(), Seed: cfg.Seed, N: cfg.Steps, Dir: dir}
 	for _, n := range cfg.Evaluated {
 		c.Steps, c.Iterates = append(c.Steps, n), append(c.Iterates, known[n])
 	}

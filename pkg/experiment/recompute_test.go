@@ -36,7 +36,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, cv := range res.Curves {
+		for _, cv := range res.Trajectories {
 			got, err := Recompute(context.Background(), b, cv.Dir)
 			if err != nil {
 				t.Fatalf("%s: %v", cv.Dir, err)
@@ -60,7 +60,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := res.Curves[0].Dir
+	dir := res.Trajectories[0].Dir
 	st, err := runs.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	if res, err = (Runner{Backend: b, Store: &runs.Store{Root: t.TempDir()}}).Run(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Recompute(context.Background(), b, res.Curves[0].Dir); err == nil || !strings.Contains(err.Error(), "no source") {
+	if _, err := Recompute(context.Background(), b, res.Trajectories[0].Dir); err == nil || !strings.Contains(err.Error(), "no source") {
 		t.Errorf("recomputed a problem without a source: %v", err)
 	}
 }

@@ -79,7 +79,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 	evaluated, _ := spec.evaluated()
 	want, stored := 0, 0
-	for _, c := range ref.Curves {
+	for _, c := range ref.Trajectories {
 		run, err := store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)
@@ -118,8 +118,8 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	if res.Stats.Applied != want {
 		t.Errorf("the resumed run applied %d update maps, but only %d were missing", res.Stats.Applied, want)
 	}
-	for i, c := range res.Curves {
-		r := ref.Curves[i]
+	for i, c := range res.Trajectories {
+		r := ref.Trajectories[i]
 		for k := range r.Steps {
 			if c.Steps[k] != r.Steps[k] || c.TrainLoss[k] != r.TrainLoss[k] || c.TestLoss[k] != r.TestLoss[k] ||
 				hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
@@ -146,7 +146,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 }
 
-func openConfig(t *testing.T, spec *Spec, runner Runner, c *Curve) runs.Config {
+func openConfig(t *testing.T, spec *Spec, runner Runner, c *Trajectory) runs.Config {
 	t.Helper()
 	evaluated, _ := spec.evaluated()
 	hashes, err := dataHashes(spec.Problem.Train, spec.Problem.Test)

@@ -42,9 +42,9 @@ type runner struct {
 	block     int // the most update maps one execution applies (replay.Group.Steps)
 	evaluated map[int]bool
 	histories []*data.History
-	known     map[point][]float64 // iterates replays start from
-	starts    map[point]bool      // the iterates some replay starts from
-	curves    map[[2]int]*Curve   // by (order, seed)
+	known     map[point][]float64    // iterates replays start from
+	starts    map[point]bool         // the iterates some replay starts from
+	curves    map[[2]int]*Trajectory // by (order, seed)
 	stored    map[[2]int]*runs.Run
 	diverged  map[[2]int]*DivergenceError // runs (order, seed) with a replay stopped by a non-finite value
 	tracker   *tracker
@@ -76,7 +76,7 @@ func runOne(ctx context.Context, dev Device, spec *job) (*Result, error) {
 		return nil, err
 	}
 	r := &runner{spec: spec, engine: engine, groupSize: size, block: block, evaluated: map[int]bool{}, known: map[point][]float64{},
-		starts: map[point]bool{}, curves: map[[2]int]*Curve{}, stored: map[[2]int]*runs.Run{},
+		starts: map[point]bool{}, curves: map[[2]int]*Trajectory{}, stored: map[[2]int]*runs.Run{},
 		diverged: map[[2]int]*DivergenceError{},
 		unsaved:  map[[2]int][]runs.Report{}, lastSave: time.Now()}
 	for _, n := range evaluated {
@@ -124,7 +124,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 		}
 		for si, seed := range spec.Seeds {
 			key := [2]int{oi, si}
-			r.curves[key] = &Curve{Order: o.Name(), Seed: seed}
+			r.curves[key] = &Trajectory{Order: o.Name(), Seed: seed, N: r.spec.Steps}
 			for _, rp := range plan {
 				r.starts[point{oi, si, rp.From}] = true
 			}
@@ -224,7 +224,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 			if run := r.stored[[2]int{oi, si}]; run != nil {
 				c.Dir = run.Dir()
 			}
-			res.Curves = append(res.Curves, c)
+			res.Trajectories = append(res.Trajectories, c)
 		}
 	}
 	return res, errors.Join(divergences...)
@@ -301,7 +301,7 @@ func AutoReplicas(b compute.Backend, numParams int) int {
 }
 
 // sortByStep orders a curve's points by step; replays report in any order.
-func (c *Curve) sortByStep() {
+func (c *Trajectory) sortByStep() {
 	idx := make([]int, len(c.Steps))
 	for i := range idx {
 		idx[i] = i

@@ -51,7 +51,7 @@ type Runner struct {
 //
 // A chain that diverges (a NaN or infinite metric or θ) stops there and the others go on: Run then returns the
 // result together with an error joining one *DivergenceError per diverged chain (errors.As finds them). The
-// diverged curves hold NaN from their divergence on and say so in Curve.Diverged; nothing non-finite is stored.
+// diverged trajectories hold NaN from their divergence on and say so in Trajectory.Diverged; nothing non-finite is stored.
 //
 // Over several devices the result is the same as on one: which runs share a lockstep group does not change any
 // run's numbers. With Shard, the shard's part of the runs is what is spread.

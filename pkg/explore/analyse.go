@@ -12,9 +12,9 @@ import (
 )
 
 // RunAndLoad runs an experiment on the default backend (backend.New: it says which), printing progress, with
-// store as its run store, and loads its runs from there: the way to analyse a model of one's own. The spec needs
-// KeepIterates: the analysis reads the stored iterates.
-func RunAndLoad(spec *experiment.Spec, store *runs.Store) ([]*Run, error) {
+// store as its run store (runs already there are read, not recomputed), and returns its trajectories: the way to
+// analyse a model of one's own. The spec needs KeepIterates: the analysis reads the iterates.
+func RunAndLoad(spec *experiment.Spec, store *runs.Store) ([]*experiment.Trajectory, error) {
 	if store == nil || !spec.KeepIterates {
 		return nil, fmt.Errorf("explore: give a run store and set the spec's KeepIterates: the analysis reads the stored iterates")
 	}
@@ -27,28 +27,19 @@ func RunAndLoad(spec *experiment.Spec, store *runs.Store) ([]*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rs []*Run
-	for _, c := range res.Curves {
-		r, err := Load(c.Dir)
-		if err != nil {
-			return nil, err
-		}
-		rs = append(rs, r)
-	}
-	return rs, nil
+	return res.Trajectories, nil
 }
 
 // Analyse compares the forward and backward runs among rs (paired by seed), projects the second half of every
-// run (Run.Late), and shows the
-// comparison's summary, the figure and the interactive view (named by id, unique in the notebook). It returns
+// run (Trajectory.Late), and shows the comparison's summary, the figure and the interactive view (named by id, unique in the notebook). It returns
 // the comparison.
-func Analyse(rs []*Run, id string) (*Convergence, error) {
+func Analyse(rs []*experiment.Trajectory, id string) (*Convergence, error) {
 	by := ByOrder(rs)
 	c, err := Compare(by["forward"], by["backward"])
 	if err != nil {
 		return nil, err
 	}
-	var late []*Run
+	var late []*experiment.Trajectory
 	for _, r := range rs {
 		if l := r.Late(0.5); len(l.Steps) > 0 {
 			late = append(late, l)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/experiment"
 )
 
 // Convergence compares the forward and backward runs of one experiment, paired by seed: where each backward run
@@ -28,8 +29,8 @@ type Convergence struct {
 }
 
 // Compare pairs forward and backward runs by seed and measures their convergence.
-func Compare(forward, backward []*Run) (*Convergence, error) {
-	fwd := map[uint64]*Run{}
+func Compare(forward, backward []*experiment.Trajectory) (*Convergence, error) {
+	fwd := map[uint64]*experiment.Trajectory{}
 	for _, r := range forward {
 		fwd[r.Seed] = r
 	}

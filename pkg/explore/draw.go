@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/plot"
 )
 
 // Figure draws the runs' step sizes, the forward iterates' distance to the backward limit of their seed, and
 // the projection pr (trajectories ending in a dot), by order.
-func Figure(rs []*Run, c *Convergence, pr *Projection) (*plot.Figure, error) {
+func Figure(rs []*experiment.Trajectory, c *Convergence, pr *Projection) (*plot.Figure, error) {
 	steps := plot.NewPanel("step sizes between evaluations, per run", "step", "‖θ_{k+1} − θ_k‖").LogY()
 	for _, r := range rs {
 		at, sizes := r.StepSizes()

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/revsgd/revsgd/pkg/analysis"
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -119,16 +119,9 @@ func Select(infos []RunInfo, problem, model string) []RunInfo {
 	return groups[best]
 }
 
-// Run is a stored run with its iterates at the completed evaluated steps.
-type Run struct {
-	RunInfo
-	// Steps are the completed evaluated steps, increasing; Iterates[k] is θ at Steps[k].
-	Steps    []int
-	Iterates [][]float64
-}
-
-// Load reads a run and its stored iterates.
-func Load(dir string) (*Run, error) {
+// Load reads a stored run's trajectory: its iterates at the completed evaluated steps (the run must keep
+// iterates) and the run's directory, order, seed and number of steps.
+func Load(dir string) (*experiment.Trajectory, error) {
 	st, err := runs.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -137,8 +130,9 @@ func Load(dir string) (*Run, error) {
 		return nil, fmt.Errorf("explore: %s keeps no iterates (its experiment ran without KeepIterates); only its "+
 			"metrics.csv can be analysed", dir)
 	}
-	r := &Run{RunInfo: infoOf(st)}
-	for _, n := range st.Config.Evaluated {
+	c := st.Config
+	r := &experiment.Trajectory{Order: c.Order.Name, Seed: c.Seed, N: c.Steps, Dir: dir}
+	for _, n := range c.Evaluated {
 		if th, ok := st.Iterates[n]; ok {
 			r.Steps, r.Iterates = append(r.Steps, n), append(r.Iterates, th)
 		}
@@ -146,9 +140,9 @@ func Load(dir string) (*Run, error) {
 	return r, nil
 }
 
-// LoadAll loads the runs listed.
-func LoadAll(infos []RunInfo) ([]*Run, error) {
-	out := make([]*Run, 0, len(infos))
+// LoadAll loads the trajectories of the runs listed.
+func LoadAll(infos []RunInfo) ([]*experiment.Trajectory, error) {
+	out := make([]*experiment.Trajectory, 0, len(infos))
 	for _, info := range infos {
 		r, err := Load(info.Dir)
 		if err != nil {
@@ -159,39 +153,14 @@ func LoadAll(infos []RunInfo) ([]*Run, error) {
 	return out, nil
 }
 
-// Late returns the run restricted to its evaluated steps after the given fraction of its steps N (e.g. 0.5: the
-// second half), where runs have left θ_0 behind and settle; the projection uses it, so that the descent from θ_0
-// does not take the first principal direction.
-func (r *Run) Late(frac float64) *Run {
-	late := &Run{RunInfo: r.RunInfo}
-	for k, n := range r.Steps {
-		if float64(n) > frac*float64(r.RunInfo.Steps) {
-			late.Steps, late.Iterates = append(late.Steps, n), append(late.Iterates, r.Iterates[k])
-		}
-	}
-	return late
-}
-
-// StepSizes returns ‖θ_{k+1} − θ_k‖ between consecutive evaluated steps, at the later step.
-func (r *Run) StepSizes() (steps []int, sizes []float64) {
-	if len(r.Steps) < 2 {
-		return nil, nil
-	}
-	return r.Steps[1:], analysis.StepSizes(r.Iterates)
-}
-
-// Limit estimates the point the run converges to and its distance from every evaluated iterate
-// (analysis.BackwardLimit: meaningful for a backward-type order, whose step sizes decay).
-func (r *Run) Limit() (analysis.Limit, error) { return analysis.BackwardLimit(r.Steps, r.Iterates) }
-
-// ByOrder splits runs by order name, each list sorted by seed.
-func ByOrder(rs []*Run) map[string][]*Run {
-	out := map[string][]*Run{}
+// ByOrder splits trajectories by order name, each list sorted by seed.
+func ByOrder(rs []*experiment.Trajectory) map[string][]*experiment.Trajectory {
+	out := map[string][]*experiment.Trajectory{}
 	for _, r := range rs {
 		out[r.Order] = append(out[r.Order], r)
 	}
 	for _, l := range out {
-		slices.SortFunc(l, func(a, b *Run) int { return int(a.Seed) - int(b.Seed) })
+		slices.SortFunc(l, func(a, b *experiment.Trajectory) int { return int(a.Seed) - int(b.Seed) })
 	}
 	return out
 }

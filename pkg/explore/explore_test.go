@@ -100,14 +100,14 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 // The principal directions of points on an ellipse in the (x, y) plane of R³ with semi-axes 3 and 1: shares of
 // the variance 0.9 and 0.1, and the projection keeps every point's distance to the centre.
 func TestProjectFindsThePrincipalPlane(t *testing.T) {
-	r := &Run{}
+	r := &experiment.Trajectory{}
 	const n = 360
 	for k := range n {
 		a := 2 * math.Pi * float64(k) / n
 		r.Steps = append(r.Steps, k)
 		r.Iterates = append(r.Iterates, []float64{5 + 3*math.Cos(a), -1 + math.Sin(a), 7})
 	}
-	pr, err := Project([]*Run{r})
+	pr, err := Project([]*experiment.Trajectory{r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,10 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 		t.Fatalf("selected %d runs, want the 4 of one experiment", len(sel))
 	}
 	for _, info := range sel {
-		r, err := Load(info.Dir)
-		if err != nil {
+		if _, err := Load(info.Dir); err != nil {
 			t.Fatal(err)
 		}
-		if got := r.experiment; got != sel[0].experiment || !strings.Contains(got, `"learning_rate":0.1`) {
+		if got := info.experiment; got != sel[0].experiment || !strings.Contains(got, `"learning_rate":0.1`) {
 			t.Errorf("selected a run of another experiment: %s", got)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/rng"
 )
 
@@ -17,7 +18,7 @@ const maxProjected = 400
 // runs, centred on their mean).
 type Projection struct {
 	// Runs are the projected runs; Points[i][k] the coordinates of Runs[i].Iterates[k].
-	Runs   []*Run
+	Runs   []*experiment.Trajectory
 	Points [][][2]float64
 	// Explained is the share of the iterates' total variance along each direction.
 	Explained [2]float64
@@ -26,7 +27,7 @@ type Projection struct {
 // Project finds the two principal directions of the runs' iterates by power iteration with deflation (from a
 // fixed start, so the result is deterministic; each direction's sign makes its largest coordinate positive) and
 // projects every iterate on them.
-func Project(rs []*Run) (*Projection, error) {
+func Project(rs []*experiment.Trajectory) (*Projection, error) {
 	var all [][]float64
 	for _, r := range rs {
 		all = append(all, r.Iterates...)

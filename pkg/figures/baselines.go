@@ -105,7 +105,7 @@ func (b *Baselines) methods(h float64, n int) []method {
 // evaluations) per evaluated step. The averages add one vector update per map and no gradient.
 type compared struct {
 	methods []method
-	curves  map[string][]*experiment.Curve
+	curves  map[string][]*experiment.Trajectory
 	cost    map[string]float64
 }
 
@@ -113,7 +113,7 @@ type compared struct {
 // the other figures run them), each baseline as forward SGD under its own rule.
 func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec, h float64) (*compared, error) {
 	ms := b.methods(h, base.Steps)
-	out := &compared{methods: ms, curves: map[string][]*experiment.Curve{}, cost: map[string]float64{}}
+	out := &compared{methods: ms, curves: map[string][]*experiment.Trajectory{}, cost: map[string]float64{}}
 	evaluated, err := base.Evaluated.Steps(base.Steps)
 	if err != nil {
 		return nil, err
@@ -365,7 +365,7 @@ func (b *Baselines) exactMoments(rule update.Rule, mu, sigma2 float64) (mean, va
 
 // varianceCurves draws a method's variance of θ across seeds at each evaluated step, and its closed form
 // (exact, indexed by step) dashed.
-func varianceCurves(panel *plot.Panel, name string, curves []*experiment.Curve, exact []float64) error {
+func varianceCurves(panel *plot.Panel, name string, curves []*experiment.Trajectory, exact []float64) error {
 	steps := stepsOf(curves[0])
 	measured, closed := make([]float64, len(steps)), make([]float64, len(steps))
 	for k := range steps {

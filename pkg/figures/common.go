@@ -5,7 +5,7 @@ import (
 )
 
 // stepsOf returns a curve's evaluated steps as plot coordinates.
-func stepsOf(c *experiment.Curve) []float64 { return floats(c.Steps) }
+func stepsOf(c *experiment.Trajectory) []float64 { return floats(c.Steps) }
 
 func floats(xs []int) []float64 {
 	out := make([]float64, len(xs))

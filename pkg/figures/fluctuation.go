@@ -13,17 +13,17 @@ import (
 // metric selects one evaluated quantity of a curve.
 type metric struct {
 	id, name string
-	of       func(*experiment.Curve) []float64
+	of       func(*experiment.Trajectory) []float64
 }
 
 var (
-	trainLossMetric = metric{"train-loss", "training loss", func(c *experiment.Curve) []float64 { return c.TrainLoss }}
-	testLossMetric  = metric{"test-loss", "test loss", func(c *experiment.Curve) []float64 { return c.TestLoss }}
-	testAccMetric   = metric{"test-accuracy", "test accuracy", func(c *experiment.Curve) []float64 { return c.TestAccuracy }}
+	trainLossMetric = metric{"train-loss", "training loss", func(c *experiment.Trajectory) []float64 { return c.TrainLoss }}
+	testLossMetric  = metric{"test-loss", "test loss", func(c *experiment.Trajectory) []float64 { return c.TestLoss }}
+	testAccMetric   = metric{"test-accuracy", "test accuracy", func(c *experiment.Trajectory) []float64 { return c.TestAccuracy }}
 )
 
 // series returns the metric's evaluated curve of each run.
-func (m metric) series(curves []*experiment.Curve) []analysis.Series {
+func (m metric) series(curves []*experiment.Trajectory) []analysis.Series {
 	out := make([]analysis.Series, len(curves))
 	for i, c := range curves {
 		out[i] = analysis.Series{Steps: c.Steps, Values: m.of(c)}

@@ -97,7 +97,7 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 		return nil, nil, nil, err
 	}
 	x := &lie.Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist}
-	fwd, bwd := res.Curve("forward", seed), res.Curve("backward", seed)
+	fwd, bwd := res.Trajectory("forward", seed), res.Trajectory("backward", seed)
 	total := 0
 	for _, n := range fwd.Steps {
 		total += n

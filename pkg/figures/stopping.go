@@ -168,7 +168,7 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
 	steps := fwd[0].Steps
 	early, settled, settledFwd := s.decisions(runs)
-	summarise := func(rule string, cs []choice, curves []*experiment.Curve, held string) (stopped, step, loss, maps float64, losses []float64) {
+	summarise := func(rule string, cs []choice, curves []*experiment.Trajectory, held string) (stopped, step, loss, maps float64, losses []float64) {
 		for i, c := range cs {
 			if c.stopped {
 				stopped++
@@ -235,7 +235,7 @@ func (s *Stopping) decisions(runs *stopRuns) (early, settled, settledFwd []choic
 		}
 		early = append(early, e)
 		for _, target := range []struct {
-			curve *experiment.Curve
+			curve *experiment.Trajectory
 			into  *[]choice
 			order order.Order
 		}{{bwd[i], &settled, order.Backward{}}, {fwd[i], &settledFwd, order.Forward{}}} {
@@ -254,13 +254,13 @@ func (s *Stopping) decisions(runs *stopRuns) (early, settled, settledFwd []choic
 
 // decisionPanels draws every seed's test loss with where early stopping and the settling rule stopped it, and
 // the change of the training loss between evaluations that the settling rule reads.
-func decisionPanels(label string, fwd, bwd []*experiment.Curve, early, settled []choice) ([]*plot.Panel, error) {
+func decisionPanels(label string, fwd, bwd []*experiment.Trajectory, early, settled []choice) ([]*plot.Panel, error) {
 	steps := fwd[0].Steps
 	curves := plot.NewPanel(label+": test loss per seed, and where each rule stopped", "step", "test loss").LogY()
 	changes := plot.NewPanel(label+": change of the training loss between evaluations", "step", "|ΔL|").LogY()
 	for _, o := range []struct {
 		name string
-		cs   []*experiment.Curve
+		cs   []*experiment.Trajectory
 	}{{"forward", fwd}, {"backward", bwd}} {
 		name := o.name
 		for _, c := range o.cs {
@@ -279,7 +279,7 @@ func decisionPanels(label string, fwd, bwd []*experiment.Curve, early, settled [
 	for _, mark := range []struct {
 		label  string
 		cs     []choice
-		curves []*experiment.Curve
+		curves []*experiment.Trajectory
 	}{{"early stop (forward)", early, fwd}, {"settled (backward)", settled, bwd}} {
 		var xs, ys []float64
 		for i, c := range mark.cs {

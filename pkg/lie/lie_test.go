@@ -51,7 +51,7 @@ func orbit(t *testing.T, p *problem.Problem, h float64, n int) (fwd, bwd []float
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Curve("forward", 1).Iterates[0], res.Curve("backward", 1).Iterates[0],
+	return res.Trajectory("forward", 1).Iterates[0], res.Trajectory("backward", 1).Iterates[0],
 		&Expansion{Engine: e, H: h, Theta0: theta0, Batches: hist, Replicas: 5}
 }
 
@@ -131,7 +131,7 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := analysis.Distance(lin, res.Curve("backward", 1).Iterates[0]); d > 1e-12 {
+	if d := analysis.Distance(lin, res.Trajectory("backward", 1).Iterates[0]); d > 1e-12 {
 		t.Errorf("linearised composition is %.3g from the backward iterate", d)
 	}
 }

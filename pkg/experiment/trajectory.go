@@ -7,13 +7,17 @@ import (
 	"github.com/revsgd/revsgd/pkg/models"
 )
 
-// Curve is one order's iterates and losses for one seed, at the evaluated steps.
-type Curve struct {
+// Trajectory is one run — one composition order and one seed — at its evaluated steps: its iterates and its
+// metrics. Run returns one per order and seed (Result.Trajectories); explore.Load reads one back from a run
+// store; the measures of package analysis and the figures take them.
+type Trajectory struct {
 	// Order is the name of the composition order.
 	Order string
 	// Seed is the run seed.
 	Seed uint64
-	// Steps are the evaluated steps, increasing.
+	// N is the run's number of steps; Steps are the evaluated steps, increasing (those completed, for a run
+	// read from a store part-way).
+	N     int
 	Steps []int
 	// Iterates[k] is the flat parameter vector θ at Steps[k], when Spec.KeepIterates is set.
 	Iterates [][]float64
@@ -30,7 +34,7 @@ type Curve struct {
 }
 
 // metric returns the series of a metric of the run store's naming ("train_loss", "test_accuracy", …), or nil.
-func (c *Curve) metric(name string) *[]float64 {
+func (c *Trajectory) metric(name string) *[]float64 {
 	switch name {
 	case "train_loss":
 		return &c.TrainLoss
@@ -44,9 +48,9 @@ func (c *Curve) metric(name string) *[]float64 {
 	return nil
 }
 
-// fillNaN gives a diverged curve a NaN entry at every evaluated step it lacks (θ too if iterates are kept), so
+// fillNaN gives a diverged trajectory a NaN entry at every evaluated step it lacks (θ too if iterates are kept), so
 // that it has the length of the others; plots mark NaN points.
-func (c *Curve) fillNaN(evaluated []int, metrics []string, iterates bool, m models.Model) {
+func (c *Trajectory) fillNaN(evaluated []int, metrics []string, iterates bool, m models.Model) {
 	have := map[int]bool{}
 	for _, s := range c.Steps {
 		have[s] = true
@@ -73,7 +77,7 @@ func (c *Curve) fillNaN(evaluated []int, metrics []string, iterates bool, m mode
 }
 
 // Coordinate returns coordinate i of the iterates, one value per evaluated step.
-func (c *Curve) Coordinate(i int) []float64 {
+func (c *Trajectory) Coordinate(i int) []float64 {
 	out := make([]float64, len(c.Iterates))
 	for k, theta := range c.Iterates {
 		out[k] = theta[i]
@@ -83,19 +87,47 @@ func (c *Curve) Coordinate(i int) []float64 {
 
 // StepSizes returns ‖θ_{s_{k+1}} − θ_{s_k}‖ between consecutive evaluated steps s_k (so ‖θ_{n+1} − θ_n‖ when
 // every step is evaluated), with the step s_{k+1} each belongs to.
-func (c *Curve) StepSizes() (steps []int, sizes []float64) {
+func (c *Trajectory) StepSizes() (steps []int, sizes []float64) {
 	if len(c.Steps) < 2 || len(c.Iterates) != len(c.Steps) {
 		return nil, nil
 	}
 	return c.Steps[1:], analysis.StepSizes(c.Iterates)
 }
 
-// Result holds the curves of an experiment.
+// Late returns the trajectory restricted to its evaluated steps after the given fraction of N (e.g. 0.5: the
+// second half), where runs have left θ_0 behind and settle. Iterates and metrics are kept where present.
+func (c *Trajectory) Late(frac float64) *Trajectory {
+	late := &Trajectory{Order: c.Order, Seed: c.Seed, N: c.N, Dir: c.Dir, Diverged: c.Diverged}
+	for k, n := range c.Steps {
+		if float64(n) <= frac*float64(c.N) {
+			continue
+		}
+		late.Steps = append(late.Steps, n)
+		if k < len(c.Iterates) {
+			late.Iterates = append(late.Iterates, c.Iterates[k])
+		}
+		for _, name := range []string{"train_loss", "test_loss", "train_accuracy", "test_accuracy"} {
+			if from := *c.metric(name); k < len(from) {
+				to := late.metric(name)
+				*to = append(*to, from[k])
+			}
+		}
+	}
+	return late
+}
+
+// Limit estimates the point the run converges to and its distance from every evaluated iterate
+// (analysis.BackwardLimit: meaningful for a backward-type order, whose step sizes decay).
+func (c *Trajectory) Limit() (analysis.Limit, error) {
+	return analysis.BackwardLimit(c.Steps, c.Iterates)
+}
+
+// Result holds the trajectories of an experiment.
 type Result struct {
 	// Spec is the experiment that produced the curves.
 	Spec *Spec
-	// Curves holds one curve per order and seed, orders in the spec's order, seeds in the spec's order.
-	Curves []*Curve
+	// Trajectories holds one trajectory per order and seed, orders in the spec's order, seeds in the spec's order.
+	Trajectories []*Trajectory
 	// Stats counts the work done.
 	Stats Stats
 }
@@ -106,9 +138,9 @@ type Stats struct {
 	Applied int
 }
 
-// Curve returns the curve of an order and seed, or nil.
-func (r *Result) Curve(order string, seed uint64) *Curve {
-	for _, c := range r.Curves {
+// Trajectory returns the trajectory of an order and seed, or nil.
+func (r *Result) Trajectory(order string, seed uint64) *Trajectory {
+	for _, c := range r.Trajectories {
 		if c.Order == order && c.Seed == seed {
 			return c
 		}
@@ -116,10 +148,10 @@ func (r *Result) Curve(order string, seed uint64) *Curve {
 	return nil
 }
 
-// Order returns the curves of one order, in seed order.
-func (r *Result) Order(order string) []*Curve {
-	var cs []*Curve
-	for _, c := range r.Curves {
+// Order returns the trajectories of one order, in seed order.
+func (r *Result) Order(order string) []*Trajectory {
+	var cs []*Trajectory
+	for _, c := range r.Trajectories {
 		if c.Order == order {
 			cs = append(cs, c)
 		}
