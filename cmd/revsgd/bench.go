@@ -96,7 +96,7 @@ func benchCmd(args []string) error {
 		}
 	}
 	for _, w := range splitList(*workload) {
-		spec := &experiment.Spec{Problem: p, Rule: rule, Seeds: experiment.SeedRange(*seeds),
+		spec := &experiment.Spec{Problem: p, Seeds: experiment.SeedRange(*seeds),
 			Steps: *steps, BatchSize: 8, DType: dtypes.Float32}
 		runner := experiment.Runner{Backend: choice.Backend, Devices: []experiment.Device{{Backend: choice.Backend}},
 			Replicas: r, Progress: experiment.PrintProgress(os.Stderr, 30*time.Second)}
@@ -105,9 +105,9 @@ func benchCmd(args []string) error {
 		}
 		switch w {
 		case "forward":
-			spec.Orders, spec.Evaluated = []order.Order{order.Forward{}}, evaluation.List{*steps}
+			spec.Arms, spec.Evaluated = experiment.Orders(rule, order.Forward{}), evaluation.List{*steps}
 		case "backward":
-			spec.Orders, spec.Evaluated = []order.Order{order.Backward{}}, evaluation.Every(*every)
+			spec.Arms, spec.Evaluated = experiment.Orders(rule, order.Backward{}), evaluation.Every(*every)
 		default:
 			return fmt.Errorf("unknown workload %q: use forward or backward", w)
 		}

@@ -69,21 +69,21 @@ func faults() []fault {
 		{area: "store", what: "any bytes in config.json, batches.npy, record.json, an .npy file", test: "pkg/runs: FuzzReadDir", outcome: "read or refused with an error, never a panic (fuzzed; seeds in testdata/fuzz run with every go test)"},
 
 		// Experiment settings.
-		{area: "settings", what: "learning rate 5e-324", probe: badSpec(func(s *experiment.Spec) { s.Rule = update.SGD{LearningRate: 5e-324} }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
+		{area: "settings", what: "learning rate 5e-324", probe: badSpec(func(s *experiment.Spec) { s.Arms[0].Rule = update.SGD{LearningRate: 5e-324} }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "AdamW ε = +Inf", probe: badSpec(func(s *experiment.Spec) {
 			r := update.DefaultAdamW(0.01)
 			r.Epsilon = math.Inf(1)
-			s.Rule = r
+			s.Arms[0].Rule = r
 		}), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "AdamW weight decay +Inf", probe: badSpec(func(s *experiment.Spec) {
 			r := update.DefaultAdamW(0.01)
 			r.WeightDecay = math.Inf(1)
-			s.Rule = r
+			s.Arms[0].Rule = r
 		}), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "&order.Intermittent{Resets: order.EveryW(0)}", probe: badSpec(func(s *experiment.Spec) {
-			s.Orders = []order.Order{&order.Intermittent{Resets: order.EveryW(0)}}
+			s.Arms = experiment.Orders(s.Arms[0].Rule, &order.Intermittent{Resets: order.EveryW(0)})
 		}), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
-		{area: "settings", what: "a nil order", probe: badSpec(func(s *experiment.Spec) { s.Orders = []order.Order{nil} }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
+		{area: "settings", what: "a nil order", probe: badSpec(func(s *experiment.Spec) { s.Arms = experiment.Orders(s.Arms[0].Rule, nil) }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "EvalLimit −5", probe: badSpec(func(s *experiment.Spec) { s.Metrics, s.EvalLimit = true, -5 }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "seeds 1, 2, 1", probe: badSpec(func(s *experiment.Spec) { s.Seeds = []uint64{1, 2, 1} }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
 		{area: "settings", what: "a batch larger than the data", probe: badSpec(func(s *experiment.Spec) { s.BatchSize = 100 }), test: "pkg/experiment: TestBadSpecsGiveClearErrors"},
@@ -324,7 +324,7 @@ func linear(t *testing.T) *problem.Problem {
 
 func badSpec(change func(*experiment.Spec)) func(*testing.T, string) string {
 	return func(t *testing.T, tmp string) string {
-		s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Forward{}},
+		s := &experiment.Spec{Problem: linear(t), Arms: experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}),
 			Seeds: []uint64{1}, Steps: 10, BatchSize: 4}
 		change(s)
 		_, err := experiment.Run(context.Background(), backendtest.Default(t), s)
@@ -346,7 +346,7 @@ func cli(args ...string) func(*testing.T, string) string {
 }
 
 func diverge(t *testing.T, tmp string) string {
-	s := &experiment.Spec{Problem: linear(t), Rule: update.SGD{LearningRate: 5}, Orders: []order.Order{order.Forward{}},
+	s := &experiment.Spec{Problem: linear(t), Arms: experiment.Orders(update.SGD{LearningRate: 5}, order.Forward{}),
 		Seeds: []uint64{1}, Steps: 2000, BatchSize: 1, Evaluated: evaluation.Every(2), DType: dtypes.Float64, Metrics: true}
 	_, err := experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: tmp}}.Run(context.Background(), s)
 	var div *experiment.DivergenceError
@@ -368,7 +368,7 @@ func diverge(t *testing.T, tmp string) string {
 func company(t *testing.T, tmp string) string {
 	p := linear(t)
 	curve := func(seeds []uint64) []float64 {
-		s := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		s := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: 0.05}, order.Forward{}, order.Backward{}),
 			Seeds: seeds, Steps: 20, BatchSize: 4, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true}
 		res, err := experiment.Run(context.Background(), backendtest.Default(t), s)
 		if err != nil {

@@ -39,17 +39,17 @@ func TestAveragedReportsTheAverageOfForwardIterates(t *testing.T) {
 	p := regressionProblem(t)
 	const steps = 40
 	sgd := update.SGD{LearningRate: 0.05}
-	base := Spec{Problem: p, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{1, 2}, Steps: steps,
+	base := Spec{Problem: p, Seeds: []uint64{1, 2}, Steps: steps,
 		BatchSize: 4, DType: dtypes.Float64, KeepIterates: true, Metrics: true}
 	plain := base
-	plain.Rule = sgd
+	plain.Arms = Orders(sgd, order.Forward{})
 	fwd, err := Run(context.Background(), backendtest.Default(t), &plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, avg := range []update.Averaged{{Rule: sgd, EMA: 0.8}, {Rule: sgd, TailStart: 15}} {
 		spec := base
-		spec.Rule = avg
+		spec.Arms = Orders(avg, order.Forward{})
 		res, err := Run(context.Background(), backendtest.Default(t), &spec)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +101,7 @@ func TestScheduleIsFollowed(t *testing.T) {
 	p := quadratic1D(t, 4096, theta0)
 	for _, schedule := range []update.Schedule{update.Cosine{Horizon: steps}, update.StepDecay{Horizon: steps}} {
 		rule := update.SGD{LearningRate: h, Schedule: schedule}
-		spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{3},
+		spec := &Spec{Problem: p, Arms: Orders(rule, order.Forward{}), Seeds: []uint64{3},
 			Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64, KeepIterates: true}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)
 		if err != nil {
@@ -135,7 +135,7 @@ func TestScheduleIsFollowed(t *testing.T) {
 func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 	p := regressionProblem(t)
 	rule := update.Averaged{Rule: update.DefaultAdamW(0.01), TailStart: 10}
-	spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Forward{}}, Seeds: []uint64{1}, Steps: 60,
+	spec := &Spec{Problem: p, Arms: Orders(rule, order.Forward{}), Seeds: []uint64{1}, Steps: 60,
 		BatchSize: 4, DType: dtypes.Float32, KeepIterates: true, Metrics: true}
 	runner := func(store *runs.Store) Runner {
 		return Runner{Backend: backendtest.Default(t), Store: store, SaveEvery: time.Nanosecond}
@@ -171,7 +171,7 @@ func TestAveragedRunResumesAndIsForwardOnly(t *testing.T) {
 	}
 
 	bad := *spec
-	bad.Orders = []order.Order{order.Forward{}, order.Backward{}}
+	bad.Arms = Orders(rule, order.Forward{}, order.Backward{})
 	if _, err := Run(context.Background(), backendtest.Default(t), &bad); err == nil || !strings.Contains(err.Error(), "order.Forward only") {
 		t.Errorf("an averaged rule with backward SGD: %v", err)
 	}

@@ -30,9 +30,9 @@ func BenchmarkIntermittentCurve(b *testing.B) {
 			var maps int
 			for range b.N {
 				res, err := Run(context.Background(), backendtest.Default(b), &Spec{
-					Problem: p, Rule: update.SGD{LearningRate: 0.025}, Seeds: []uint64{1}, Steps: c.n, BatchSize: 8,
-					Orders: []order.Order{order.Intermittent{Resets: order.EveryW(c.w)}}, Evaluated: evaluation.Every(1),
-					DType: dtypes.Float32,
+					Problem: p, Arms: Orders(update.SGD{LearningRate: 0.025}, order.Intermittent{Resets: order.EveryW(c.w)}), Seeds: []uint64{1}, Steps: c.n, BatchSize: 8,
+					Evaluated: evaluation.Every(1),
+					DType:     dtypes.Float32,
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -36,7 +36,7 @@ func testCompany(t *testing.T, widths []int) {
 	p := problemtest.ImageLike(2000, 16, 9)
 	p.Model = models.MLP{Widths: widths, Activation: models.ReLUActivation}
 	curve := func(seeds []uint64) *Trajectory {
-		spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		spec := &Spec{Problem: p, Arms: Orders(update.SGD{LearningRate: 0.05}, order.Forward{}, order.Backward{}),
 			Seeds: seeds, Steps: 6, BatchSize: 8, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
 			DType: dtypes.Float32, Metrics: true, KeepIterates: true}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)

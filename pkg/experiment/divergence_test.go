@@ -43,7 +43,7 @@ func TestDivergenceIsReportedAndWhatCameBeforeIsKept(t *testing.T) {
 		steps   int
 	}{{"linear regression", lin, 5, true, 2000}, {"quadratic", quad, 2.5, false, 2000}} {
 		root := t.TempDir()
-		spec := &Spec{Problem: c.p, Rule: update.SGD{LearningRate: c.h}, Orders: []order.Order{order.Forward{}},
+		spec := &Spec{Problem: c.p, Arms: Orders(update.SGD{LearningRate: c.h}, order.Forward{}),
 			Seeds: []uint64{1}, Steps: c.steps, BatchSize: 1, Sampling: data.Shuffled, Evaluated: evaluation.Every(2),
 			DType: dtypes.Float64, Metrics: c.metrics, KeepIterates: !c.metrics}
 		_, err := Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}.Run(context.Background(), spec)
@@ -92,8 +92,8 @@ func TestDivergenceStopsOnlyItsChain(t *testing.T) {
 	}
 	d := &data.Dataset{Name: "outliers", Inputs: tensors.FromFlatDataAndDimensions(x, m, 1), Targets: tensors.FromFlatDataAndDimensions(y, m, 1)}
 	p := &problem.Problem{Name: "outliers", Model: models.MLP{Widths: []int{1, 1}}, Loss: problem.HalfSquaredError{}, Train: d}
-	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 1}, Orders: []order.Order{order.Forward{}, order.Backward{},
-		order.Intermittent{Resets: order.EveryW(55)}}, Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true}
+	spec := &Spec{Problem: p, Arms: Orders(update.SGD{LearningRate: 1}, order.Forward{}, order.Backward{},
+		order.Intermittent{Resets: order.EveryW(55)}), Seeds: SeedRange(8), Steps: 60, BatchSize: 1, Evaluated: evaluation.Every(5), DType: dtypes.Float32, Metrics: true}
 	res, err := Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: t.TempDir()}}.Run(context.Background(), spec)
 	if res == nil {
 		t.Fatalf("no result: %v", err)

@@ -30,9 +30,9 @@ func ExampleRun() {
 		panic(err)
 	}
 	res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
-		Problem:   quad,
-		Rule:      update.SGD{LearningRate: 0.1},
-		Orders:    []order.Order{order.Forward{}, order.Backward{}},
+		Problem: quad,
+		Arms:    experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}, order.Backward{}),
+
 		Seeds:     []uint64{1},
 		Steps:     150,
 		BatchSize: 1, Sampling: data.WithReplacement,
@@ -67,7 +67,7 @@ func ExampleRun_averaged() {
 	variance := map[string]float64{}
 	for name, rule := range map[string]update.Rule{"forward": sgd, "tail average": update.Averaged{Rule: sgd, TailStart: 501}} {
 		res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
-			Problem: quad, Rule: rule, Orders: []order.Order{order.Forward{}},
+			Problem: quad, Arms: experiment.Orders(rule, order.Forward{}),
 			Seeds: experiment.SeedRange(400), Steps: 1000, BatchSize: 1, Sampling: data.WithReplacement,
 			Evaluated: evaluation.List{1000}, DType: dtypes.Float64, KeepIterates: true,
 		})
@@ -101,8 +101,8 @@ func ExampleRunner() {
 		panic(err)
 	}
 	spec := &experiment.Spec{
-		Problem: quad, Rule: update.SGD{LearningRate: 0.1},
-		Orders: []order.Order{order.Forward{}, order.Backward{}}, Seeds: experiment.SeedRange(3),
+		Problem: quad, Arms: experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}, order.Backward{}),
+		Seeds: experiment.SeedRange(3),
 		Steps: 40, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(10),
 		DType: dtypes.Float64, KeepIterates: true,
 	}

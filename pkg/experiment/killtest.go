@@ -26,9 +26,9 @@ func KillTestSpec(store *runs.Store) (*Spec, Runner, error) {
 		return nil, Runner{}, err
 	}
 	return &Spec{
-		Problem: p, Rule: update.DefaultAdamW(0.01),
-		Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(16)}, order.Switch{At: 60}},
-		Seeds:  []uint64{1, 2}, Steps: 160, BatchSize: 2, Evaluated: evaluation.Every(1), DType: dtypes.Float32,
+		Problem: p, Arms: Orders(update.DefaultAdamW(0.01),
+			order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(16)}, order.Switch{At: 60}),
+		Seeds: []uint64{1, 2}, Steps: 160, BatchSize: 2, Evaluated: evaluation.Every(1), DType: dtypes.Float32,
 		KeepIterates: true, Metrics: true,
 	}, Runner{Replicas: 4, Store: store, SaveEvery: 10 * time.Millisecond}, nil
 }

@@ -270,7 +270,7 @@ func (r *runner) collectReports(group *replay.Group, tasks []*task, done []int) 
 		run := r.stored[key]
 		if run == nil {
 			if r.spec.OnReport != nil {
-				r.spec.OnReport(r.curves[key].Order, r.curves[key].Seed, d.report.Step)
+				r.spec.OnReport(r.curves[key].Arm, r.curves[key].Seed, d.report.Step)
 			}
 			continue
 		}

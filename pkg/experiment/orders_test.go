@@ -19,7 +19,7 @@ import (
 func runQuadratic(t *testing.T, p *problem.Problem, h float64, steps int, seed uint64, orders ...order.Order) map[string][]float64 {
 	t.Helper()
 	res, err := Run(context.Background(), backendtest.Default(t), &Spec{
-		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: orders, Seeds: []uint64{seed}, Steps: steps,
+		Problem: p, Arms: Orders(update.SGD{LearningRate: h}, orders...), Seeds: []uint64{seed}, Steps: steps,
 		BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64, KeepIterates: true,
 	})
 	if err != nil {
@@ -94,7 +94,7 @@ func TestAdamWBackwardEqualsAdamWByHand(t *testing.T) {
 	p := regressionProblem(t)
 	const steps, seed = 9, 4
 	rule := update.AdamW{LearningRate: 0.01, Beta1: 0.8, Beta2: 0.95, Epsilon: 1e-6, WeightDecay: 0.05}
-	spec := &Spec{Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}}, Seeds: []uint64{seed},
+	spec := &Spec{Problem: p, Arms: Orders(rule, order.Backward{}), Seeds: []uint64{seed},
 		Steps: steps, BatchSize: 3, DType: dtypes.Float64, KeepIterates: true, Evaluated: evaluation.List{steps}}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestMetricsOnlyAtEvaluatedSteps(t *testing.T) {
 	const seed = 2
 	rule := update.SGD{LearningRate: 0.1}
 	res, err := Run(context.Background(), backendtest.Default(t), &Spec{
-		Problem: p, Rule: rule, Orders: []order.Order{order.Intermittent{Resets: order.EveryW(5)}},
+		Problem: p, Arms: Orders(rule, order.Intermittent{Resets: order.EveryW(5)}),
 		Seeds: []uint64{seed}, Steps: 9, BatchSize: 2, DType: dtypes.Float64, KeepIterates: true, Metrics: true,
 		Evaluated: evaluation.List{3, 7, 9},
 	})

@@ -65,10 +65,8 @@ var ShardPoll = 2 * time.Second
 // runKey names a run of a spec: its order and seed indices.
 type runKey [2]int
 
-// Assign splits the runs of a validated spec (order index, seed index) into k parts of balanced cost: the
-// longest-processing-time rule, each run, costliest first (ties in spec order), to the part with the least cost so
-// far (ties to the lowest index). It depends on the spec alone, so every shard computes the same assignment.
-func (s *Spec) Assign(k int) [][][2]int {
+// pairs splits the runs of a job (order index, seed index) into k parts of balanced cost, as assign does.
+func (s *job) pairs(k int) [][][2]int {
 	return toPairs(s.assign(s.allRuns(), k))
 }
 
@@ -83,9 +81,9 @@ func toPairs(parts [][]runKey) [][][2]int {
 }
 
 // allRuns lists every run of the spec, orders first.
-func (s *Spec) allRuns() []runKey {
+func (s *job) allRuns() []runKey {
 	var out []runKey
-	for oi := range s.Orders {
+	for oi := range s.orders {
 		for si := range s.Seeds {
 			out = append(out, runKey{oi, si})
 		}
@@ -94,16 +92,19 @@ func (s *Spec) allRuns() []runKey {
 }
 
 // runCosts returns the cost, in update maps, of a run of each order.
-func (s *Spec) runCosts() []int {
+func (s *job) runCosts() []int {
 	evaluated, _ := s.evaluated()
-	costs := make([]int, len(s.Orders))
-	for oi, o := range s.Orders {
+	costs := make([]int, len(s.orders))
+	for oi, o := range s.orders {
 		costs[oi] = order.Cost(o.Plan(evaluated))
 	}
 	return costs
 }
 
-func (s *Spec) assign(keys []runKey, k int) [][]runKey {
+// assign splits the given runs of a job into k parts of balanced cost: the longest-processing-time rule, each run,
+// costliest first (ties in spec order), to the part with the least cost so far (ties to the lowest index). It
+// depends on the spec alone, so every shard computes the same assignment.
+func (s *job) assign(keys []runKey, k int) [][]runKey {
 	costs := s.runCosts()
 	sorted := slices.Clone(keys)
 	slices.SortStableFunc(sorted, func(a, b runKey) int { return cmp.Compare(costs[b[0]], costs[a[0]]) })
@@ -127,7 +128,7 @@ func (s *Spec) assign(keys []runKey, k int) [][]runKey {
 // subSpecs returns the spec's experiment restricted to the given runs: one spec per order that has any.
 func (s *job) subSpecs(keys []runKey) []*job {
 	var out []*job
-	for oi, o := range s.Orders {
+	for oi, o := range s.orders {
 		var seeds []uint64
 		for _, k := range keys {
 			if k[0] == oi {
@@ -138,7 +139,7 @@ func (s *job) subSpecs(keys []runKey) []*job {
 			continue
 		}
 		sub := *s
-		sub.Orders, sub.Seeds, sub.Shard = []order.Order{o}, seeds, nil
+		sub.orders, sub.arms, sub.Seeds, sub.Shard = []order.Order{o}, []string{s.arms[oi]}, seeds, nil
 		out = append(out, &sub)
 	}
 	return out
@@ -146,7 +147,7 @@ func (s *job) subSpecs(keys []runKey) []*job {
 
 // runParallel runs the given runs of a spec on the devices and returns the result of those runs, in spec order.
 func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey) (*Result, error) {
-	whole := len(keys) == len(spec.Orders)*len(spec.Seeds)
+	whole := len(keys) == len(spec.orders)*len(spec.Seeds)
 	if len(devices) == 1 && whole {
 		return runOne(ctx, devices[0], spec)
 	}
@@ -215,8 +216,8 @@ func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey
 }
 
 // keyOf returns the run key of a curve of the spec.
-func (s *Spec) keyOf(c *Trajectory) runKey {
-	oi := slices.IndexFunc(s.Orders, func(o order.Order) bool { return o.Name() == c.Order })
+func (s *job) keyOf(c *Trajectory) runKey {
+	oi := slices.IndexFunc(s.orders, func(o order.Order) bool { return o.Name() == c.Order })
 	return runKey{oi, slices.Index(s.Seeds, c.Seed)}
 }
 
@@ -231,7 +232,7 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 			fmt.Fprintf(os.Stderr, "shard %d/%d: "+format+"\n", append([]any{sh.Index + 1, sh.Count}, a...)...)
 		}
 	}
-	say("computing %d of the %d runs", len(mine), len(spec.Orders)*len(spec.Seeds))
+	say("computing %d of the %d runs", len(mine), len(spec.orders)*len(spec.Seeds))
 	applied := 0 // the update maps this shard computes
 	if len(mine) > 0 {
 		// A run of its part that another process holds (this shard started twice) is left to the loop below.

@@ -24,9 +24,10 @@ func TestAssignBalancesCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	costs := spec.runCosts()
+	j := Runner{}.jobs(spec)[0]
+	costs := j.runCosts()
 	for _, k := range []int{1, 2, 3, 5, 8, 11} {
-		parts := spec.Assign(k)
+		parts := j.pairs(k)
 		seen := map[[2]int]int{}
 		lo, hi := int(^uint(0)>>1), 0
 		for _, p := range parts {
@@ -37,8 +38,8 @@ func TestAssignBalancesCost(t *testing.T) {
 			}
 			lo, hi = min(lo, load), max(hi, load)
 		}
-		if len(seen) != len(spec.Orders)*len(spec.Seeds) {
-			t.Errorf("k = %d: %d runs assigned, want %d", k, len(seen), len(spec.Orders)*len(spec.Seeds))
+		if len(seen) != len(j.orders)*len(spec.Seeds) {
+			t.Errorf("k = %d: %d runs assigned, want %d", k, len(seen), len(j.orders)*len(spec.Seeds))
 		}
 		for r, n := range seen {
 			if n != 1 {
@@ -49,7 +50,7 @@ func TestAssignBalancesCost(t *testing.T) {
 			t.Errorf("k = %d: loads from %d to %d maps, more apart than the costliest run (%d)", k, lo, hi, slices.Max(costs))
 		}
 	}
-	if !slices.Equal(spec.Assign(3)[1], spec.Assign(3)[1]) {
+	if !slices.Equal(j.pairs(3)[1], j.pairs(3)[1]) {
 		t.Error("the assignment is not deterministic")
 	}
 	for _, bad := range []string{"0/3", "4/3", "1/0", "2-3", "1/3x", ""} {
@@ -90,7 +91,7 @@ func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
 		t.Fatal(err)
 	}
 	spec.Steps, spec.Seeds = 40, []uint64{1, 2, 3}
-	spec.Orders = spec.Orders[:3]
+	spec.Arms = spec.Arms[:3]
 	runner.Devices = []Device{one}
 	ref, err := runner.Run(context.Background(), spec)
 	if err != nil {

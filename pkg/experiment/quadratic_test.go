@@ -66,7 +66,7 @@ func TestQuadraticMatchesClosedForms(t *testing.T) {
 	seeds := []uint64{1, 2}
 	for _, h := range []float64{0.01, 0.1, 0.5, 1.5} {
 		spec := &Spec{
-			Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+			Problem: p, Arms: Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 			Seeds: seeds, Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 			KeepIterates: true,
 		}
@@ -97,7 +97,7 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 	const steps, seed = 12, 7
 	rule := update.SGD{LearningRate: 0.05}
 	spec := &Spec{
-		Problem: p, Rule: rule, Orders: []order.Order{order.Backward{}, order.Forward{}}, Seeds: []uint64{seed, 8},
+		Problem: p, Arms: Orders(rule, order.Backward{}, order.Forward{}), Seeds: []uint64{seed, 8},
 		Steps: steps, BatchSize: 4, DType: dtypes.Float64, KeepIterates: true,
 		Evaluated: evaluation.List{3, 7, 12},
 	}
@@ -128,7 +128,7 @@ func TestBackwardEqualsMapsAppliedByHand(t *testing.T) {
 func TestFullBatchForwardEqualsBackward(t *testing.T) {
 	p := regressionProblem(t)
 	spec := &Spec{
-		Problem: p, Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: Orders(update.SGD{LearningRate: 0.1}, order.Forward{}, order.Backward{}),
 		Seeds: []uint64{3}, Steps: 25, Sampling: data.FullBatch, DType: dtypes.Float64, KeepIterates: true,
 	}
 	res, err := Run(context.Background(), backendtest.Default(t), spec)
@@ -151,7 +151,7 @@ func TestSameSeedGivesBitIdenticalCurves(t *testing.T) {
 	p := regressionProblem(t)
 	run := func() *Result {
 		spec := &Spec{
-			Problem: p, Rule: update.SGD{LearningRate: 0.05}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+			Problem: p, Arms: Orders(update.SGD{LearningRate: 0.05}, order.Forward{}, order.Backward{}),
 			Seeds: []uint64{1, 2}, Steps: 20, BatchSize: 2, Evaluated: evaluation.Every(5), KeepIterates: true, Metrics: true,
 		}
 		res, err := Run(context.Background(), backendtest.Default(t), spec)

@@ -84,7 +84,7 @@ func Recompute(ctx context.Context, b compute.Backend, dir string) (*Trajectory,
 		}
 		pending = later
 	}
-	c := &Trajectory{Order: o.Name(), Seed: cfg.Seed, N: cfg.Steps, Dir: dir}
+	c := &Trajectory{Arm: o.Name(), Order: o.Name(), Seed: cfg.Seed, N: cfg.Steps, Dir: dir}
 	for _, n := range cfg.Evaluated {
 		c.Steps, c.Iterates = append(c.Steps, n), append(c.Iterates, known[n])
 	}

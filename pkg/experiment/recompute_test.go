@@ -28,9 +28,9 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	}{{update.SGD{LearningRate: 0.1}, dtypes.Float64}, {update.DefaultAdamW(0.01), dtypes.Float64},
 		{update.SGD{LearningRate: 0.1}, dtypes.Float32}} {
 		store := &runs.Store{Root: t.TempDir()}
-		spec := &Spec{Problem: regressionProblem(t), Rule: c.rule,
-			Orders: []order.Order{order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(4)}, order.Switch{At: 6}},
-			Seeds:  []uint64{1, 2}, Steps: 12, BatchSize: 4, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
+		spec := &Spec{Problem: regressionProblem(t), Arms: Orders(c.rule, order.Forward{}, order.Backward{}, order.Intermittent{Resets: order.EveryW(4)}, order.Switch{At: 6}),
+
+			Seeds: []uint64{1, 2}, Steps: 12, BatchSize: 4, Sampling: data.Shuffled, Evaluated: evaluation.Every(3),
 			DType: c.dtype, KeepIterates: true}
 		res, err := Runner{Backend: b, Store: store}.Run(context.Background(), spec)
 		if err != nil {
@@ -53,7 +53,7 @@ func TestRecomputeFromTheDirectoryAlone(t *testing.T) {
 	// theta0.npy is exactly the θ_0 the seed draws, and the recomputation needs it; a problem without a source
 	// (data read from files) is refused with the reason.
 	p := regressionProblem(t)
-	spec := &Spec{Problem: p, Rule: update.SGD{LearningRate: 0.1}, Orders: []order.Order{order.Backward{}},
+	spec := &Spec{Problem: p, Arms: Orders(update.SGD{LearningRate: 0.1}, order.Backward{}),
 		Seeds: []uint64{1}, Steps: 6, BatchSize: 4, Evaluated: evaluation.Every(3), DType: dtypes.Float64,
 		KeepIterates: true}
 	res, err := Runner{Backend: b, Store: &runs.Store{Root: t.TempDir()}}.Run(context.Background(), spec)

@@ -34,7 +34,7 @@ func (r *runner) save(force bool) error {
 		if r.spec.OnReport != nil {
 			c := r.curves[k]
 			for _, rep := range r.unsaved[k] {
-				r.spec.OnReport(c.Order, c.Seed, rep.Step)
+				r.spec.OnReport(c.Arm, c.Seed, rep.Step)
 			}
 		}
 		delete(r.unsaved, k)

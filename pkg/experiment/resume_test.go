@@ -154,16 +154,17 @@ func openConfig(t *testing.T, spec *Spec, runner Runner, c *Trajectory) runs.Con
 		t.Fatal(err)
 	}
 	b := backendtest.Default(t)
-	width, err := (&job{Spec: *spec, Runner: runner}).groupSize(b)
+	j := runner.jobs(spec)[0]
+	width, err := j.groupSize(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !backend.ShapeDependent(b) {
 		width = 0
 	}
-	for _, o := range spec.Orders {
+	for _, o := range j.orders {
 		if o.Name() == c.Order {
-			return spec.runConfig(b, width, o, c.Seed, evaluated, hashes)
+			return j.runConfig(b, width, o, c.Seed, evaluated, hashes)
 		}
 	}
 	t.Fatalf("no order %q", c.Order)
@@ -198,7 +199,7 @@ func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Steps, s.Seeds, s.Orders = 12, []uint64{1}, []order.Order{order.Backward{}} // 78 maps
+		s.Steps, s.Seeds, s.Arms = 12, []uint64{1}, Orders(s.Arms[0].Rule, order.Backward{}) // 78 maps
 		return s
 	}
 	run := func(s *Spec) int {
@@ -215,7 +216,7 @@ func TestStoreReusesOnlyIdenticalRuns(t *testing.T) {
 		t.Fatalf("identical rerun applied %d maps, want 0", n)
 	}
 	changed := []func(*Spec){
-		func(s *Spec) { s.Rule = update.SGD{LearningRate: 0.06} },
+		func(s *Spec) { s.Arms[0].Rule = update.SGD{LearningRate: 0.06} },
 		func(s *Spec) { s.Seeds = []uint64{2} },
 		func(s *Spec) { s.BatchSize = 3 },
 		func(s *Spec) { s.DType = dtypes.Float64 },

@@ -57,7 +57,7 @@ type runner struct {
 // runOne runs a validated spec without a shard on one device.
 func runOne(ctx context.Context, dev Device, spec *job) (*Result, error) {
 	b := dev.Backend
-	engine, err := replay.NewOnDevice(b, dev.Num, spec.Problem, spec.Rule, spec.dtype())
+	engine, err := replay.NewOnDevice(b, dev.Num, spec.Problem, spec.rule, spec.dtype())
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 			return nil, err
 		}
 		r.histories = append(r.histories, h)
-		for oi := range spec.Orders {
+		for oi := range spec.orders {
 			r.known[point{oi, si, 0}] = theta0
 		}
 	}
@@ -117,14 +117,14 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	var pending []*task
 	done, complete := 0, 0
 	var missing []string // the runs the store does not hold complete
-	for oi, o := range spec.Orders {
+	for oi, o := range spec.orders {
 		plan := o.Plan(evaluated)
 		if err := order.Check(plan, evaluated); err != nil {
 			return nil, fmt.Errorf("experiment: order %q made a bad plan: %w", o.Name(), err)
 		}
 		for si, seed := range spec.Seeds {
 			key := [2]int{oi, si}
-			r.curves[key] = &Trajectory{Order: o.Name(), Seed: seed, N: r.spec.Steps}
+			r.curves[key] = &Trajectory{Arm: spec.arms[oi], Order: o.Name(), Seed: seed, N: r.spec.Steps}
 			for _, rp := range plan {
 				r.starts[point{oi, si, rp.From}] = true
 			}
@@ -171,7 +171,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 	for _, t := range pending {
 		r.stats.Applied += len(t.remaining())
 	}
-	r.tracker = newTracker(spec.Progress, done, len(evaluated)*len(spec.Orders)*len(spec.Seeds), r.stats.Applied)
+	r.tracker = newTracker(spec.Progress, done, len(evaluated)*len(spec.orders)*len(spec.Seeds), r.stats.Applied)
 	r.stats.Applied = 0
 
 	for len(pending) > 0 {
@@ -209,7 +209,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 
 	res := &Result{Spec: &spec.Spec, Stats: r.stats}
 	var divergences []error
-	for oi := range spec.Orders {
+	for oi := range spec.orders {
 		for si := range spec.Seeds {
 			c := r.curves[[2]int{oi, si}]
 			if div := r.diverged[[2]int{oi, si}]; div != nil {
@@ -243,10 +243,10 @@ func (s *job) groupSize(b compute.Backend) (int, error) {
 	case s.Replicas > 0:
 		return s.Replicas, nil
 	case s.DeviceMemory > 0:
-		return ReplicasForMemory(b, s.Problem, s.Rule, s.BatchSize, s.DeviceMemory)
+		return ReplicasForMemory(b, s.Problem, s.rule, s.BatchSize, s.DeviceMemory)
 	}
 	if backend.OnCPU(b) && !backend.IsGo(b) {
-		per, err := ReplicaBytes(b, s.Problem, s.Rule, s.sampler().Batch())
+		per, err := ReplicaBytes(b, s.Problem, s.rule, s.sampler().Batch())
 		if err != nil {
 			return 0, err
 		}
@@ -264,7 +264,7 @@ func (s *job) blockSize(b compute.Backend, size int) (int, error) {
 	if !backend.OnCPU(b) || backend.IsGo(b) {
 		return 1, nil
 	}
-	per, err := ReplicaBytes(b, s.Problem, s.Rule, s.sampler().Batch())
+	per, err := ReplicaBytes(b, s.Problem, s.rule, s.sampler().Batch())
 	if err != nil {
 		return 0, err
 	}

@@ -1,12 +1,17 @@
 package experiment
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
+	"github.com/revsgd/revsgd/pkg/update"
 )
 
 // Runner says how an experiment runs: on which devices, with which run store, as which shard of several
@@ -39,12 +44,12 @@ type Runner struct {
 
 	// Progress receives a snapshot about once a second and a final one (see PrintProgress); nil is silent.
 	Progress func(Progress)
-	// OnReport is called each time an order's iterate at a step is reached; with a store, once it is stored
+	// OnReport is called each time an arm's iterate at a step is reached; with a store, once it is stored
 	// (reports are committed in batches, at most SaveEvery apart).
-	OnReport func(order string, seed uint64, step int)
+	OnReport func(arm string, seed uint64, step int)
 }
 
-// Run executes the experiment and returns its curves. With a run store, every run is saved as it goes:
+// Run executes the experiment and returns its trajectories, one per arm and seed, in the spec's order. With a run store, every run is saved as it goes:
 // evaluated steps already stored are read back instead of recomputed, an interrupted chain continues from its
 // last checkpoint, and a run whose settings differ in anything that affects its results is a new run. Run stops
 // early, returning ctx's error, when ctx is cancelled; what was stored stays stored.
@@ -69,18 +74,35 @@ func (x Runner) Run(ctx context.Context, spec *Spec) (*Result, error) {
 	if len(devices) == 0 {
 		return nil, fmt.Errorf("experiment: no device to run on: set Runner.Backend (or Runner.Devices)")
 	}
-	j := &job{Spec: *spec, Runner: x}
-	var res *Result
-	var err error
-	if x.Shard != nil {
-		res, err = runShard(ctx, devices, j)
-	} else {
-		res, err = runParallel(ctx, devices, j, spec.allRuns())
+	var merged []*Trajectory
+	var stats Stats
+	var divergences []error
+	for _, j := range x.jobs(spec) {
+		var res *Result
+		var err error
+		if x.Shard != nil {
+			res, err = runShard(ctx, devices, j)
+		} else {
+			res, err = runParallel(ctx, devices, j, j.allRuns())
+		}
+		if res == nil {
+			return nil, err
+		}
+		merged, stats.Applied = append(merged, res.Trajectories...), stats.Applied+res.Stats.Applied
+		divergences = append(divergences, err)
 	}
-	if res != nil {
-		res.Spec = spec
+	arm := map[string]int{}
+	for i, a := range spec.Arms {
+		arm[a.Label()] = i
 	}
-	return res, err
+	seed := map[uint64]int{}
+	for i, s := range spec.Seeds {
+		seed[s] = i
+	}
+	slices.SortStableFunc(merged, func(a, b *Trajectory) int {
+		return cmp.Or(cmp.Compare(arm[a.Arm], arm[b.Arm]), cmp.Compare(seed[a.Seed], seed[b.Seed]))
+	})
+	return &Result{Spec: spec, Trajectories: merged, Stats: stats}, errors.Join(divergences...)
 }
 
 // Run executes the experiment on device 0 of b, with nothing stored and no progress shown: Runner.Run with
@@ -89,10 +111,32 @@ func Run(ctx context.Context, b compute.Backend, spec *Spec) (*Result, error) {
 	return Runner{Backend: b, Devices: []Device{{Backend: b}}}.Run(ctx, spec)
 }
 
-// job is an experiment with the runner that runs it: the parts of the run take both.
+// job is the share of an experiment that one rule runs — the arms with that rule, whose runs share engines and
+// lockstep groups — with the runner that runs it: the parts of the run take both.
 type job struct {
 	Spec
 	Runner
+	rule   update.Rule
+	orders []order.Order // the arms' orders, distinct
+	arms   []string      // the arms' labels, parallel to orders
+}
+
+// jobs splits a validated spec by rule: one job per distinct rule (name and hyper-parameters), in the order of
+// the arms that first use each.
+func (x Runner) jobs(spec *Spec) []*job {
+	var out []*job
+	byRule := map[string]*job{}
+	for _, a := range spec.Arms {
+		key := ruleKey(a.Rule)
+		j := byRule[key]
+		if j == nil {
+			j = &job{Spec: *spec, Runner: x, rule: a.Rule}
+			byRule[key] = j
+			out = append(out, j)
+		}
+		j.orders, j.arms = append(j.orders, a.Order), append(j.arms, a.Label())
+	}
+	return out
 }
 
 // validate checks the runner's settings.

@@ -1,9 +1,11 @@
-// Package experiment runs composition orders side by side: for each seed it draws θ_0 and the batch history,
-// asks each order for its plan of replays, runs all replays as replicas in lockstep on a replay.Engine, and
-// returns one curve per order and seed, evaluated at the steps of its evaluation plan.
+// Package experiment runs the arms of an experiment side by side — each an update rule under a composition
+// order — on the same draws: for each seed it draws θ_0 and the batch history, asks each arm's order for its plan
+// of replays, runs all replays as replicas in lockstep on a replay.Engine (one per rule), and returns one
+// trajectory per arm and seed, evaluated at the steps of its evaluation plan.
 package experiment
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
@@ -19,10 +21,9 @@ import (
 type Spec struct {
 	// Problem is the data, model and loss.
 	Problem *problem.Problem
-	// Rule is the optimizer step of each update map.
-	Rule update.Rule
-	// Orders are the composition orders to compare.
-	Orders []order.Order
+	// Arms are what is compared: each an update rule under a composition order, run for every seed on the same
+	// θ_0 and batches. Orders(rule, orders...) gives the paper's comparison, one rule under several orders.
+	Arms []Arm
 	// Seeds are the run seeds. Seed s draws θ_0 from rng.Derive(s, "init") and the batch history from
 	// rng.Derive(s, "batches").
 	Seeds []uint64
@@ -45,6 +46,41 @@ type Spec struct {
 	Metrics bool
 	// EvalLimit, when positive, evaluates metrics on the first EvalLimit examples of each data set only.
 	EvalLimit int
+}
+
+// Arm is one thing an experiment compares: an update rule (whose read-out is θ, or for an update.Averaged rule
+// the average of its iterates) under a composition order, with a name.
+type Arm struct {
+	// Name labels the arm's trajectories (Trajectory.Arm, Result.Arm); empty means the order's name.
+	Name string
+	// Rule is the optimizer step of each update map.
+	Rule update.Rule
+	// Order is the composition order of the maps.
+	Order order.Order
+}
+
+// Label returns the arm's name: Name, or the order's name when Name is empty.
+func (a Arm) Label() string {
+	if a.Name == "" && order.Validate(a.Order) == nil {
+		return a.Order.Name()
+	}
+	return a.Name
+}
+
+// Orders returns one arm per order, all with the same rule, each named by its order: composition orders
+// compared under one rule, as the paper's figures do.
+func Orders(rule update.Rule, orders ...order.Order) []Arm {
+	out := make([]Arm, len(orders))
+	for i, o := range orders {
+		out[i] = Arm{Rule: rule, Order: o}
+	}
+	return out
+}
+
+// ruleKey identifies a rule by its name and hyper-parameters, as a run's configuration does.
+func ruleKey(r update.Rule) string {
+	h, _ := json.Marshal(r.Hyper()) // a map of numbers: cannot fail (sorted keys)
+	return r.Name() + string(h)
 }
 
 // sampler returns the batch sampler of the spec.
@@ -72,32 +108,28 @@ func (s *Spec) Validate() error {
 	if err := s.Problem.Validate(); err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}
-	if s.Rule == nil {
-		return fmt.Errorf("experiment: no update rule given (e.g. update.SGD{LearningRate: 0.1})")
+	if len(s.Arms) == 0 {
+		return fmt.Errorf("experiment: no arms given (e.g. Arms: experiment.Orders(update.SGD{LearningRate: 0.1}, " +
+			"order.Forward{}, order.Backward{}))")
 	}
-	if err := s.Rule.Validate(); err != nil {
-		return fmt.Errorf("experiment: %w", err)
-	}
-	if len(s.Orders) == 0 {
-		return fmt.Errorf("experiment: no composition orders given (e.g. order.Forward{}, order.Backward{})")
-	}
-	seen := map[string]bool{}
-	for _, o := range s.Orders {
-		if err := order.Validate(o); err != nil {
-			return fmt.Errorf("experiment: %w", err)
-		}
-		if seen[o.Name()] {
-			return fmt.Errorf("experiment: order %q is listed twice", o.Name())
-		}
-		seen[o.Name()] = true
-	}
-	if update.Averages(s.Rule) {
-		for _, o := range s.Orders {
-			if _, ok := o.(order.Forward); !ok {
-				return fmt.Errorf("experiment: the rule %s reports an average of the iterates along its chain, a "+
-					"baseline of forward SGD; run it with order.Forward only, not %q", s.Rule.Name(), o.Name())
+	names, runs := map[string]bool{}, map[string]string{}
+	for i, a := range s.Arms {
+		if err := a.validate(); err != nil {
+			if a.Label() == "" {
+				return fmt.Errorf("experiment: arm %d: %w", i+1, err)
 			}
+			return fmt.Errorf("experiment: arm %d (%s): %w", i+1, a.Label(), err)
 		}
+		if names[a.Label()] {
+			return fmt.Errorf("experiment: two arms are named %q; give each arm its own Name", a.Label())
+		}
+		names[a.Label()] = true
+		key := ruleKey(a.Rule) + " " + a.Order.Name()
+		if other, ok := runs[key]; ok {
+			return fmt.Errorf("experiment: arms %q and %q run the same rule %s under the same order %s: they are "+
+				"the same runs; keep one", other, a.Label(), a.Rule.Name(), a.Order.Name())
+		}
+		runs[key] = a.Label()
 	}
 	if len(s.Seeds) == 0 {
 		return fmt.Errorf("experiment: no seeds given")
@@ -123,6 +155,24 @@ func (s *Spec) Validate() error {
 	}
 	if _, err := s.evaluated(); err != nil {
 		return fmt.Errorf("experiment: %w", err)
+	}
+	return nil
+}
+
+// validate checks one arm.
+func (a Arm) validate() error {
+	if a.Rule == nil {
+		return fmt.Errorf("no update rule given (e.g. update.SGD{LearningRate: 0.1})")
+	}
+	if err := a.Rule.Validate(); err != nil {
+		return err
+	}
+	if err := order.Validate(a.Order); err != nil {
+		return err
+	}
+	if _, forward := a.Order.(order.Forward); update.Averages(a.Rule) && !forward {
+		return fmt.Errorf("the rule %s reports an average of the iterates along its chain, a baseline of "+
+			"forward SGD; run it with order.Forward only, not %q", a.Rule.Name(), a.Order.Name())
 	}
 	return nil
 }

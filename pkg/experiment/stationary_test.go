@@ -30,7 +30,7 @@ func TestLateIterateVarianceMatchesStationaryLaw(t *testing.T) {
 	mu, sigma2 := meanVar(eps)
 
 	spec := &Spec{
-		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		Evaluated: evaluation.List{steps}, KeepIterates: true,
 	}
@@ -44,7 +44,7 @@ func TestLateIterateVarianceMatchesStationaryLaw(t *testing.T) {
 	tol := 4 * math.Sqrt(2.0/(seeds-1))
 	for _, name := range []string{"forward", "backward"} {
 		var last []float64
-		for _, c := range res.Order(name) {
+		for _, c := range res.Arm(name) {
 			last = append(last, c.Iterates[0][0])
 		}
 		m, v := meanVar(last)
@@ -67,7 +67,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 	const seeds, steps, h, theta0 = 1000, 60, 0.1, 1.0
 	p := quadratic1D(t, 1<<16, theta0)
 	spec := &Spec{
-		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: SeedRange(seeds), Steps: steps, BatchSize: 1, Sampling: data.WithReplacement, DType: dtypes.Float64,
 		KeepIterates: true,
 	}
@@ -76,7 +76,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Exact form, seed by seed.
-	for _, c := range res.Order("backward")[:20] {
+	for _, c := range res.Arm("backward")[:20] {
 		eps := epsilons(t, p, c.Seed, steps)
 		at, sizes := c.StepSizes()
 		for k, size := range sizes {
@@ -92,7 +92,7 @@ func TestBackwardStepSizeDecaysGeometrically(t *testing.T) {
 	// error 1.1/√1000, over 59 points); we accept ±0.003, six standard errors.
 	slope := func(name string) float64 {
 		var xs, ys []float64
-		curves := res.Order(name)
+		curves := res.Arm(name)
 		for k := range steps - 1 {
 			mean := 0.0
 			for _, c := range curves {

@@ -44,14 +44,14 @@ func (s *Spec) subsets() []replay.Subset {
 }
 
 // runConfig returns the run configuration of an order and seed.
-func (s *Spec) runConfig(b compute.Backend, width int, o order.Order, seed uint64, evaluated []int, dataHashes [2]string) runs.Config {
+func (s *job) runConfig(b compute.Backend, width int, o order.Order, seed uint64, evaluated []int, dataHashes [2]string) runs.Config {
 	p := s.Problem
 	cfg := runs.Config{
 		Library: revsgd.Version,
 		Problem: runs.ProblemConfig{Name: p.Name, Model: p.Model.Name(), Loss: p.Loss.Name(),
 			TrainSHA256: dataHashes[0], TestSHA256: dataHashes[1]},
 		Order:      runs.OrderConfig{Name: o.Name()},
-		Rule:       runs.RuleConfig{Name: s.Rule.Name(), Hyper: s.Rule.Hyper()},
+		Rule:       runs.RuleConfig{Name: s.rule.Name(), Hyper: s.rule.Hyper()},
 		Seed:       seed,
 		Steps:      s.Steps,
 		BatchSize:  s.sampler().Batch(),

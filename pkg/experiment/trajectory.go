@@ -11,8 +11,8 @@ import (
 // metrics. Run returns one per order and seed (Result.Trajectories); explore.Load reads one back from a run
 // store; the measures of package analysis and the figures take them.
 type Trajectory struct {
-	// Order is the name of the composition order.
-	Order string
+	// Arm is the name of the experiment's arm (Arm.Label); Order the name of its composition order.
+	Arm, Order string
 	// Seed is the run seed.
 	Seed uint64
 	// N is the run's number of steps; Steps are the evaluated steps, increasing (those completed, for a run
@@ -97,7 +97,7 @@ func (c *Trajectory) StepSizes() (steps []int, sizes []float64) {
 // Late returns the trajectory restricted to its evaluated steps after the given fraction of N (e.g. 0.5: the
 // second half), where runs have left θ_0 behind and settle. Iterates and metrics are kept where present.
 func (c *Trajectory) Late(frac float64) *Trajectory {
-	late := &Trajectory{Order: c.Order, Seed: c.Seed, N: c.N, Dir: c.Dir, Diverged: c.Diverged}
+	late := &Trajectory{Arm: c.Arm, Order: c.Order, Seed: c.Seed, N: c.N, Dir: c.Dir, Diverged: c.Diverged}
 	for k, n := range c.Steps {
 		if float64(n) <= frac*float64(c.N) {
 			continue
@@ -138,21 +138,21 @@ type Stats struct {
 	Applied int
 }
 
-// Trajectory returns the trajectory of an order and seed, or nil.
-func (r *Result) Trajectory(order string, seed uint64) *Trajectory {
+// Trajectory returns the trajectory of an arm and seed, or nil.
+func (r *Result) Trajectory(arm string, seed uint64) *Trajectory {
 	for _, c := range r.Trajectories {
-		if c.Order == order && c.Seed == seed {
+		if c.Arm == arm && c.Seed == seed {
 			return c
 		}
 	}
 	return nil
 }
 
-// Order returns the trajectories of one order, in seed order.
-func (r *Result) Order(order string) []*Trajectory {
+// Arm returns the trajectories of one arm, in seed order.
+func (r *Result) Arm(arm string) []*Trajectory {
 	var cs []*Trajectory
 	for _, c := range r.Trajectories {
-		if c.Order == order {
+		if c.Arm == arm {
 			cs = append(cs, c)
 		}
 	}

@@ -131,7 +131,7 @@ func Load(dir string) (*experiment.Trajectory, error) {
 			"metrics.csv can be analysed", dir)
 	}
 	c := st.Config
-	r := &experiment.Trajectory{Order: c.Order.Name, Seed: c.Seed, N: c.Steps, Dir: dir}
+	r := &experiment.Trajectory{Arm: c.Order.Name, Order: c.Order.Name, Seed: c.Seed, N: c.Steps, Dir: dir}
 	for _, n := range c.Evaluated {
 		if th, ok := st.Iterates[n]; ok {
 			r.Steps, r.Iterates = append(r.Steps, n), append(r.Iterates, th)

@@ -28,7 +28,7 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(seeds), Steps: 80, BatchSize: 1, Sampling: data.WithReplacement,
 		Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true}
 	if _, err := (experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}).Run(context.Background(), spec); err != nil {
@@ -131,7 +131,7 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 	}
 	root := t.TempDir()
 	for _, h := range []float64{0.3, 0.1} {
-		spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 			Seeds: experiment.SeedRange(2), Steps: 10, BatchSize: 1, Sampling: data.WithReplacement,
 			Evaluated: evaluation.Every(2), DType: dtypes.Float64, KeepIterates: true}
 		if _, err := (experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}).Run(context.Background(), spec); err != nil {

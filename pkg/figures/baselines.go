@@ -79,25 +79,27 @@ with a step decay (×0.1 at N/2 and 3N/4). Batches of one drawn with replacement
 		m.Every, m.Seeds, m.EvalLimit)
 }
 
-// method is one way of producing the iterate reported at step n: a rule under a composition order.
+// method is one way of producing the iterate reported at step n: an arm of the comparison (its name is the legend
+// label and the claims' prefix), and what it is in words.
 type method struct {
-	// name is the legend label and the claims' prefix; what says it in words.
-	name, what string
-	rule       update.Rule
-	order      order.Order
+	experiment.Arm
+	what string
 }
 
 // methods lists the compared methods at learning rate h over n steps.
 func (b *Baselines) methods(h float64, n int) []method {
 	sgd := update.SGD{LearningRate: h}
 	tail := int(math.Round(b.TailFrom*float64(n))) + 1
+	arm := func(name string, rule update.Rule, o order.Order, what string) method {
+		return method{experiment.Arm{Name: name, Rule: rule, Order: o}, what}
+	}
 	return []method{
-		{"forward", "forward SGD", sgd, order.Forward{}},
-		{"backward", "backward SGD", sgd, order.Backward{}},
-		{"ema", fmt.Sprintf("EMA (β = %g) of forward iterates", b.EMA), update.Averaged{Rule: sgd, EMA: b.EMA}, order.Forward{}},
-		{"tail", fmt.Sprintf("tail average of forward iterates from step %d", tail), update.Averaged{Rule: sgd, TailStart: tail}, order.Forward{}},
-		{"cosine", "forward SGD, cosine decay to N", update.SGD{LearningRate: sgd.LearningRate, Schedule: update.Cosine{Horizon: n}}, order.Forward{}},
-		{"step", "forward SGD, step decay", update.SGD{LearningRate: sgd.LearningRate, Schedule: update.StepDecay{Horizon: n}}, order.Forward{}},
+		arm("forward", sgd, order.Forward{}, "forward SGD"),
+		arm("backward", sgd, order.Backward{}, "backward SGD"),
+		arm("ema", update.Averaged{Rule: sgd, EMA: b.EMA}, order.Forward{}, fmt.Sprintf("EMA (β = %g) of forward iterates", b.EMA)),
+		arm("tail", update.Averaged{Rule: sgd, TailStart: tail}, order.Forward{}, fmt.Sprintf("tail average of forward iterates from step %d", tail)),
+		arm("cosine", update.SGD{LearningRate: h, Schedule: update.Cosine{Horizon: n}}, order.Forward{}, "forward SGD, cosine decay to N"),
+		arm("step", update.SGD{LearningRate: h, Schedule: update.StepDecay{Horizon: n}}, order.Forward{}, "forward SGD, step decay"),
 	}
 }
 
@@ -109,8 +111,8 @@ type compared struct {
 	cost    map[string]float64
 }
 
-// compare runs every method on base's problem, seeds and evaluation plan: forward and backward in one experiment (as
-// the other figures run them), each baseline as forward SGD under its own rule.
+// compare runs every method on base's problem, seeds and evaluation plan: one experiment whose arms are the
+// methods.
 func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec, h float64) (*compared, error) {
 	ms := b.methods(h, base.Steps)
 	out := &compared{methods: ms, curves: map[string][]*experiment.Trajectory{}, cost: map[string]float64{}}
@@ -118,24 +120,18 @@ func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec,
 	if err != nil {
 		return nil, err
 	}
+	spec := *base
+	spec.Arms = nil
 	for _, m := range ms {
-		out.cost[m.name] = float64(order.Cost(m.order.Plan(evaluated))) / float64(len(evaluated))
-		if m.name == "backward" {
-			continue // with forward
-		}
-		spec := *base
-		spec.Rule, spec.Orders = m.rule, []order.Order{m.order}
-		if m.name == "forward" {
-			spec.Orders = []order.Order{order.Forward{}, order.Backward{}}
-		}
-		res, err := env.Run(ctx, &spec)
-		if err != nil {
-			return nil, fmt.Errorf("baselines, %s: %w", m.what, err)
-		}
-		out.curves[m.name] = res.Order("forward")
-		if m.name == "forward" {
-			out.curves["backward"] = res.Order("backward")
-		}
+		out.cost[m.Name] = float64(order.Cost(m.Order.Plan(evaluated))) / float64(len(evaluated))
+		spec.Arms = append(spec.Arms, m.Arm)
+	}
+	res, err := env.Run(ctx, &spec)
+	if err != nil {
+		return nil, fmt.Errorf("baselines: %w", err)
+	}
+	for _, m := range ms {
+		out.curves[m.Name] = res.Arm(m.Name)
 	}
 	return out, nil
 }
@@ -214,7 +210,7 @@ func (c *compared) table(w *strings.Builder, steps int, finals func(string) [][]
 	back := finals("backward")
 	var claims []Claim
 	for _, m := range c.methods {
-		curves := c.curves[m.name]
+		curves := c.curves[m.Name]
 		var last, acc, changes []float64
 		for _, cv := range curves {
 			last = append(last, cv.TestLoss[len(cv.TestLoss)-1])
@@ -223,25 +219,25 @@ func (c *compared) table(w *strings.Builder, steps int, finals func(string) [][]
 				acc = append(acc, cv.TestAccuracy[len(cv.TestAccuracy)-1])
 			}
 		}
-		f := finals(m.name)
+		f := finals(m.Name)
 		sp, dist := analysis.PointSpread(f), analysis.MeanDistance(f, back)
 		accCell := ""
 		if classifier {
 			accCell = fmt.Sprintf(" %.4f ± %.4f |", analysis.Mean(acc), math.Sqrt(analysis.Variance(acc)))
-			claims = append(claims, reported(m.name+"/test-accuracy", "test accuracy at N, mean over seeds, "+m.what,
+			claims = append(claims, reported(m.Name+"/test-accuracy", "test accuracy at N, mean over seeds, "+m.what,
 				analysis.Mean(acc)).perSeed(acc))
 		}
 		fmt.Fprintf(w, "| %s | %.4f ± %.4f |%s %.3g | %.3g | %.3g | %.1f |\n", m.what, analysis.Mean(last),
-			math.Sqrt(analysis.Variance(last)), accCell, analysis.Mean(changes), sp, dist, c.cost[m.name])
+			math.Sqrt(analysis.Variance(last)), accCell, analysis.Mean(changes), sp, dist, c.cost[m.Name])
 		claims = append(claims,
-			reported(m.name+"/test-loss", "test loss at N, mean over seeds, "+m.what, analysis.Mean(last)).perSeed(last),
-			reported(m.name+"/test-loss-spread", "standard deviation of the test loss at N across seeds, "+m.what,
+			reported(m.Name+"/test-loss", "test loss at N, mean over seeds, "+m.what, analysis.Mean(last)).perSeed(last),
+			reported(m.Name+"/test-loss-spread", "standard deviation of the test loss at N across seeds, "+m.what,
 				math.Sqrt(analysis.Variance(last))),
-			reported(m.name+"/test-loss-change", "mean change of the test loss between evaluations over the second "+
+			reported(m.Name+"/test-loss-change", "mean change of the test loss between evaluations over the second "+
 				"half, "+m.what, analysis.Mean(changes)).perSeed(changes),
-			reported(m.name+"/spread", "spread of θ_N across seeds (root-mean-square distance to their mean), "+m.what, sp),
-			reported(m.name+"/distance-to-backward", "mean distance of θ_N to the same seed's backward θ_N, "+m.what, dist),
-			reported(m.name+"/cost", "update maps per evaluated step, "+m.what, c.cost[m.name]))
+			reported(m.Name+"/spread", "spread of θ_N across seeds (root-mean-square distance to their mean), "+m.what, sp),
+			reported(m.Name+"/distance-to-backward", "mean distance of θ_N to the same seed's backward θ_N, "+m.what, dist),
+			reported(m.Name+"/cost", "update maps per evaluated step, "+m.what, c.cost[m.Name]))
 	}
 	return claims
 }
@@ -251,10 +247,10 @@ func (c *compared) changePanel(title string, steps int) (*plot.Panel, error) {
 	p := plot.NewPanel(title, "step", "|ΔL|, mean over seeds").LogY()
 	for _, m := range c.methods {
 		var tests [][]float64
-		for _, cv := range c.curves[m.name] {
+		for _, cv := range c.curves[m.Name] {
 			tests = append(tests, cv.TestLoss)
 		}
-		if err := p.Line(m.name, stepsOf(c.curves[m.name][0])[1:], meanAbsChange(tests), 1.2); err != nil {
+		if err := p.Line(m.Name, stepsOf(c.curves[m.Name][0])[1:], meanAbsChange(tests), 1.2); err != nil {
 			return nil, err
 		}
 	}
@@ -265,7 +261,7 @@ func (c *compared) changePanel(title string, steps int) (*plot.Panel, error) {
 func (c *compared) spreadPanel(title string) (*plot.Panel, error) {
 	p := plot.NewPanel(title, "step", "RMS distance to the mean over seeds").LogY()
 	for _, m := range c.methods {
-		curves := c.curves[m.name]
+		curves := c.curves[m.Name]
 		ys := make([]float64, len(curves[0].Steps))
 		for k := range ys {
 			points := make([][]float64, len(curves))
@@ -274,7 +270,7 @@ func (c *compared) spreadPanel(title string) (*plot.Panel, error) {
 			}
 			ys[k] = analysis.PointSpread(points)
 		}
-		if err := p.Line(m.name, stepsOf(curves[0]), ys, 1.2); err != nil {
+		if err := p.Line(m.Name, stepsOf(curves[0]), ys, 1.2); err != nil {
 			return nil, err
 		}
 	}
@@ -311,20 +307,20 @@ func (b *Baselines) quadratic(ctx context.Context, env Env, summary *strings.Bui
 	variances := map[string]float64{}
 	exactVar := map[string]float64{}
 	for _, m := range quad.methods {
-		mean, vr := b.exactMoments(m.rule, mu, sigma2)
-		if err := varianceCurves(panel, m.name, quad.curves[m.name], vr); err != nil {
+		mean, vr := b.exactMoments(m.Rule, mu, sigma2)
+		if err := varianceCurves(panel, m.Name, quad.curves[m.Name], vr); err != nil {
 			return nil, nil, err
 		}
-		last := column(quad.finals(m.name), 0)
+		last := column(quad.finals(m.Name), 0)
 		gotMean, gotVar := analysis.Mean(last), analysis.Variance(last)
-		variances[m.name], exactVar[m.name] = gotVar, vr[n]
+		variances[m.Name], exactVar[m.Name] = gotVar, vr[n]
 		fmt.Fprintf(summary, "| %s | %.4f | %.4f | %.5f | %.5f | %.3f |\n", m.what, gotMean, mean[n], gotVar, vr[n], gotVar/vr[n])
 		// 2000 seeds: a sample variance is within ±15% of the exact one with 4.7 standard errors √(2/(S−1)) to
 		// spare; a mean within 4.5 standard errors √(v/S) of the exact one.
 		claims = append(claims,
-			within("quadratic/"+m.name+"/variance-ratio", "quadratic: variance of θ_N across seeds ÷ its closed form, "+m.what,
+			within("quadratic/"+m.Name+"/variance-ratio", "quadratic: variance of θ_N across seeds ÷ its closed form, "+m.what,
 				gotVar/vr[n], 0.85, 1.15),
-			within("quadratic/"+m.name+"/mean-error", "quadratic: (mean of θ_N − its closed form) in standard errors, "+m.what,
+			within("quadratic/"+m.Name+"/mean-error", "quadratic: (mean of θ_N − its closed form) in standard errors, "+m.what,
 				(gotMean-mean[n])/math.Sqrt(vr[n]/float64(len(last))), -4.5, 4.5))
 	}
 	// The sharp difference: averages concentrate, backward iterates keep the stationary law's spread.
@@ -414,8 +410,8 @@ func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) 
 	claims := prefixed("mlp", "FashionMNIST MLP", cmp.table(summary, c.Steps, ends.finals))
 	fwd := cmp.curves["forward"]
 	for _, m := range cmp.methods[1:] {
-		r, per := analysis.ChangeRatio(testLossMetric.series(cmp.curves[m.name]), testLossMetric.series(fwd), analysis.LateWindow(c.Steps, nil))
-		claims = append(claims, reported("mlp/"+m.name+"/test-loss-change-ratio", "FashionMNIST MLP: mean change "+
+		r, per := analysis.ChangeRatio(testLossMetric.series(cmp.curves[m.Name]), testLossMetric.series(fwd), analysis.LateWindow(c.Steps, nil))
+		claims = append(claims, reported("mlp/"+m.Name+"/test-loss-change-ratio", "FashionMNIST MLP: mean change "+
 			"of the test loss over the second half, "+m.what+" ÷ forward", r).perSeed(per))
 	}
 	change, err := cmp.changePanel("FashionMNIST MLP: change of the test loss between evaluations", c.Steps)
@@ -435,7 +431,7 @@ func (c *compared) meanPanels() (loss, acc *plot.Panel, err error) {
 	acc = plot.NewPanel("FashionMNIST MLP: test accuracy, mean over seeds", "step", "accuracy")
 	for _, m := range c.methods {
 		var ls, as [][]float64
-		for _, cv := range c.curves[m.name] {
+		for _, cv := range c.curves[m.Name] {
 			ls, as = append(ls, cv.TestLoss), append(as, cv.TestAccuracy)
 		}
 		lm, _, err := analysis.MeanStd(ls)
@@ -446,11 +442,11 @@ func (c *compared) meanPanels() (loss, acc *plot.Panel, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		x := stepsOf(c.curves[m.name][0])
-		if err := loss.Line(m.name, x, lm, 1.2); err != nil {
+		x := stepsOf(c.curves[m.Name][0])
+		if err := loss.Line(m.Name, x, lm, 1.2); err != nil {
 			return nil, nil, err
 		}
-		if err := acc.Line(m.name, x, am, 1.2); err != nil {
+		if err := acc.Line(m.Name, x, am, 1.2); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -246,7 +246,7 @@ func (c *Classification) run(ctx context.Context, env Env) (*classification, str
 	}
 	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
 	spec := &experiment.Spec{
-		Problem: p, Rule: c.rule(), Orders: c.orders(),
+		Problem: p, Arms: experiment.Orders(c.rule(), c.orders()...),
 		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
 	}
@@ -291,13 +291,13 @@ func (c *Classification) claims(res *experiment.Result) []Claim {
 	if len(c.Marks) < 2 {
 		return claims
 	}
-	fr, fSeeds := analysis.WindowDecline(testLossMetric.series(res.Order("forward")), c.Steps, c.Marks)
-	for _, o := range res.Spec.Orders {
-		name := o.Name()
+	fr, fSeeds := analysis.WindowDecline(testLossMetric.series(res.Arm("forward")), c.Steps, c.Marks)
+	for _, a := range res.Spec.Arms {
+		name := a.Label()
 		if name == "forward" {
 			continue
 		}
-		r, seeds := analysis.WindowDecline(testLossMetric.series(res.Order(name)), c.Steps, c.Marks)
+		r, seeds := analysis.WindowDecline(testLossMetric.series(res.Arm(name)), c.Steps, c.Marks)
 		per := make([]float64, len(seeds))
 		for i := range seeds {
 			per[i] = seeds[i] / fSeeds[i]
@@ -321,9 +321,9 @@ func classificationPanels(res *experiment.Result, marks []int) (*classification,
 	change := plot.NewPanel("change of the test loss between evaluations, mean over seeds", "step", "|ΔL|").LogY()
 	var summary strings.Builder
 	summary.WriteString("| order | final training loss | final test loss | final test accuracy | mean |ΔL| of the test loss over the second half |\n|---|---|---|---|---|\n")
-	for _, o := range res.Spec.Orders {
-		name := o.Name()
-		curves := res.Order(name)
+	for _, a := range res.Spec.Arms {
+		name := a.Label()
+		curves := res.Arm(name)
 		var trains, tests, accs [][]float64
 		for _, cv := range curves {
 			x := stepsOf(cv)

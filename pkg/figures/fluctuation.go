@@ -35,25 +35,25 @@ func (m metric) series(curves []*experiment.Trajectory) []analysis.Series {
 // change, order ÷ forward, predicted below 1; and, reported whichever way it goes, each order's spread across
 // seeds of the last test loss (backward seeds may settle on different points, so this spread need not shrink).
 func changeClaims(res *experiment.Result, w analysis.Window, metrics ...metric) []Claim {
-	fwd := res.Order("forward")
+	fwd := res.Arm("forward")
 	var claims []Claim
-	for _, o := range res.Spec.Orders {
-		name := o.Name()
+	for _, a := range res.Spec.Arms {
+		name := a.Label()
 		if name == "forward" {
 			continue
 		}
 		for _, m := range metrics {
-			r, seeds := analysis.ChangeRatio(m.series(res.Order(name)), m.series(fwd), w)
+			r, seeds := analysis.ChangeRatio(m.series(res.Arm(name)), m.series(fwd), w)
 			claims = append(claims, below(name+"/"+m.id+"-change-ratio",
 				fmt.Sprintf("mean change of the %s between evaluations over %s, %s ÷ forward", m.name, w, name),
 				r, 1).perSeed(seeds))
 		}
 	}
-	for _, o := range res.Spec.Orders {
-		name := o.Name()
+	for _, a := range res.Spec.Arms {
+		name := a.Label()
 		claims = append(claims, reported(name+"/test-loss-spread",
 			fmt.Sprintf("standard deviation across seeds of the last test loss, %s", name),
-			analysis.LastSpread(testLossMetric.series(res.Order(name)))))
+			analysis.LastSpread(testLossMetric.series(res.Arm(name)))))
 	}
 	return claims
 }

@@ -79,7 +79,7 @@ type approximations struct {
 
 // measure runs forward and backward on p and computes both approximations at the evaluated steps.
 func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, plan evaluation.Plan, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
-	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()

@@ -85,7 +85,7 @@ func (q *Quadratic) spec(dim, seeds int, plan evaluation.Plan) (*experiment.Spec
 		return nil, err
 	}
 	return &experiment.Spec{
-		Problem: p, Rule: update.SGD{LearningRate: q.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: q.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(seeds), Steps: q.Steps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true,
 	}, nil
@@ -141,7 +141,7 @@ func (q *Quadratic) curvePanels(curves1, curvesD *experiment.Result, mean []floa
 	steps = plot.NewPanel("step sizes, d = 1", "step n", "|θ_{n+1} − θ_n|").LogY()
 	norms = plot.NewPanel(fmt.Sprintf("distance to the minimum, d = %d", q.Dim), "step n", "‖θ_n − ε̄‖")
 	for _, name := range []string{"forward", "backward"} {
-		for _, c := range curves1.Order(name) {
+		for _, c := range curves1.Arm(name) {
 			if err := iterates.Line(name, stepsOf(c), c.Coordinate(0), 0.8); err != nil {
 				return nil, nil, nil, err
 			}
@@ -150,7 +150,7 @@ func (q *Quadratic) curvePanels(curves1, curvesD *experiment.Result, mean []floa
 				return nil, nil, nil, err
 			}
 		}
-		for _, c := range curvesD.Order(name) {
+		for _, c := range curvesD.Arm(name) {
 			if err := norms.Line(name, stepsOf(c), analysis.DistancesTo(c.Iterates, mean), 0.8); err != nil {
 				return nil, nil, nil, err
 			}
@@ -179,7 +179,7 @@ func (q *Quadratic) histograms(limits *experiment.Result, summary *strings.Build
 	fmt.Fprintf(summary, "| order | variance of θ_%d over %d seeds | exact hσ²/(2−h) |\n|---|---|---|\n", q.Steps, q.HistogramSeeds)
 	for _, name := range []string{"forward", "backward"} {
 		var last []float64
-		for _, c := range limits.Order(name) {
+		for _, c := range limits.Arm(name) {
 			last = append(last, c.Iterates[0][0])
 		}
 		if err := hist.Histogram(name, last, 40); err != nil {
@@ -206,7 +206,7 @@ func (q *Quadratic) stepClaims(curves *experiment.Result) []Claim {
 	var rates, floors []float64
 	var fwdLate, bwdLate float64
 	for _, name := range []string{"forward", "backward"} {
-		for _, c := range curves.Order(name) {
+		for _, c := range curves.Arm(name) {
 			at, sizes := c.StepSizes()
 			xs, logs := floats(at), make([]float64, len(sizes))
 			late, n := 0.0, 0

@@ -67,7 +67,7 @@ func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	spec := &experiment.Spec{
-		Problem: p, Rule: update.SGD{LearningRate: r.H}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: r.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true,
 	}
@@ -93,7 +93,7 @@ func lossFigure(res *experiment.Result) (*Outcome, error) {
 	var summary strings.Builder
 	summary.WriteString("| order | final training loss (mean ± std) | final test loss (mean ± std) | mean |ΔL| of the test loss over the second half |\n|---|---|---|---|\n")
 	for _, name := range []string{"forward", "backward"} {
-		curves := res.Order(name)
+		curves := res.Arm(name)
 		var trains, tests [][]float64
 		for _, c := range curves {
 			x := stepsOf(c)

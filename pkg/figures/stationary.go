@@ -78,7 +78,7 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 		steps = append(steps, k)
 	}
 	spec := &experiment.Spec{
-		Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
 		Evaluated: evaluation.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
@@ -86,10 +86,10 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for _, c := range res.Order("forward") {
+	for _, c := range res.Arm("forward") {
 		fwd = append(fwd, c.Iterates[len(c.Iterates)-1])
 	}
-	for _, c := range res.Order("backward") {
+	for _, c := range res.Arm("backward") {
 		lim, err := analysis.BackwardLimit(c.Steps, c.Iterates)
 		if err != nil {
 			return nil, nil, nil, err

@@ -89,7 +89,7 @@ func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem,
 		}
 		q.Test = d
 		spec := base
-		spec.Problem, spec.Orders = &q, []order.Order{order.Forward{}, order.Backward{}}
+		spec.Problem = &q
 		res, err := env.Run(ctx, &spec)
 		if err != nil {
 			return nil, err
@@ -115,7 +115,8 @@ func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	r := s.Regression
-	reg, err := s.runStopping(ctx, env, rp, experiment.Spec{Rule: update.SGD{LearningRate: r.H},
+	reg, err := s.runStopping(ctx, env, rp, experiment.Spec{
+		Arms:  experiment.Orders(update.SGD{LearningRate: r.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true})
 	if err != nil {
@@ -133,7 +134,8 @@ func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 	mp := &problem.Problem{Name: m.Dataset, Model: m.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
-	mlp, err := s.runStopping(ctx, env, mp, experiment.Spec{Rule: update.SGD{LearningRate: m.H},
+	mlp, err := s.runStopping(ctx, env, mp, experiment.Spec{
+		Arms:  experiment.Orders(update.SGD{LearningRate: m.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(m.Seeds), Steps: m.Steps, BatchSize: m.Batch, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(m.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: m.EvalLimit})
 	if err != nil {
@@ -165,7 +167,7 @@ type choice struct {
 // settings (on the regression, whose backward curves settle early; not on the MLP at quick scale, still in its
 // learning phase at N).
 func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predictStops bool, w *strings.Builder) ([]Claim, []*plot.Panel, error) {
-	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
+	fwd, bwd := runs.test.Arm("forward"), runs.test.Arm("backward")
 	steps := fwd[0].Steps
 	early, settled, settledFwd := s.decisions(runs)
 	summarise := func(rule string, cs []choice, curves []*experiment.Trajectory, held string) (stopped, step, loss, maps float64, losses []float64) {
@@ -223,8 +225,8 @@ func (s *Stopping) compare(id, label string, runs *stopRuns, heldOut int, predic
 // loss, and the settling rule on backward and on forward SGD's training loss; each choice with what its order's
 // plan to the decision costs in update maps.
 func (s *Stopping) decisions(runs *stopRuns) (early, settled, settledFwd []choice) {
-	fwd, bwd := runs.test.Order("forward"), runs.test.Order("backward")
-	val := runs.validation.Order("forward")
+	fwd, bwd := runs.test.Arm("forward"), runs.test.Arm("backward")
+	val := runs.validation.Arm("forward")
 	steps := fwd[0].Steps
 	last := len(steps) - 1
 	for i := range fwd {

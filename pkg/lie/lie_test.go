@@ -37,7 +37,7 @@ func small(t *testing.T) *problem.Problem {
 // orbit runs forward and backward to n with learning rate h and returns both iterates and an Expansion.
 func orbit(t *testing.T, p *problem.Problem, h float64, n int) (fwd, bwd []float64, x *Expansion) {
 	t.Helper()
-	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Forward{}, order.Backward{}},
+	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: []uint64{1}, Steps: n, BatchSize: 4, Evaluated: evaluation.List{n}, DType: dtypes.Float64, KeepIterates: true}
 	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {
@@ -115,7 +115,7 @@ func TestLinearisedIsExactOnTheQuadratic(t *testing.T) {
 		t.Fatal(err)
 	}
 	const h, n = 0.3, 12
-	spec := &experiment.Spec{Problem: p, Rule: update.SGD{LearningRate: h}, Orders: []order.Order{order.Backward{}},
+	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Backward{}),
 		Seeds: []uint64{1}, Steps: n, BatchSize: 2, Evaluated: evaluation.List{n}, DType: dtypes.Float64, KeepIterates: true}
 	res, err := experiment.Run(context.Background(), backendtest.Default(t), spec)
 	if err != nil {

@@ -1,0 +1,71 @@
+package experiment
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/evaluation"
+	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// A spec whose arms differ in rule gives each arm, in the spec's order, the bits of the same arm run alone, under
+// the arm's name; arms that would be the same runs, or share a name, are refused.
+func TestArmsOfSeveralRulesMatchTheirRunsAlone(t *testing.T) {
+	p := regressionProblem(t)
+	sgd := update.SGD{LearningRate: 0.05}
+	arms := []Arm{
+		{Name: "tail", Rule: update.Averaged{Rule: sgd, TailStart: 5}, Order: order.Forward{}},
+		{Rule: sgd, Order: order.Backward{}},
+		{Name: "adamw", Rule: update.DefaultAdamW(0.01), Order: order.Forward{}},
+		{Rule: sgd, Order: order.Forward{}},
+	}
+	spec := func(arms ...Arm) *Spec {
+		return &Spec{Problem: p, Arms: arms, Seeds: []uint64{1, 2}, Steps: 12, BatchSize: 4,
+			Evaluated: evaluation.Every(4), DType: dtypes.Float64, KeepIterates: true, Metrics: true}
+	}
+	b := backendtest.Default(t)
+	all, err := Run(context.Background(), b, spec(arms...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, c := range all.Trajectories {
+		labels = append(labels, c.Arm)
+	}
+	if got, want := strings.Join(labels, " "), "tail tail backward backward adamw adamw forward forward"; got != want {
+		t.Errorf("trajectories in the order %s, want %s", got, want)
+	}
+	for _, a := range arms {
+		alone, err := Run(context.Background(), b, spec(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, seed := range []uint64{1, 2} {
+			x, y := all.Trajectory(a.Label(), seed), alone.Trajectory(a.Label(), seed)
+			if x.Order != a.Order.Name() {
+				t.Errorf("%s: order %q, want %q", a.Label(), x.Order, a.Order.Name())
+			}
+			for k := range y.Steps {
+				if hasDifferentBits(x.Iterates[k], y.Iterates[k]) || x.TestLoss[k] != y.TestLoss[k] {
+					t.Errorf("%s seed %d, step %d: differs from the arm run alone", a.Label(), seed, y.Steps[k])
+				}
+			}
+		}
+	}
+	for _, bad := range []struct {
+		arms []Arm
+		want string
+	}{
+		{[]Arm{{Rule: sgd, Order: order.Forward{}}, {Name: "again", Rule: update.SGD{LearningRate: 0.05}, Order: order.Forward{}}}, "the same runs"},
+		{[]Arm{{Rule: sgd, Order: order.Forward{}}, {Name: "forward", Rule: update.DefaultAdamW(0.01), Order: order.Forward{}}}, `two arms are named "forward"`},
+		{[]Arm{{Name: "x", Rule: sgd}}, "arm 1 (x): "},
+	} {
+		if _, err := Run(context.Background(), b, spec(bad.arms...)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("arms %v: %v, want an error containing %q", bad.arms, err, bad.want)
+		}
+	}
+}
