@@ -3,10 +3,9 @@ package explore
 import (
 	"context"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/revsgd/revsgd/pkg/backend"
+	"github.com/revsgd/revsgd/pkg/display"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
@@ -22,7 +21,7 @@ func RunAndLoad(spec *experiment.Spec, store *runs.Store) ([]*experiment.Traject
 	if err != nil {
 		return nil, err
 	}
-	runner := experiment.Runner{Backend: choice.Backend, Store: store, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second)}
+	runner := experiment.Runner{Backend: choice.Backend, Store: store, Progress: display.Progress()}
 	res, err := runner.Run(context.Background(), spec)
 	if err != nil {
 		return nil, err
@@ -57,5 +56,5 @@ func Analyse(rs []*experiment.Trajectory, id string) (*Convergence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c, Show(c.Summary(), fig, view)
+	return c, display.Show(c.Summary(), fig, view)
 }

@@ -8,7 +8,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/revsgd/revsgd/pkg/display"
 	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/plot"
 )
@@ -98,7 +98,7 @@ type viewRun struct {
 // Interactive returns a self-contained HTML view of a projection: a slider over the evaluated steps redraws, in
 // an SVG, each run's trajectory up to that step and its point there, and says the step. It uses no external
 // script or style, so it works offline and in a saved notebook (where JavaScript is trusted).
-func Interactive(pr *Projection, id string) (string, error) {
+func Interactive(pr *Projection, id string) (display.HTML, error) {
 	var data []viewRun
 	maxK := 0
 	for i, r := range pr.Runs {
@@ -147,32 +147,5 @@ func Interactive(pr *Projection, id string) (string, error) {
   draw();
 })();
 </script></div>`, id, maxK, id, js)
-	return b.String(), nil
-}
-
-// Show displays Markdown, a figure (PNG) or an interactive view inline in GoNB; elsewhere it prints the Markdown
-// and skips the rest.
-func Show(items ...any) error {
-	for _, it := range items {
-		switch v := it.(type) {
-		case string:
-			if gonbui.IsNotebook {
-				if strings.HasPrefix(v, "<div") {
-					gonbui.DisplayHTML(v)
-				} else {
-					gonbui.DisplayMarkdown(v)
-				}
-			} else if !strings.HasPrefix(v, "<div") {
-				fmt.Println(v)
-			}
-		case *plot.Figure:
-			if err := v.Show(); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("explore: cannot show a %T", it)
-		}
-	}
-	gonbui.Sync() // displayed before the cell's program can exit (otherwise the last displays may be lost)
-	return nil
+	return display.HTML(b.String()), nil
 }

@@ -78,7 +78,8 @@ func TestConvergenceOnTheQuadratic(t *testing.T) {
 	if _, err := fig.PNG(); err != nil {
 		t.Fatal(err)
 	}
-	view, err := Interactive(pr, "t")
+	html, err := Interactive(pr, "t")
+	view := string(html)
 	if err != nil {
 		t.Fatal(err)
 	}

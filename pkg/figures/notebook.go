@@ -3,15 +3,12 @@ package figures
 import (
 	"context"
 	"fmt"
-	"html"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/revsgd/revsgd/pkg/backend"
-	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/display"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -64,7 +61,7 @@ func Defaults[F Figure](id string, scale Scale) F {
 }
 
 // ShowSettings displays what f will run, in Markdown: inline in GoNB, else on standard output.
-func ShowSettings(f Figure) { show(f.Settings()) }
+func ShowSettings(f Figure) { _ = display.Show(f.Settings()) }
 
 // Reproduce runs figure f, labelled with scale, the way a notebook does: it chooses the backend (one line says
 // which), runs with progress and the run store ResultsDir()/runs (so a second run re-plots from the store, and an
@@ -75,7 +72,7 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
+	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: display.Progress()}
 	return ReproduceIn(context.Background(), f, scale, env, filepath.Join(ResultsDir(), "figures"))
 }
 
@@ -106,12 +103,12 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err != nil {
 		return nil, err
 	}
-	if err := o.Figure.Show(); err != nil {
-		return nil, err
-	}
-	show(o.Summary)
+	shown := []any{o.Figure, o.Summary}
 	if reading != "" {
-		show(reading)
+		shown = append(shown, reading)
+	}
+	if err := display.Show(shown...); err != nil {
+		return nil, err
 	}
 	fmt.Printf("%s: wrote %s, %s, %s and %s\n", f.ID(), pngPath, svgPath, mdPath, jsonPath)
 	return o, nil
@@ -128,36 +125,7 @@ func Compute(id string, scale Scale) error {
 	if err != nil {
 		return err
 	}
-	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: progressSink()}
+	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: display.Progress()}
 	_, err = f.Run(context.Background(), env)
 	return err
-}
-
-// progressSink shows progress in place in GoNB (one block, updated about once a second, replaced by the final
-// line when done), or as a line every ten seconds on standard output.
-func progressSink() func(experiment.Progress) {
-	if !gonbui.IsNotebook {
-		return experiment.PrintProgress(os.Stdout, 10*time.Second)
-	}
-	id := "revsgd-progress-" + gonbui.UniqueID()
-	return func(p experiment.Progress) {
-		line := "<pre>" + html.EscapeString(p.String()) + "</pre>"
-		if p.Final {
-			gonbui.UpdateHTML(id, "")
-			gonbui.DisplayHTML(line)
-			gonbui.Sync()
-			return
-		}
-		gonbui.UpdateHTML(id, line)
-	}
-}
-
-// show displays Markdown inline in GoNB, or prints it elsewhere.
-func show(markdown string) {
-	if gonbui.IsNotebook {
-		gonbui.DisplayMarkdown(markdown)
-		gonbui.Sync() // shown before the cell's program can exit (otherwise the last displays may be lost)
-		return
-	}
-	fmt.Println(markdown)
 }

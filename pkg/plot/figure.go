@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/revsgd/revsgd/internal/atomicfile"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -145,19 +144,4 @@ func (f *Figure) Save(dir, name string) (pngPath, svgPath string, err error) {
 		return "", "", fmt.Errorf("plot: %w", err)
 	}
 	return pngPath, svgPath, nil
-}
-
-// Show displays the figure inline when running in a GoNB notebook (as a PNG image, which is kept when the
-// notebook is saved) and does nothing elsewhere.
-func (f *Figure) Show() error {
-	if !gonbui.IsNotebook {
-		return nil
-	}
-	png, err := f.PNG()
-	if err != nil {
-		return err
-	}
-	gonbui.DisplayPNG(png)
-	gonbui.Sync() // displayed before the cell's program can exit (otherwise it may be lost)
-	return nil
 }
