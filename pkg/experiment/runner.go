@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/runs"
 	"github.com/revsgd/revsgd/pkg/update"
@@ -102,7 +103,8 @@ func (x Runner) Run(ctx context.Context, spec *Spec) (*Result, error) {
 	slices.SortStableFunc(merged, func(a, b *Trajectory) int {
 		return cmp.Or(cmp.Compare(arm[a.Arm], arm[b.Arm]), cmp.Compare(seed[a.Seed], seed[b.Seed]))
 	})
-	return &Result{Spec: spec, Trajectories: merged, Stats: stats}, errors.Join(divergences...)
+	return &Result{Spec: spec, Trajectories: merged, Stats: stats, Backend: backend.Identity(devices[0].Backend)},
+		errors.Join(divergences...)
 }
 
 // Run executes the experiment on device 0 of b, with nothing stored and no progress shown: Runner.Run with

@@ -130,6 +130,8 @@ type Result struct {
 	Trajectories []*Trajectory
 	// Stats counts the work done.
 	Stats Stats
+	// Backend names the backend the runs belong to (backend.Identity: a run's identity includes it).
+	Backend string
 }
 
 // Stats counts the work of a Run.

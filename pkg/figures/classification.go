@@ -172,18 +172,34 @@ func describeRule(r update.Rule) string {
 
 // load returns the data, and when it is a stand-in a notice (Markdown) and a figure title that say so.
 func (c *Classification) load() (train, test *data.Dataset, notice, title string, err error) {
-	switch c.Dataset {
-	case data.FashionMNIST:
+	dir, notice, title, err := c.source()
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	if c.Dataset == data.FashionMNIST {
 		if train, err = data.LoadFashionMNIST("train"); err == nil {
 			test, err = data.LoadFashionMNIST("test")
 		}
 		return train, test, "", "", err
+	}
+	if train, err = data.LoadCIFAR(c.Dataset, dir, "train", false); err == nil {
+		test, err = data.LoadCIFAR(c.Dataset, dir, "test", false)
+	}
+	return train, test, notice, title, err
+}
+
+// source returns where the CIFAR data is read from ("" for FashionMNIST) and, when it is a stand-in (made there
+// if missing) or unchecked, a notice (Markdown) and a figure title that say so.
+func (c *Classification) source() (dir, notice, title string, err error) {
+	switch c.Dataset {
+	case data.FashionMNIST:
+		return "", "", "", nil
 	case data.CIFAR10, data.CIFAR100:
 		dir := data.CIFARDir(c.Dataset)
 		if _, statErr := os.Stat(dir); errors.Is(statErr, os.ErrNotExist) && c.StandIn[0] > 0 {
 			var kind data.StandInKind
 			if dir, kind, err = data.CIFARStandIn(c.Dataset, c.StandIn[0], c.StandIn[1]); err != nil {
-				return nil, nil, "", "", err
+				return "", "", "", err
 			}
 			notice, title = c.standInNotice(kind, dir)
 		} else if statErr == nil && !data.CIFARChecked(dir) {
@@ -192,12 +208,9 @@ func (c *Classification) load() (train, test *data.Dataset, notice, title string
 				"are. Fetch the data with `%s` to have them checked.", dir, c.Dataset, data.FetchCommand(c.Dataset))
 			title = c.Name + " (unchecked data)"
 		}
-		if train, err = data.LoadCIFAR(c.Dataset, dir, "train", false); err == nil {
-			test, err = data.LoadCIFAR(c.Dataset, dir, "test", false)
-		}
-		return train, test, notice, title, err
+		return dir, notice, title, nil
 	}
-	return nil, nil, "", "", fmt.Errorf("figures: unknown data set %q", c.Dataset)
+	return "", "", "", fmt.Errorf("figures: unknown data set %q", c.Dataset)
 }
 
 // standInNotice says, in Markdown, which stand-in a run used instead of the missing CIFAR data, and gives the
@@ -224,9 +237,28 @@ func (c *Classification) standInNotice(kind data.StandInKind, dir string) (notic
 	return notice, fmt.Sprintf("%s on stand-in data: %s", c.Name, what)
 }
 
-// Run implements Figure.
-func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
-	panels, summary, err := c.run(ctx, env)
+// Experiment implements Recipe: the data (a stand-in where CIFAR is missing, said on stdout), the model, and
+// c.Orders under c.Rule.
+func (c *Classification) Experiment() (*experiment.Spec, error) {
+	train, test, notice, _, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	if notice != "" {
+		fmt.Println(strings.ReplaceAll(notice, "**", ""))
+	}
+	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
+	return &experiment.Spec{
+		Problem: p, Arms: experiment.Orders(c.rule(), c.orders()...),
+		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
+		Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
+	}, nil
+}
+
+// Draw implements Recipe: per-seed training loss, test loss and test accuracy, and how much the test loss still
+// moves (the claim's panel, with its verdict).
+func (c *Classification) Draw(res *experiment.Result) (*Outcome, error) {
+	panels, summary, err := c.draw(res)
 	if err != nil {
 		return nil, err
 	}
@@ -235,26 +267,18 @@ func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
 	return &Outcome{Figure: fig, Summary: summary, Claims: panels.claims}, nil
 }
 
-// run runs the experiment and draws its panels.
-func (c *Classification) run(ctx context.Context, env Env) (*classification, string, error) {
-	train, test, notice, title, err := c.load()
+// Run implements Figure.
+func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, c)
+}
+
+// draw draws the panels of a result and measures its claims.
+func (c *Classification) draw(res *experiment.Result) (*classification, string, error) {
+	_, notice, title, err := c.source()
 	if err != nil {
 		return nil, "", err
 	}
-	if notice != "" {
-		fmt.Println(strings.ReplaceAll(notice, "**", ""))
-	}
-	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
-	spec := &experiment.Spec{
-		Problem: p, Arms: experiment.Orders(c.rule(), c.orders()...),
-		Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch, Sampling: data.Shuffled,
-		Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: c.EvalLimit,
-	}
-	res, diverged, err := runLosses(ctx, env, spec)
-	if err != nil {
-		return nil, "", err
-	}
-	if diverged != "" {
+	if diverged := divergenceNote(res); diverged != "" {
 		notice = strings.TrimSpace(diverged + "\n\n" + notice)
 	}
 	panels, summary, err := classificationPanels(res, c.Marks)

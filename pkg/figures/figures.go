@@ -102,17 +102,54 @@ func New(id string, scale Scale) (Figure, error) {
 	return mk(scale), nil
 }
 
-// runLosses runs the experiment of a figure that plots losses. A chain that diverges does not stop such a figure:
-// its curve is NaN from the divergence on, which the plots mark with crosses, and the note (Markdown) says which
-// chains diverged where. Figures whose analysis needs every iterate (limits, distributions) call experiment.Run
-// and stop with the divergence error instead.
-func runLosses(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, string, error) {
+// Recipe is a figure made of one experiment, in steps a notebook shows one by one: Experiment builds the Spec
+// from the figure's settings, a runner runs it (RunExperiment in a notebook), and Draw makes the figure, its
+// summary and its claims from the result. Run is the three in order.
+type Recipe interface {
+	Figure
+	// Experiment returns the figure's experiment: what is run, from the settings.
+	Experiment() (*experiment.Spec, error)
+	// Draw draws the figure and measures its claims from the experiment's result.
+	Draw(res *experiment.Result) (*Outcome, error)
+}
+
+// runRecipe is Figure.Run for a Recipe.
+func runRecipe(ctx context.Context, env Env, r Recipe) (*Outcome, error) {
+	spec, err := r.Experiment()
+	if err != nil {
+		return nil, err
+	}
+	res, err := runTolerant(ctx, env, spec)
+	if err != nil || env.Shard != nil {
+		return nil, err
+	}
+	return r.Draw(res)
+}
+
+// runTolerant runs the experiment of a figure that plots losses. A chain that diverges does not stop such a
+// figure: the error is printed, and the result's trajectory is NaN from the divergence on, which the plots mark
+// with crosses and divergenceNote reports. Figures whose analysis needs every iterate (limits, distributions)
+// call env.Run and stop with the divergence error instead.
+func runTolerant(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, error) {
 	res, err := env.Run(ctx, spec)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)
-		return res, "**Diverged.** " + strings.ReplaceAll(err.Error(), "\n", " — ") +
-			" Its points from there on are NaN, drawn as crosses.", nil
+		return res, nil
 	}
-	return res, "", err
+	return res, err
+}
+
+// divergenceNote says in Markdown which chains of a result diverged and where, or "" if none did.
+func divergenceNote(res *experiment.Result) string {
+	var what []string
+	for _, c := range res.Trajectories {
+		if c.Diverged != nil {
+			what = append(what, c.Diverged.Error())
+		}
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return "**Diverged.** " + strings.Join(what, " — ") + " Its points from there on are NaN, drawn as crosses."
 }

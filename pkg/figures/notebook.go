@@ -9,6 +9,7 @@ import (
 
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/display"
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -68,11 +69,10 @@ func ShowSettings(f Figure) { _ = display.Show(f.Settings()) }
 // interrupted one resumes), and writes and shows what ReproduceIn does, into ResultsDir()/figures. The settings
 // are f's fields: New gives the scale's, which a notebook may edit first.
 func Reproduce(f Figure, scale Scale) (*Outcome, error) {
-	choice, err := backend.New()
+	env, err := NotebookEnv()
 	if err != nil {
 		return nil, err
 	}
-	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: display.Progress()}
 	return ReproduceIn(context.Background(), f, scale, env, filepath.Join(ResultsDir(), "figures"))
 }
 
@@ -87,31 +87,67 @@ func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string
 	if err != nil || env.Shard != nil {
 		return o, err
 	}
-	id := backend.Identity(env.Backend)
-	claims := NewClaimsFile(f, scale, id, o) // the title without the settings line
-	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+id, 120), "\n")
+	return o, PublishIn(f, scale, backend.Identity(env.Backend), o, dir)
+}
+
+// Publish writes and shows an outcome of figure f, computed at scale on the backend backendID names (Result.Backend),
+// as Reproduce does, into ResultsDir()/figures: for a notebook that builds, runs and draws a figure's experiment
+// step by step (Recipe).
+func Publish(f Figure, scale Scale, backendID string, o *Outcome) error {
+	return PublishIn(f, scale, backendID, o, filepath.Join(ResultsDir(), "figures"))
+}
+
+// PublishIn is Publish into dir: ID.png and ID.svg (the figure, the settings line under its title), ID.md (the
+// settings, the summary and Reading) and ID.json (ClaimsFile); it shows the figure, summary and reading inline in
+// GoNB, or prints them.
+func PublishIn(f Figure, scale Scale, backendID string, o *Outcome, dir string) error {
+	claims := NewClaimsFile(f, scale, backendID, o) // the title without the settings line
+	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+backendID, 120), "\n")
 	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	reading := Reading(o.Claims)
 	mdPath := filepath.Join(dir, f.ID()+".md")
 	if err := os.WriteFile(mdPath, []byte(f.Settings()+"\n\n"+o.Summary+"\n"+reading), 0o644); err != nil {
-		return nil, err
+		return err
 	}
 	jsonPath, err := claims.Write(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	shown := []any{o.Figure, o.Summary}
 	if reading != "" {
 		shown = append(shown, reading)
 	}
 	if err := display.Show(shown...); err != nil {
-		return nil, err
+		return err
 	}
 	fmt.Printf("%s: wrote %s, %s, %s and %s\n", f.ID(), pngPath, svgPath, mdPath, jsonPath)
-	return o, nil
+	return nil
+}
+
+// NotebookEnv returns the runner a notebook runs experiments with: the backend revsgd chooses (one line says
+// which), the run store ResultsDir()/runs (so a second run reads back what is stored, and an interrupted one
+// resumes) and progress updated in place.
+func NotebookEnv() (Env, error) {
+	choice, err := backend.New()
+	if err != nil {
+		return Env{}, err
+	}
+	return Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")},
+		Progress: display.Progress()}, nil
+}
+
+// RunExperiment runs spec with NotebookEnv, as a notebook does. A chain that diverges does not stop it: the
+// result holds NaN from there on (Trajectory.Diverged says where; Recipe.Draw notes it) and the divergence is
+// printed.
+func RunExperiment(spec *experiment.Spec) (*experiment.Result, error) {
+	env, err := NotebookEnv()
+	if err != nil {
+		return nil, err
+	}
+	return runTolerant(context.Background(), env, spec)
 }
 
 // Compute makes sure the runs of figure id at scale are in the run store ResultsDir()/runs, computing what is
@@ -121,11 +157,10 @@ func Compute(id string, scale Scale) error {
 	if err != nil {
 		return err
 	}
-	choice, err := backend.New()
+	env, err := NotebookEnv()
 	if err != nil {
 		return err
 	}
-	env := Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")}, Progress: display.Progress()}
 	_, err = f.Run(context.Background(), env)
 	return err
 }

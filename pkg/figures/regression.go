@@ -60,26 +60,31 @@ evaluated every %d steps, float32.`, r.Scale, d.Dim, joinInts(r.Problem.Hidden, 
 		d.Train, d.Test, d.Seed, r.H, r.Steps, r.Seeds, r.Every)
 }
 
-// Run implements Figure.
-func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
+// Experiment implements Recipe.
+func (r *Regression) Experiment() (*experiment.Spec, error) {
 	p, err := r.Problem.New()
 	if err != nil {
 		return nil, err
 	}
-	spec := &experiment.Spec{
+	return &experiment.Spec{
 		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: r.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true,
-	}
-	res, note, err := runLosses(ctx, env, spec)
-	if err != nil {
-		return nil, err
-	}
+	}, nil
+}
+
+// Draw implements Recipe.
+func (r *Regression) Draw(res *experiment.Result) (*Outcome, error) {
 	o, err := lossFigure(res)
-	if err == nil && note != "" {
+	if note := divergenceNote(res); err == nil && note != "" {
 		o.Summary = note + "\n\n" + o.Summary
 	}
 	return o, err
+}
+
+// Run implements Figure.
+func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, r)
 }
 
 // lossFigure draws the loss panels of a regression figure: per-seed training and test losses, the test loss's
