@@ -69,3 +69,21 @@ func TestArmsOfSeveralRulesMatchTheirRunsAlone(t *testing.T) {
 		}
 	}
 }
+
+// Describe names every arm with its rule and order, and the run's settings.
+func TestDescribeSaysWhatRuns(t *testing.T) {
+	sgd := update.SGD{LearningRate: 0.05}
+	spec := &Spec{Problem: regressionProblem(t), Seeds: SeedRange(3), Steps: 12, BatchSize: 4,
+		Evaluated: evaluation.Every(4), Metrics: true, Arms: []Arm{{Rule: sgd, Order: order.Forward{}},
+			{Name: "tail", Rule: update.Averaged{Rule: sgd, TailStart: 5}, Order: order.Forward{}},
+			{Rule: sgd, Order: order.Intermittent{Resets: order.EveryW(4)}}}}
+	got := spec.Describe()
+	for _, want := range []string{"| forward | sgd (learning_rate 0.05) | forward | 12 |",
+		"| tail | sgd+tail (learning_rate 0.05, tail_start 5) | forward | 12 |",
+		"| intermittent-w4 | sgd (learning_rate 0.05) | intermittent-w4 (resets w4) | 12 |",
+		"**Seeds** 1–3; **N** = 12 steps; batches of 4", "evaluated every 4 (3 steps)", "train_loss"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Describe lacks %q:\n%s", want, got)
+		}
+	}
+}
