@@ -111,26 +111,26 @@ type compared struct {
 	cost    map[string]float64
 }
 
-// compare runs every method on base's problem, seeds and evaluation plan: one experiment whose arms are the
-// methods.
-func (b *Baselines) compare(ctx context.Context, env Env, base *experiment.Spec, h float64) (*compared, error) {
-	ms := b.methods(h, base.Steps)
+// withMethods returns base with the methods at learning rate h as its arms: one experiment compares them all.
+func (b *Baselines) withMethods(base *experiment.Spec, h float64) *experiment.Spec {
+	spec := *base
+	spec.Arms = nil
+	for _, m := range b.methods(h, base.Steps) {
+		spec.Arms = append(spec.Arms, m.Arm)
+	}
+	return &spec
+}
+
+// comparedFrom collects a withMethods experiment's result by method, with each method's cost.
+func (b *Baselines) comparedFrom(res *experiment.Result, h float64) (*compared, error) {
+	ms := b.methods(h, res.Spec.Steps)
 	out := &compared{methods: ms, curves: map[string][]*experiment.Trajectory{}, cost: map[string]float64{}}
-	evaluated, err := base.Evaluated.Steps(base.Steps)
+	evaluated, err := res.Spec.Evaluated.Steps(res.Spec.Steps)
 	if err != nil {
 		return nil, err
 	}
-	spec := *base
-	spec.Arms = nil
 	for _, m := range ms {
 		out.cost[m.Name] = float64(order.Cost(m.Order.Plan(evaluated))) / float64(len(evaluated))
-		spec.Arms = append(spec.Arms, m.Arm)
-	}
-	res, err := env.Run(ctx, &spec)
-	if err != nil {
-		return nil, fmt.Errorf("baselines: %w", err)
-	}
-	for _, m := range ms {
 		out.curves[m.Name] = res.Arm(m.Name)
 	}
 	return out, nil
@@ -145,23 +145,60 @@ func (c *compared) finals(name string) [][]float64 {
 	return out
 }
 
+// Experiments implements Recipe: the methods on the quadratic, on linear regression, and on the FashionMNIST
+// network twice (the curves: fashion-mlp's experiment, so its runs are shared through the store; and θ_N alone,
+// since keeping every evaluated iterate of a 269 322-parameter network would hold hundreds of MB).
+func (b *Baselines) Experiments() ([]Experiment, error) {
+	qp, err := b.Quadratic.New()
+	if err != nil {
+		return nil, err
+	}
+	lp, err := b.Linear.New()
+	if err != nil {
+		return nil, err
+	}
+	c := b.MLP
+	train, test, _, _, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	mp := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
+	curves := &experiment.Spec{Problem: mp, Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch,
+		Sampling: data.Shuffled, Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true,
+		EvalLimit: c.EvalLimit}
+	ends := *curves
+	ends.Evaluated, ends.Metrics, ends.KeepIterates = evaluation.List{c.Steps}, false, true
+	return []Experiment{
+		{"quadratic", b.withMethods(&experiment.Spec{Problem: qp, Seeds: experiment.SeedRange(b.QuadSeeds),
+			Steps: b.QuadSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.QuadEvery),
+			DType: dtypes.Float64, KeepIterates: true}, b.QuadH)},
+		{"linear regression", b.withMethods(&experiment.Spec{Problem: lp, Seeds: experiment.SeedRange(b.LinSeeds),
+			Steps: b.LinSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.LinEvery),
+			DType: dtypes.Float64, KeepIterates: true, Metrics: true}, b.LinH)},
+		{"FashionMNIST MLP: the curves", b.withMethods(curves, c.H)},
+		{"FashionMNIST MLP: θ_N", b.withMethods(&ends, c.H)},
+	}, nil
+}
+
 // Run implements Figure.
 func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, b)
+}
+
+// Draw implements Recipe.
+func (b *Baselines) Draw(results []*experiment.Result) (*Outcome, error) {
+	if err := finite(results...); err != nil {
+		return nil, err
+	}
 	var summary strings.Builder
 	var claims []Claim
-	qPanel, qClaims, err := b.quadratic(ctx, env, &summary)
+	qPanel, qClaims, err := b.quadratic(results[0], &summary)
 	if err != nil {
 		return nil, err
 	}
 	claims = append(claims, qClaims...)
 
-	lp, err := b.Linear.New()
-	if err != nil {
-		return nil, err
-	}
-	lin, err := b.compare(ctx, env, &experiment.Spec{Problem: lp, Seeds: experiment.SeedRange(b.LinSeeds),
-		Steps: b.LinSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.LinEvery),
-		DType: dtypes.Float64, KeepIterates: true, Metrics: true}, b.LinH)
+	lin, err := b.comparedFrom(results[1], b.LinH)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +220,7 @@ func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
 		return nil, err
 	}
 
-	mPanels, mClaims, err := b.mlp(ctx, env, &summary)
+	mPanels, mClaims, err := b.mlp(results[2], results[3], &summary)
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +314,11 @@ func (c *compared) spreadPanel(title string) (*plot.Panel, error) {
 	return p, nil
 }
 
-// quadratic runs every method on the 1-D quadratic and checks each one's mean and variance across seeds against
+// quadratic checks each one's mean and variance across seeds against
 // the closed forms, step by step.
-func (b *Baselines) quadratic(ctx context.Context, env Env, summary *strings.Builder) (*plot.Panel, []Claim, error) {
-	p, err := b.Quadratic.New()
-	if err != nil {
-		return nil, nil, err
-	}
-	quad, err := b.compare(ctx, env, &experiment.Spec{Problem: p, Seeds: experiment.SeedRange(b.QuadSeeds),
-		Steps: b.QuadSteps, BatchSize: 1, Sampling: data.WithReplacement, Evaluated: evaluation.Every(b.QuadEvery),
-		DType: dtypes.Float64, KeepIterates: true}, b.QuadH)
+func (b *Baselines) quadratic(res *experiment.Result, summary *strings.Builder) (*plot.Panel, []Claim, error) {
+	p := res.Spec.Problem
+	quad, err := b.comparedFrom(res, b.QuadH)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -377,27 +409,19 @@ func varianceCurves(panel *plot.Panel, name string, curves []*experiment.Traject
 	return panel.Dashed("exact", steps, closed)
 }
 
-// mlp runs every method on the FashionMNIST network: test loss and its change per method, and, from a second
-// experiment that keeps only θ_N, the spread across seeds and the distance to each seed's backward θ_N.
-func (b *Baselines) mlp(ctx context.Context, env Env, summary *strings.Builder) ([]*plot.Panel, []Claim, error) {
+// mlp draws every method on the FashionMNIST network: test loss and its change per method, and, from the second
+// experiment, which keeps only θ_N, the spread across seeds and the distance to each seed's backward θ_N.
+func (b *Baselines) mlp(curves, last *experiment.Result, summary *strings.Builder) ([]*plot.Panel, []Claim, error) {
 	c := b.MLP
-	train, test, notice, _, err := c.load()
+	_, notice, _, err := c.source()
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &problem.Problem{Name: c.Dataset, Model: c.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
-	// The curves: fashion-mlp's experiment (the same spec, so its runs are shared through the store).
-	base := &experiment.Spec{Problem: p, Seeds: experiment.SeedRange(c.Seeds), Steps: c.Steps, BatchSize: c.Batch,
-		Sampling: data.Shuffled, Evaluated: evaluation.Every(c.Every), DType: dtypes.Float32, Metrics: true,
-		EvalLimit: c.EvalLimit}
-	cmp, err := b.compare(ctx, env, base, c.H)
+	cmp, err := b.comparedFrom(curves, c.H)
 	if err != nil {
 		return nil, nil, err
 	}
-	// θ_N alone (keeping every evaluated iterate of a 269 322-parameter network would hold hundreds of MB).
-	last := *base
-	last.Evaluated, last.Metrics, last.KeepIterates = evaluation.List{c.Steps}, false, true
-	ends, err := b.compare(ctx, env, &last, c.H)
+	ends, err := b.comparedFrom(last, c.H)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -237,9 +237,15 @@ func (c *Classification) standInNotice(kind data.StandInKind, dir string) (notic
 	return notice, fmt.Sprintf("%s on stand-in data: %s", c.Name, what)
 }
 
-// Experiment implements Recipe: the data (a stand-in where CIFAR is missing, said on stdout), the model, and
-// c.Orders under c.Rule.
-func (c *Classification) Experiment() (*experiment.Spec, error) {
+// Experiments implements Recipe: one experiment, c.Orders under c.Rule on the data (a stand-in where CIFAR is
+// missing, said on stdout).
+func (c *Classification) Experiments() ([]Experiment, error) {
+	spec, err := c.experiment()
+	return one(c.Name+": "+strings.Join(orderNames(c.orders()), " against "), spec, err)
+}
+
+// experiment returns the figure's one experiment.
+func (c *Classification) experiment() (*experiment.Spec, error) {
 	train, test, notice, _, err := c.load()
 	if err != nil {
 		return nil, err
@@ -257,8 +263,8 @@ func (c *Classification) Experiment() (*experiment.Spec, error) {
 
 // Draw implements Recipe: per-seed training loss, test loss and test accuracy, and how much the test loss still
 // moves (the claim's panel, with its verdict).
-func (c *Classification) Draw(res *experiment.Result) (*Outcome, error) {
-	panels, summary, err := c.draw(res)
+func (c *Classification) Draw(results []*experiment.Result) (*Outcome, error) {
+	panels, summary, err := c.draw(results[0])
 	if err != nil {
 		return nil, err
 	}

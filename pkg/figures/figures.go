@@ -102,34 +102,85 @@ func New(id string, scale Scale) (Figure, error) {
 	return mk(scale), nil
 }
 
-// Recipe is a figure made of one experiment, in steps a notebook shows one by one: Experiment builds the Spec
-// from the figure's settings, a runner runs it (RunExperiment in a notebook), and Draw makes the figure, its
-// summary and its claims from the result. Run is the three in order.
+// Recipe is a figure made of experiments, in steps a notebook shows one by one: Experiments builds their Specs
+// from the figure's settings, a runner runs them (RunExperiments in a notebook), and Draw makes the figure, its
+// summary and its claims from the results. Run is the three in order. Every figure is a Recipe except
+// lie-bracket, whose corrections need the backend beyond the runs.
 type Recipe interface {
 	Figure
-	// Experiment returns the figure's experiment: what is run, from the settings.
-	Experiment() (*experiment.Spec, error)
-	// Draw draws the figure and measures its claims from the experiment's result.
-	Draw(res *experiment.Result) (*Outcome, error)
+	// Experiments returns the figure's experiments, from its settings: most figures have one.
+	Experiments() ([]Experiment, error)
+	// Draw draws the figure and measures its claims from the results of the experiments, in their order.
+	Draw(results []*experiment.Result) (*Outcome, error)
 }
 
-// runRecipe is Figure.Run for a Recipe.
-func runRecipe(ctx context.Context, env Env, r Recipe) (*Outcome, error) {
-	spec, err := r.Experiment()
+// Experiment is one experiment of a figure: what it is for, in a few words, and the Spec that says what runs.
+type Experiment struct {
+	Name string
+	Spec *experiment.Spec
+}
+
+// one returns a Recipe's single experiment.
+func one(name string, spec *experiment.Spec, err error) ([]Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := runTolerant(ctx, env, spec)
+	return []Experiment{{name, spec}}, nil
+}
+
+// Describe says in Markdown what each experiment runs (experiment.Spec.Describe), under its name.
+func Describe(exps []Experiment) string {
+	parts := make([]string, len(exps))
+	for i, e := range exps {
+		parts[i] = fmt.Sprintf("#### %s\n\n%s", e.Name, e.Spec.Describe())
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// runExperiments runs the experiments in env, in order (see runTolerant).
+func runExperiments(ctx context.Context, env Env, exps []Experiment) ([]*experiment.Result, error) {
+	out := make([]*experiment.Result, len(exps))
+	for i, e := range exps {
+		res, err := runTolerant(ctx, env, e.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// runRecipe is Figure.Run for a Recipe. With env.Shard it computes the shard's runs of every experiment and draws
+// nothing.
+func runRecipe(ctx context.Context, env Env, r Recipe) (*Outcome, error) {
+	exps, err := r.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	results, err := runExperiments(ctx, env, exps)
 	if err != nil || env.Shard != nil {
 		return nil, err
 	}
-	return r.Draw(res)
+	return r.Draw(results)
 }
 
-// runTolerant runs the experiment of a figure that plots losses. A chain that diverges does not stop such a
-// figure: the error is printed, and the result's trajectory is NaN from the divergence on, which the plots mark
-// with crosses and divergenceNote reports. Figures whose analysis needs every iterate (limits, distributions)
-// call env.Run and stop with the divergence error instead.
+// finite returns the divergence errors of the results' trajectories, joined, or nil when every chain stayed
+// finite: figures whose analysis needs every iterate (limits, distributions) stop with it.
+func finite(results ...*experiment.Result) error {
+	var errs []error
+	for _, res := range results {
+		for _, c := range res.Trajectories {
+			if c.Diverged != nil {
+				errs = append(errs, c.Diverged)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runTolerant runs an experiment of a figure. A chain that diverges does not stop it: the error is printed, and
+// the result's trajectory is NaN from the divergence on, which the loss plots mark with crosses and
+// divergenceNote reports; figures whose analysis needs every iterate stop in Draw instead (finite).
 func runTolerant(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, error) {
 	res, err := env.Run(ctx, spec)
 	var div *experiment.DivergenceError

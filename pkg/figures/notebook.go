@@ -139,15 +139,16 @@ func NotebookEnv() (Env, error) {
 		Progress: display.Progress()}, nil
 }
 
-// RunExperiment runs spec with NotebookEnv, as a notebook does. A chain that diverges does not stop it: the
-// result holds NaN from there on (Trajectory.Diverged says where; Recipe.Draw notes it) and the divergence is
-// printed.
-func RunExperiment(spec *experiment.Spec) (*experiment.Result, error) {
+// RunExperiments runs a figure's experiments (Recipe.Experiments) with NotebookEnv, as a notebook does, and
+// returns their results in order. A chain that diverges does not stop it: the result holds NaN from there on
+// (Trajectory.Diverged says where; Recipe.Draw notes it, or refuses where it needs every iterate) and the
+// divergence is printed.
+func RunExperiments(exps []Experiment) ([]*experiment.Result, error) {
 	env, err := NotebookEnv()
 	if err != nil {
 		return nil, err
 	}
-	return runTolerant(context.Background(), env, spec)
+	return runExperiments(context.Background(), env, exps)
 }
 
 // Compute makes sure the runs of figure id at scale are in the run store ResultsDir()/runs, computing what is

@@ -91,28 +91,40 @@ func (q *Quadratic) spec(dim, seeds int, plan evaluation.Plan) (*experiment.Spec
 	}, nil
 }
 
-// Run implements Figure.
-func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
-	run := func(dim, seeds int, plan evaluation.Plan) (*experiment.Result, error) {
-		spec, err := q.spec(dim, seeds, plan)
+// Experiments implements Recipe: forward against backward SGD with every step evaluated in d = 1 and in d = Dim
+// (the curves), and θ_N alone over HistogramSeeds seeds in d = 1 (the histograms).
+func (q *Quadratic) Experiments() ([]Experiment, error) {
+	var out []Experiment
+	for _, e := range []struct {
+		name       string
+		dim, seeds int
+		plan       evaluation.Plan
+	}{
+		{"curves, d = 1", 1, q.CurveSeeds, evaluation.Every(1)},
+		{fmt.Sprintf("curves, d = %d", q.Dim), q.Dim, q.CurveSeeds, evaluation.Every(1)},
+		{"stationary laws: θ_N, d = 1", 1, q.HistogramSeeds, evaluation.List{q.Steps}},
+	} {
+		spec, err := q.spec(e.dim, e.seeds, e.plan)
 		if err != nil {
 			return nil, err
 		}
-		return env.Run(ctx, spec)
+		out = append(out, Experiment{e.name, spec})
 	}
-	curves1, err := run(1, q.CurveSeeds, evaluation.Every(1))
-	if err != nil {
-		return nil, err
-	}
-	curvesD, err := run(q.Dim, q.CurveSeeds, evaluation.Every(1))
-	if err != nil {
-		return nil, err
-	}
-	limits, err := run(1, q.HistogramSeeds, evaluation.List{q.Steps})
-	if err != nil {
-		return nil, err
-	}
+	return out, nil
+}
 
+// Run implements Figure.
+func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, q)
+}
+
+// Draw implements Recipe: the iterates, their step sizes and distances to the minimum, and the histograms of θ_N
+// against the exact stationary law.
+func (q *Quadratic) Draw(results []*experiment.Result) (*Outcome, error) {
+	if err := finite(results...); err != nil {
+		return nil, err
+	}
+	curves1, curvesD, limits := results[0], results[1], results[2]
 	// ε̄, the mean of the noise vectors, minimises the full loss: the distance to it shows where iterates settle.
 	mean, err := meanTarget(curvesD)
 	if err != nil {

@@ -60,23 +60,23 @@ evaluated every %d steps, float32.`, r.Scale, d.Dim, joinInts(r.Problem.Hidden, 
 		d.Train, d.Test, d.Seed, r.H, r.Steps, r.Seeds, r.Every)
 }
 
-// Experiment implements Recipe.
-func (r *Regression) Experiment() (*experiment.Spec, error) {
+// Experiments implements Recipe: forward against backward SGD, one experiment.
+func (r *Regression) Experiments() ([]Experiment, error) {
 	p, err := r.Problem.New()
 	if err != nil {
 		return nil, err
 	}
-	return &experiment.Spec{
+	return one("regression-mlp: forward against backward", &experiment.Spec{
 		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: r.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true,
-	}, nil
+	}, nil)
 }
 
 // Draw implements Recipe.
-func (r *Regression) Draw(res *experiment.Result) (*Outcome, error) {
-	o, err := lossFigure(res)
-	if note := divergenceNote(res); err == nil && note != "" {
+func (r *Regression) Draw(results []*experiment.Result) (*Outcome, error) {
+	o, err := lossFigure(results[0])
+	if note := divergenceNote(results[0]); err == nil && note != "" {
 		o.Summary = note + "\n\n" + o.Summary
 	}
 	return o, err

@@ -70,27 +70,27 @@ parameter vectors (%d points per order, 199 permutations).`, s.Scale, s.Seeds, s
 		s.LinH, s.LinSteps, min(s.EnergyPoints, s.Seeds))
 }
 
-// lawsOf runs forward and backward to N and returns, per order, θ_N of every seed, and the backward limit
-// estimates.
-func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h float64, n int) (fwd, bwd [][]float64, tails []float64, err error) {
+// lawSpec is the experiment behind one problem's laws: forward and backward to N, evaluated at the last Tail+1
+// steps (from which the backward limit is estimated).
+func (s *Stationary) lawSpec(p *problem.Problem, h float64, n int) *experiment.Spec {
 	var steps []int
 	for k := n - s.Tail; k <= n; k++ {
 		steps = append(steps, k)
 	}
-	spec := &experiment.Spec{
+	return &experiment.Spec{
 		Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(s.Seeds), Steps: n, BatchSize: 1, Sampling: data.WithReplacement,
 		Evaluated: evaluation.List(steps), DType: dtypes.Float64, KeepIterates: true,
 	}
-	res, err := env.Run(ctx, spec)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+}
+
+// lawsOf returns, per order, θ_N of every seed of a lawSpec's result, and the backward limit estimates.
+func lawsOf(res *experiment.Result) (fwd, bwd [][]float64, tails []float64, err error) {
 	for _, c := range res.Arm("forward") {
 		fwd = append(fwd, c.Iterates[len(c.Iterates)-1])
 	}
 	for _, c := range res.Arm("backward") {
-		lim, err := analysis.BackwardLimit(c.Steps, c.Iterates)
+		lim, err := c.Limit()
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -100,16 +100,38 @@ func (s *Stationary) lawsOf(ctx context.Context, env Env, p *problem.Problem, h 
 	return fwd, bwd, tails, nil
 }
 
-// Run implements Figure: the laws of forward θ_N and of the backward limits on the quadratic, then on linear
-// regression, each tested for equality (and the quadratic's against its exact law).
-func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
-	t := &lawTests{}
-	t.summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
-	qq, hist, qTails, err := s.quadraticLaws(ctx, env, t)
+// Experiments implements Recipe: the laws' experiments on the quadratic and on linear regression.
+func (s *Stationary) Experiments() ([]Experiment, error) {
+	qp, err := s.Quadratic.New()
 	if err != nil {
 		return nil, err
 	}
-	lqq, scatter, lTails, err := s.linearLaws(ctx, env, t)
+	lp, err := s.Linear.New()
+	if err != nil {
+		return nil, err
+	}
+	return []Experiment{{"quadratic: forward θ_N and backward limits", s.lawSpec(qp, s.QuadH, s.QuadSteps)},
+		{"linear regression: forward θ_N and backward limits", s.lawSpec(lp, s.LinH, s.LinSteps)}}, nil
+}
+
+// Run implements Figure.
+func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, s)
+}
+
+// Draw implements Recipe: the laws of forward θ_N and of the backward limits on the quadratic, then on linear
+// regression, each tested for equality (and the quadratic's against its exact law).
+func (s *Stationary) Draw(results []*experiment.Result) (*Outcome, error) {
+	if err := finite(results...); err != nil {
+		return nil, err
+	}
+	t := &lawTests{}
+	t.summary.WriteString("| problem | test | statistic | p-value |\n|---|---|---|---|\n")
+	qq, hist, qTails, err := s.quadraticLaws(results[0], t)
+	if err != nil {
+		return nil, err
+	}
+	lqq, scatter, lTails, err := s.linearLaws(results[1], t)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +165,8 @@ const quantilePoints = 200
 // quadraticLaws tests the quadratic's laws (backward limits against forward θ_N, each against the exact law,
 // and the test's power against a wrong law) and draws their quantiles and histograms. It returns the backward
 // limits' estimated distances to θ_N.
-func (s *Stationary) quadraticLaws(ctx context.Context, env Env, t *lawTests) (qq, hist *plot.Panel, tails []float64, err error) {
-	qp, err := s.Quadratic.New()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	fwd, bwd, tails, err := s.lawsOf(ctx, env, qp, s.QuadH, s.QuadSteps)
+func (s *Stationary) quadraticLaws(res *experiment.Result, t *lawTests) (qq, hist *plot.Panel, tails []float64, err error) {
+	fwd, bwd, tails, err := lawsOf(res)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -205,12 +223,9 @@ func (s *Stationary) quadraticLaws(ctx context.Context, env Env, t *lawTests) (q
 // linearLaws tests linear regression's laws (KS per coordinate with Bonferroni's correction, and the energy test
 // on the whole parameter vector) and draws their standardised quantiles and the two clouds. It returns the
 // backward limits' estimated distances to θ_N.
-func (s *Stationary) linearLaws(ctx context.Context, env Env, t *lawTests) (lqq, scatter *plot.Panel, tails []float64, err error) {
-	lp, err := s.Linear.New()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	fwd, bwd, tails, err := s.lawsOf(ctx, env, lp, s.LinH, s.LinSteps)
+func (s *Stationary) linearLaws(res *experiment.Result, t *lawTests) (lqq, scatter *plot.Panel, tails []float64, err error) {
+	lp := res.Spec.Problem
+	fwd, bwd, tails, err := lawsOf(res)
 	if err != nil {
 		return nil, nil, nil, err
 	}

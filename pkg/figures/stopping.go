@@ -70,17 +70,18 @@ type stopRuns struct {
 	test, validation *experiment.Result
 }
 
-// runStopping runs forward and backward on p twice: with the test half as test data and with the validation
-// half. When the metrics read only the first evalLimit examples of the test set and they lie in its first half,
-// the whole test set stands for the test half (which is what fashion-mlp runs, so its runs are shared).
-func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem, base experiment.Spec) (*stopRuns, error) {
+// halves returns the two experiments of a problem: forward and backward on p with the test half as test data,
+// and with the validation half. When the metrics read only the first evalLimit examples of the test set and they
+// lie in its first half, the whole test set stands for the test half (which is what fashion-mlp runs, so its
+// runs are shared).
+func halves(p *problem.Problem, base experiment.Spec) (test, validation *experiment.Spec, err error) {
 	half := p.Test.Len() / 2
-	testHalf, validation, err := p.Test.Split(half)
+	testHalf, valHalf, err := p.Test.Split(half)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := &stopRuns{}
-	for i, d := range []*data.Dataset{testHalf, validation} {
+	var out [2]*experiment.Spec
+	for i, d := range []*data.Dataset{testHalf, valHalf} {
 		q := *p
 		if i == 0 && base.EvalLimit > 0 && base.EvalLimit <= half {
 			d = p.Test
@@ -90,58 +91,65 @@ func (s *Stopping) runStopping(ctx context.Context, env Env, p *problem.Problem,
 		q.Test = d
 		spec := base
 		spec.Problem = &q
-		res, err := env.Run(ctx, &spec)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			out.test = res
-		} else {
-			out.validation = res
-		}
+		out[i] = &spec
 	}
-	return out, nil
+	return out[0], out[1], nil
 }
 
-// Run implements Figure.
-func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) {
-	var summary strings.Builder
-	summary.WriteString("| problem | rule | stopped before N | step chosen (mean) | test loss there (mean) | update maps to decide (mean) | held-out examples |\n|---|---|---|---|---|---|---|\n")
-	var claims []Claim
-	var panels []*plot.Panel
-
+// Experiments implements Recipe: on the regression and on the FashionMNIST network, forward and backward SGD
+// measured on the test half and on the validation half.
+func (s *Stopping) Experiments() ([]Experiment, error) {
 	rp, err := s.Regression.Problem.New()
 	if err != nil {
 		return nil, err
 	}
 	r := s.Regression
-	reg, err := s.runStopping(ctx, env, rp, experiment.Spec{
+	regTest, regVal, err := halves(rp, experiment.Spec{
 		Arms:  experiment.Orders(update.SGD{LearningRate: r.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(r.Seeds), Steps: r.Steps, BatchSize: 1, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(r.Every), DType: dtypes.Float32, Metrics: true})
 	if err != nil {
 		return nil, err
 	}
-	c, p, err := s.compare("regression", "regression", reg, r.Problem.Data.Test/2, true, &summary)
-	if err != nil {
-		return nil, err
-	}
-	claims, panels = append(claims, c...), append(panels, p...)
-
 	m := s.MLP
-	train, test, notice, _, err := m.load()
+	train, test, _, _, err := m.load()
 	if err != nil {
 		return nil, err
 	}
 	mp := &problem.Problem{Name: m.Dataset, Model: m.Model, Loss: problem.CrossEntropy{}, Train: train, Test: test}
-	mlp, err := s.runStopping(ctx, env, mp, experiment.Spec{
+	mlpTest, mlpVal, err := halves(mp, experiment.Spec{
 		Arms:  experiment.Orders(update.SGD{LearningRate: m.H}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(m.Seeds), Steps: m.Steps, BatchSize: m.Batch, Sampling: data.Shuffled,
 		Evaluated: evaluation.Every(m.Every), DType: dtypes.Float32, Metrics: true, EvalLimit: m.EvalLimit})
 	if err != nil {
 		return nil, err
 	}
-	c, p, err = s.compare("mlp", "FashionMNIST MLP", mlp, m.EvalLimit, false, &summary)
+	return []Experiment{{"regression, test half", regTest}, {"regression, validation half", regVal},
+		{"FashionMNIST MLP, test half", mlpTest}, {"FashionMNIST MLP, validation half", mlpVal}}, nil
+}
+
+// Run implements Figure.
+func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) { return runRecipe(ctx, env, s) }
+
+// Draw implements Recipe.
+func (s *Stopping) Draw(results []*experiment.Result) (*Outcome, error) {
+	if err := finite(results...); err != nil {
+		return nil, err
+	}
+	var summary strings.Builder
+	summary.WriteString("| problem | rule | stopped before N | step chosen (mean) | test loss there (mean) | update maps to decide (mean) | held-out examples |\n|---|---|---|---|---|---|---|\n")
+	var claims []Claim
+	var panels []*plot.Panel
+	c, p, err := s.compare("regression", "regression", &stopRuns{results[0], results[1]}, s.Regression.Problem.Data.Test/2, true, &summary)
+	if err != nil {
+		return nil, err
+	}
+	claims, panels = append(claims, c...), append(panels, p...)
+	_, notice, _, err := s.MLP.source()
+	if err != nil {
+		return nil, err
+	}
+	c, p, err = s.compare("mlp", "FashionMNIST MLP", &stopRuns{results[2], results[3]}, s.MLP.EvalLimit, false, &summary)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/order"
 	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/update"
@@ -76,25 +77,27 @@ func (c *Composite) Settings() string {
 		strings.Join(parts, "\n"))
 }
 
-// Run implements Figure.
-func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
+// Experiments implements Recipe: each part's experiment.
+func (c *Composite) Experiments() ([]Experiment, error) {
+	out := make([]Experiment, len(c.Parts))
+	for i, p := range c.Parts {
+		spec, err := p.experiment()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Experiment{c.Labels[i], spec}
+	}
+	return out, nil
+}
+
+// Draw implements Recipe: each part's test loss and its change, side by side, a row per part.
+func (c *Composite) Draw(results []*experiment.Result) (*Outcome, error) {
 	var panels []*plot.Panel
 	var summary strings.Builder
 	var titles []string
 	var claims []Claim
 	for i, p := range c.Parts {
-		spec, err := p.Experiment()
-		if err != nil {
-			return nil, err
-		}
-		res, err := runTolerant(ctx, env, spec)
-		if err != nil {
-			return nil, err
-		}
-		if env.Shard != nil {
-			continue // a shard computes its runs of every part; the figure is drawn without a shard
-		}
-		got, s, err := p.draw(res)
+		got, s, err := p.draw(results[i])
 		if err != nil {
 			return nil, err
 		}
@@ -111,4 +114,9 @@ func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
 	fig := plot.NewFigure(2, panels...)
 	fig.Title = strings.Join(titles, "; ")
 	return &Outcome{Figure: fig, Summary: summary.String(), Claims: claims}, nil
+}
+
+// Run implements Figure.
+func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
+	return runRecipe(ctx, env, c)
 }
