@@ -18,9 +18,8 @@ import (
 	"github.com/revsgd/revsgd/pkg/update"
 )
 
-// Forward and backward SGD on the 1-D quadratic of Section 3.1: late in the run, forward iterates still move by
-// about hσ per step while backward iterates have settled on a point.
-func ExampleRun() {
+// quadratic returns the pure-Go backend and the 1-D quadratic of Section 3.1 (σ = 1, θ_0 = 2), for the examples.
+func quadratic() (compute.Backend, *problem.Problem) {
 	backend, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
 	if err != nil {
 		panic(err)
@@ -29,6 +28,13 @@ func ExampleRun() {
 	if err != nil {
 		panic(err)
 	}
+	return backend, quad
+}
+
+// Forward and backward SGD on the 1-D quadratic of Section 3.1: late in the run, forward iterates still move by
+// about hσ per step while backward iterates have settled on a point.
+func ExampleRun() {
+	backend, quad := quadratic()
 	res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
 		Problem: quad,
 		Arms:    experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}, order.Backward{}),
@@ -51,35 +57,33 @@ func ExampleRun() {
 	// backward: |θ_150 − θ_149| < 1e-6: true
 }
 
-// Iterate averaging, a baseline of backward SGD: a tail average of the forward iterates from step 501 on, run on
-// the same seeds and batches as forward SGD. Across seeds, forward iterates keep the stationary law's spread
-// (variance hσ²/(2−h) ≈ 0.053 here), while the average concentrates on its mean (variance about σ²/500).
-func ExampleRun_averaged() {
-	backend, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
-	if err != nil {
-		panic(err)
-	}
-	quad, err := problem.Quadratic{Dim: 1, Sigma: 1, Start: 2, Examples: 1 << 12, Seed: 1}.New()
-	if err != nil {
-		panic(err)
-	}
+// Iterate averaging, a baseline of backward SGD, as a second arm of one experiment: a tail average of the
+// forward iterates from step 501 on, beside forward SGD, on the same seeds and batches. Across seeds, forward
+// iterates keep the stationary law's spread (variance hσ²/(2−h) ≈ 0.053 here), while the average concentrates on
+// its mean (variance about σ²/500).
+func ExampleArm() {
+	backend, quad := quadratic()
 	sgd := update.SGD{LearningRate: 0.1}
+	res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
+		Problem: quad,
+		Arms: []experiment.Arm{
+			{Rule: sgd, Order: order.Forward{}}, // named "forward", after its order
+			{Name: "tail average", Rule: update.Averaged{Rule: sgd, TailStart: 501}, Order: order.Forward{}},
+		},
+		Seeds: experiment.SeedRange(400), Steps: 1000, BatchSize: 1, Sampling: data.WithReplacement,
+		Evaluated: evaluation.List{1000}, DType: dtypes.Float64, KeepIterates: true,
+	})
+	if err != nil {
+		panic(err)
+	}
 	variance := map[string]float64{}
-	for name, rule := range map[string]update.Rule{"forward": sgd, "tail average": update.Averaged{Rule: sgd, TailStart: 501}} {
-		res, err := experiment.Run(context.Background(), backend, &experiment.Spec{
-			Problem: quad, Arms: experiment.Orders(rule, order.Forward{}),
-			Seeds: experiment.SeedRange(400), Steps: 1000, BatchSize: 1, Sampling: data.WithReplacement,
-			Evaluated: evaluation.List{1000}, DType: dtypes.Float64, KeepIterates: true,
-		})
-		if err != nil {
-			panic(err)
-		}
+	for _, name := range []string{"forward", "tail average"} {
 		var sum, sum2 float64
-		for _, c := range res.Trajectories {
+		for _, c := range res.Arm(name) {
 			x := c.Iterates[0][0]
 			sum, sum2 = sum+x, sum2+x*x
 		}
-		n := float64(len(res.Trajectories))
+		n := float64(len(res.Arm(name)))
 		variance[name] = sum2/n - (sum/n)*(sum/n)
 	}
 	fmt.Printf("forward: variance of θ_1000 across seeds in [0.04, 0.07]: %v\n", variance["forward"] > 0.04 && variance["forward"] < 0.07)
@@ -92,14 +96,7 @@ func ExampleRun_averaged() {
 // A Runner says how an experiment runs; the Spec, what. With a run store, running the same Spec again reads
 // every run back instead of computing it.
 func ExampleRunner() {
-	backend, err := compute.NewWithConfig(revsgdbackend.GoConfig(""))
-	if err != nil {
-		panic(err)
-	}
-	quad, err := problem.Quadratic{Dim: 1, Sigma: 1, Start: 2, Examples: 1 << 12, Seed: 1}.New()
-	if err != nil {
-		panic(err)
-	}
+	backend, quad := quadratic()
 	spec := &experiment.Spec{
 		Problem: quad, Arms: experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}, order.Backward{}),
 		Seeds: experiment.SeedRange(3),
@@ -117,9 +114,9 @@ func ExampleRunner() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("%d curves, %d update maps computed\n", len(res.Trajectories), res.Stats.Applied)
+		fmt.Printf("%d trajectories, %d update maps computed\n", len(res.Trajectories), res.Stats.Applied)
 	}
 	// Output:
-	// 6 curves, 420 update maps computed
-	// 6 curves, 0 update maps computed
+	// 6 trajectories, 420 update maps computed
+	// 6 trajectories, 0 update maps computed
 }

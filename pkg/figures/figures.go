@@ -1,6 +1,7 @@
 // Package figures reproduces the entries of the figure catalogue (docs/figures.md): one file per figure holds
-// its settings at each scale, the experiments it runs and the panels it draws. Notebooks and the revsgd command
-// call New and Run; nothing about a figure lives anywhere else.
+// its settings at each scale, the experiments they make (Recipe.Experiments), and the panels and claims it draws
+// from their results (Recipe.Draw). Notebooks show those steps; the revsgd command and Reproduce run them in one
+// call (ReproduceIn). Nothing about a figure lives anywhere else.
 package figures
 
 import (
