@@ -265,7 +265,7 @@ func figureCmd(args []string) error {
 	for _, f := range figs {
 		start := time.Now()
 		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
-		env := figures.Env{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
+		env := experiment.Runner{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
 			Replicas: *replicas, DeviceMemory: int64(*memory * (1 << 30)), Devices: devs, Shard: shard}
 		if *store != "" {
 			env.Store = &runs.Store{Root: *store}

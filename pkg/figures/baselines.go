@@ -181,8 +181,8 @@ func (b *Baselines) Experiments() ([]Experiment, error) {
 }
 
 // Run implements Figure.
-func (b *Baselines) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, b)
+func (b *Baselines) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, b)
 }
 
 // Draw implements Recipe.

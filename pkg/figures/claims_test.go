@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/experiment"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -68,7 +69,7 @@ func TestClaims(t *testing.T) {
 	if results == "" {
 		results = t.TempDir()
 	}
-	env := Env{Backend: backendtest.Default(t), Store: &runs.Store{Root: filepath.Join(results, "runs")}}
+	runner := experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: filepath.Join(results, "runs")}}
 	seen := map[string]bool{}
 	for _, id := range IDs() {
 		t.Run(id, func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestClaims(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := f.Run(context.Background(), env)
+			o, err := f.Run(context.Background(), runner)
 			if err != nil {
 				t.Fatal(err)
 			}

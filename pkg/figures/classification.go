@@ -274,8 +274,8 @@ func (c *Classification) Draw(results []*experiment.Result) (*Outcome, error) {
 }
 
 // Run implements Figure.
-func (c *Classification) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, c)
+func (c *Classification) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, c)
 }
 
 // draw draws the panels of a result and measures its claims.

@@ -43,17 +43,13 @@ type Figure interface {
 	ID() string
 	// Settings describes, in Markdown, what is run at this scale.
 	Settings() string
-	// Run runs the experiments in env and draws the figure.
-	Run(ctx context.Context, env Env) (*Outcome, error)
+	// Run runs the experiments with runner (devices, run store, shard, progress) and draws the figure.
+	Run(ctx context.Context, runner experiment.Runner) (*Outcome, error)
 	// Override changes the settings that Overrides names, or says which of them the figure has no setting for.
 	Override(Overrides) error
 	// Line says the settings in one line (a line per part of a composite figure), drawn under the image's title.
 	Line() string
 }
-
-// Env is what a figure runs with: the runner of its experiments (backend and devices, run store, shard, group
-// size, progress), set up once by a notebook (Reproduce) or the command line. Nothing in it changes a number.
-type Env = experiment.Runner
 
 // Outcome is what a figure run produced.
 type Outcome struct {
@@ -138,11 +134,11 @@ func Describe(exps []Experiment) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// runExperiments runs the experiments in env, in order (see runTolerant).
-func runExperiments(ctx context.Context, env Env, exps []Experiment) ([]*experiment.Result, error) {
+// runExperiments runs the experiments with runner, in order (see runTolerant).
+func runExperiments(ctx context.Context, runner experiment.Runner, exps []Experiment) ([]*experiment.Result, error) {
 	out := make([]*experiment.Result, len(exps))
 	for i, e := range exps {
-		res, err := runTolerant(ctx, env, e.Spec)
+		res, err := runTolerant(ctx, runner, e.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
@@ -151,15 +147,15 @@ func runExperiments(ctx context.Context, env Env, exps []Experiment) ([]*experim
 	return out, nil
 }
 
-// runRecipe is Figure.Run for a Recipe. With env.Shard it computes the shard's runs of every experiment and draws
+// runRecipe is Figure.Run for a Recipe. With runner.Shard it computes the shard's runs of every experiment and draws
 // nothing.
-func runRecipe(ctx context.Context, env Env, r Recipe) (*Outcome, error) {
+func runRecipe(ctx context.Context, runner experiment.Runner, r Recipe) (*Outcome, error) {
 	exps, err := r.Experiments()
 	if err != nil {
 		return nil, err
 	}
-	results, err := runExperiments(ctx, env, exps)
-	if err != nil || env.Shard != nil {
+	results, err := runExperiments(ctx, runner, exps)
+	if err != nil || runner.Shard != nil {
 		return nil, err
 	}
 	return r.Draw(results)
@@ -182,8 +178,8 @@ func finite(results ...*experiment.Result) error {
 // runTolerant runs an experiment of a figure. A chain that diverges does not stop it: the error is printed, and
 // the result's trajectory is NaN from the divergence on, which the loss plots mark with crosses and
 // divergenceNote reports; figures whose analysis needs every iterate stop in Draw instead (finite).
-func runTolerant(ctx context.Context, env Env, spec *experiment.Spec) (*experiment.Result, error) {
-	res, err := env.Run(ctx, spec)
+func runTolerant(ctx context.Context, runner experiment.Runner, spec *experiment.Spec) (*experiment.Result, error) {
+	res, err := runner.Run(ctx, spec)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)

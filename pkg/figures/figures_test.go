@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/experiment"
 )
 
 func TestScalesAndIDs(t *testing.T) {
@@ -80,7 +81,7 @@ func TestDefaults(t *testing.T) {
 func TestDivergingLossFigureIsDrawn(t *testing.T) {
 	r := regressionSettings(Quick)
 	r.H, r.Steps, r.Every, r.Seeds = 2.5, 200, 10, 2
-	o, err := r.Run(context.Background(), Env{Backend: backendtest.Default(t)})
+	o, err := r.Run(context.Background(), experiment.Runner{Backend: backendtest.Default(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

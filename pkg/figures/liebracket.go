@@ -78,17 +78,17 @@ type approximations struct {
 }
 
 // measure runs forward and backward on p and computes both approximations at the evaluated steps.
-func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h float64, steps int, plan evaluation.Plan, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
+func (l *LieBracket) measure(ctx context.Context, runner experiment.Runner, p *problem.Problem, h float64, steps int, plan evaluation.Plan, seed uint64) ([]int, []approximations, *lie.Expansion, error) {
 	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: h}, order.Forward{}, order.Backward{}),
 		Seeds: []uint64{seed}, Steps: steps, BatchSize: l.Batch, Sampling: data.Shuffled, Evaluated: plan,
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
-	res, err := env.Run(ctx, spec)
+	res, err := runner.Run(ctx, spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	elapsed := time.Since(start)
-	e, err := replay.New(env.Backend, p, update.SGD{LearningRate: h}, dtypes.Float64)
+	e, err := replay.New(runner.Backend, p, update.SGD{LearningRate: h}, dtypes.Float64)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -126,8 +126,8 @@ func (l *LieBracket) measure(ctx context.Context, env Env, p *problem.Problem, h
 }
 
 // Run implements Figure: the h sweep, then the trajectory, then where the corrections stop helping.
-func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
-	sw, err := l.sweep(ctx, env)
+func (l *LieBracket) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	sw, err := l.sweep(ctx, runner)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (l *LieBracket) Run(ctx context.Context, env Env) (*Outcome, error) {
 	for i, label := range []string{"forward (raw gap)", "second-order correction", "linearised composition"} {
 		fmt.Fprintf(&summary, "| %s | %.2f | %.3g |\n", label, claims[i].Value, sw.errors[i][0])
 	}
-	panels, trajClaims, hl, err := l.trajectory(ctx, env, &summary)
+	panels, trajClaims, hl, err := l.trajectory(ctx, runner, &summary)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ type sweepResult struct {
 
 // sweep measures the approximations against h at n = SweepSteps, draws them, and states the claims on their
 // slopes and on where the second-order correction helps.
-func (l *LieBracket) sweep(ctx context.Context, env Env) (*sweepResult, error) {
+func (l *LieBracket) sweep(ctx context.Context, runner experiment.Runner) (*sweepResult, error) {
 	sweep, err := l.Sweep.New()
 	if err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (l *LieBracket) sweep(ctx context.Context, env Env) (*sweepResult, error) {
 	var sweepX *lie.Expansion // of the first seed; its batch Hessians at θ_0 do not depend on h
 	for i, h := range l.Hs {
 		for _, seed := range experiment.SeedRange(l.Seeds) {
-			_, a, x, err := l.measure(ctx, env, sweep, h, l.SweepSteps, evaluation.List{l.SweepSteps}, seed)
+			_, a, x, err := l.measure(ctx, runner, sweep, h, l.SweepSteps, evaluation.List{l.SweepSteps}, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -226,13 +226,13 @@ func (l *LieBracket) sweep(ctx context.Context, env Env) (*sweepResult, error) {
 // trajectory measures the approximations along a FashionMNIST trajectory and returns its three panels (errors,
 // the share of the gap they leave, cost), its claims, and h·|λ_max| of each batch Hessian at θ_0; it adds the last
 // step's numbers to the summary.
-func (l *LieBracket) trajectory(ctx context.Context, env Env, summary *strings.Builder) ([]*plot.Panel, []Claim, []float64, error) {
+func (l *LieBracket) trajectory(ctx context.Context, runner experiment.Runner, summary *strings.Builder) ([]*plot.Panel, []Claim, []float64, error) {
 	train, err := data.LoadFashionMNIST("train")
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	fashion := &problem.Problem{Name: "fashion-mnist", Model: l.TrajModel, Loss: problem.CrossEntropy{}, Train: train}
-	steps, a, x, err := l.measure(ctx, env, fashion, l.TrajH, l.TrajSteps, evaluation.Every(l.TrajEvery), 1)
+	steps, a, x, err := l.measure(ctx, runner, fashion, l.TrajH, l.TrajSteps, evaluation.Every(l.TrajEvery), 1)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -69,25 +69,25 @@ func ShowSettings(f Figure) { _ = display.Show(f.Settings()) }
 // interrupted one resumes), and writes and shows what ReproduceIn does, into ResultsDir()/figures. The settings
 // are f's fields: New gives the scale's, which a notebook may edit first.
 func Reproduce(f Figure, scale Scale) (*Outcome, error) {
-	env, err := NotebookEnv()
+	runner, err := NotebookRunner()
 	if err != nil {
 		return nil, err
 	}
-	return ReproduceIn(context.Background(), f, scale, env, filepath.Join(ResultsDir(), "figures"))
+	return ReproduceIn(context.Background(), f, scale, runner, filepath.Join(ResultsDir(), "figures"))
 }
 
-// ReproduceIn runs figure f, labelled with scale, in env, and writes into dir ID.png and ID.svg (the figure),
+// ReproduceIn runs figure f, labelled with scale, with runner, and writes into dir ID.png and ID.svg (the figure),
 // ID.md (its settings, the summary of measured numbers and what the seeds say, Reading) and ID.json (the numbers
 // of its claims, ClaimsFile); it shows the figure, the summary and the reading inline in GoNB, or prints them. It is the one way figures are
-// reproduced: Reproduce (notebooks) and `revsgd figure` call it. With env.Shard set it computes the shard's
-// runs into env.Store and writes nothing: drawing the figure needs every shard's runs, so one run without a
+// reproduced: Reproduce (notebooks) and `revsgd figure` call it. With runner.Shard set it computes the shard's
+// runs into runner.Store and writes nothing: drawing the figure needs every shard's runs, so one run without a
 // shard, on the same store, draws it.
-func ReproduceIn(ctx context.Context, f Figure, scale Scale, env Env, dir string) (*Outcome, error) {
-	o, err := f.Run(ctx, env)
-	if err != nil || env.Shard != nil {
+func ReproduceIn(ctx context.Context, f Figure, scale Scale, runner experiment.Runner, dir string) (*Outcome, error) {
+	o, err := f.Run(ctx, runner)
+	if err != nil || runner.Shard != nil {
 		return o, err
 	}
-	return o, PublishIn(f, scale, backend.Identity(env.Backend), o, dir)
+	return o, PublishIn(f, scale, backend.Identity(runner.Backend), o, dir)
 }
 
 // Publish writes and shows an outcome of figure f, computed at scale on the backend backendID names (Result.Backend),
@@ -127,28 +127,28 @@ func PublishIn(f Figure, scale Scale, backendID string, o *Outcome, dir string) 
 	return nil
 }
 
-// NotebookEnv returns the runner a notebook runs experiments with: the backend revsgd chooses (one line says
+// NotebookRunner returns the runner a notebook runs experiments with: the backend revsgd chooses (one line says
 // which), the run store ResultsDir()/runs (so a second run reads back what is stored, and an interrupted one
 // resumes) and progress updated in place.
-func NotebookEnv() (Env, error) {
+func NotebookRunner() (experiment.Runner, error) {
 	choice, err := backend.New()
 	if err != nil {
-		return Env{}, err
+		return experiment.Runner{}, err
 	}
-	return Env{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")},
+	return experiment.Runner{Backend: choice.Backend, Store: &runs.Store{Root: filepath.Join(ResultsDir(), "runs")},
 		Progress: display.Progress()}, nil
 }
 
-// RunExperiments runs a figure's experiments (Recipe.Experiments) with NotebookEnv, as a notebook does, and
+// RunExperiments runs a figure's experiments (Recipe.Experiments) with NotebookRunner, as a notebook does, and
 // returns their results in order. A chain that diverges does not stop it: the result holds NaN from there on
 // (Trajectory.Diverged says where; Recipe.Draw notes it, or refuses where it needs every iterate) and the
 // divergence is printed.
 func RunExperiments(exps []Experiment) ([]*experiment.Result, error) {
-	env, err := NotebookEnv()
+	runner, err := NotebookRunner()
 	if err != nil {
 		return nil, err
 	}
-	return runExperiments(context.Background(), env, exps)
+	return runExperiments(context.Background(), runner, exps)
 }
 
 // Compute makes sure the runs of figure id at scale are in the run store ResultsDir()/runs, computing what is
@@ -158,10 +158,10 @@ func Compute(id string, scale Scale) error {
 	if err != nil {
 		return err
 	}
-	env, err := NotebookEnv()
+	runner, err := NotebookRunner()
 	if err != nil {
 		return err
 	}
-	_, err = f.Run(context.Background(), env)
+	_, err = f.Run(context.Background(), runner)
 	return err
 }

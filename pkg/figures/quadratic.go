@@ -114,8 +114,8 @@ func (q *Quadratic) Experiments() ([]Experiment, error) {
 }
 
 // Run implements Figure.
-func (q *Quadratic) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, q)
+func (q *Quadratic) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, q)
 }
 
 // Draw implements Recipe: the iterates, their step sizes and distances to the minimum, and the histograms of θ_N

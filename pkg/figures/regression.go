@@ -83,8 +83,8 @@ func (r *Regression) Draw(results []*experiment.Result) (*Outcome, error) {
 }
 
 // Run implements Figure.
-func (r *Regression) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, r)
+func (r *Regression) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, r)
 }
 
 // lossFigure draws the loss panels of a regression figure: per-seed training and test losses, the test loss's

@@ -115,8 +115,8 @@ func (s *Stationary) Experiments() ([]Experiment, error) {
 }
 
 // Run implements Figure.
-func (s *Stationary) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, s)
+func (s *Stationary) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, s)
 }
 
 // Draw implements Recipe: the laws of forward θ_N and of the backward limits on the quadratic, then on linear

@@ -129,7 +129,9 @@ func (s *Stopping) Experiments() ([]Experiment, error) {
 }
 
 // Run implements Figure.
-func (s *Stopping) Run(ctx context.Context, env Env) (*Outcome, error) { return runRecipe(ctx, env, s) }
+func (s *Stopping) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, s)
+}
 
 // Draw implements Recipe.
 func (s *Stopping) Draw(results []*experiment.Result) (*Outcome, error) {

@@ -117,6 +117,6 @@ func (c *Composite) Draw(results []*experiment.Result) (*Outcome, error) {
 }
 
 // Run implements Figure.
-func (c *Composite) Run(ctx context.Context, env Env) (*Outcome, error) {
-	return runRecipe(ctx, env, c)
+func (c *Composite) Run(ctx context.Context, runner experiment.Runner) (*Outcome, error) {
+	return runRecipe(ctx, runner, c)
 }
