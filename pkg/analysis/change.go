@@ -97,3 +97,65 @@ func LastSpread(curves []Series) float64 {
 	}
 	return math.Sqrt(Variance(xs))
 }
+
+// Roughness is the mean of |y_{k+1} − 2y_k + y_{k−1}| over the evaluations k whose step and both neighbours' lie
+// in w (evaluations equally spaced); NaN when there are none. Unlike MeanChange it does not count a steady descent
+// (a straight line has no second differences), so a curve that is still learning is not mistaken for one that
+// fluctuates. Independent noise of standard deviation σ around a line gives E|ε₁ − 2ε₂ + ε₃| = √6·σ·√(2/π) ≈
+// 1.95σ; a settled curve gives about 0.
+func Roughness(s Series, w Window) float64 {
+	sum, n := 0.0, 0
+	for k := 1; k+1 < len(s.Values); k++ {
+		lo, hi := float64(s.Steps[k-1]), float64(s.Steps[k+1])
+		if lo >= w.From && hi <= w.To {
+			sum += math.Abs(s.Values[k+1] - 2*s.Values[k] + s.Values[k-1])
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// RoughnessRatio is ChangeRatio with Roughness in place of MeanChange: how much curves fluctuate in w around
+// their trend, a's over ref's, paired by seed.
+func RoughnessRatio(a, ref []Series, w Window) (ratio float64, perSeed []float64) {
+	var num, den float64
+	for i := range a {
+		x, y := Roughness(a[i], w), Roughness(ref[i], w)
+		num, den = num+x, den+y
+		perSeed = append(perSeed, x/y)
+	}
+	return num / den, perSeed
+}
+
+// TrendShare is the share of a curve's movement in w that is net trend: |y_last − y_first| over the sum of
+// |y_k − y_{k−1}|, for the evaluations in w (the first being the one before the window's first change). It is 1
+// for a monotone curve (still descending: its MeanChange is trend, not fluctuation) and near 0 for one that moves
+// back and forth around a level; NaN when the curve does not move in w.
+func TrendShare(s Series, w Window) float64 {
+	first, last, total := -1, -1, 0.0
+	for k := 1; k < len(s.Values); k++ {
+		if at := float64(s.Steps[k]); at > w.From && at <= w.To {
+			if first < 0 {
+				first = k - 1
+			}
+			last = k
+			total += math.Abs(s.Values[k] - s.Values[k-1])
+		}
+	}
+	if first < 0 || total == 0 {
+		return math.NaN()
+	}
+	return math.Abs(s.Values[last]-s.Values[first]) / total
+}
+
+// Lasts returns the last value of each curve.
+func Lasts(curves []Series) []float64 {
+	out := make([]float64, len(curves))
+	for i, c := range curves {
+		out[i] = c.Values[len(c.Values)-1]
+	}
+	return out
+}

@@ -23,6 +23,9 @@ type Claim struct {
 	PerSeed []float64 `json:"per_seed,omitempty"`
 	// Lo and Hi bound the predicted interval (either may be infinite); both NaN means no prediction.
 	Lo, Hi float64 `json:"-"`
+	// Why, when set, is a measured reason the claim may not hold at these settings (e.g. that the curves are
+	// still descending); Reading shows it beside a verdict other than holds.
+	Why string `json:"-"`
 }
 
 // predicted reports whether c carries a prediction.
@@ -143,6 +146,8 @@ type claimJSON struct {
 	Verdict    Verdict `json:"verdict,omitempty"`
 	// SeedsInside counts the seeds whose own value lies in the predicted interval.
 	SeedsInside *int `json:"seeds_inside,omitempty"`
+	// Why is a measured reason the claim may not hold (Claim.Why), written only when its verdict is not holds.
+	Why string `json:"why,omitempty"`
 }
 
 // MarshalJSON writes the claim with its prediction and its verdict.
@@ -156,6 +161,9 @@ func (c Claim) MarshalJSON() ([]byte, error) {
 		if len(c.PerSeed) > 0 {
 			k := c.SeedsInside()
 			out.SeedsInside = &k
+		}
+		if out.Verdict != Holds {
+			out.Why = c.Why
 		}
 	}
 	return marshalPlain(out)
@@ -178,7 +186,8 @@ func (c *Claim) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &in); err != nil {
 		return err
 	}
-	*c = Claim{ID: in.ID, Statement: in.Statement, Value: fromJSONNumber(in.Value), Lo: math.NaN(), Hi: math.NaN()}
+	*c = Claim{ID: in.ID, Statement: in.Statement, Value: fromJSONNumber(in.Value), Lo: math.NaN(), Hi: math.NaN(),
+		Why: in.Why}
 	for _, v := range in.PerSeed {
 		c.PerSeed = append(c.PerSeed, fromJSONNumber(v))
 	}
@@ -329,6 +338,9 @@ func Reading(claims []Claim) string {
 		if n := len(c.PerSeed); v == Inconclusive && n > 0 && signTail(n, n) > SignTestLevel {
 			line += fmt.Sprintf(" — %d seeds cannot decide it: even all of them on one side would happen by chance with "+
 				"probability %.2g (more than %g)", n, signTail(n, n), SignTestLevel)
+		}
+		if v != Holds && c.Why != "" {
+			line += " — " + c.Why
 		}
 		lines = append(lines, line)
 	}
