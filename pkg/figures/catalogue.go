@@ -224,6 +224,21 @@ A predicted claim is judged *holds*, *fails* or *inconclusive* by its seeds, nev
 The tables give each verdict with its seed count, e.g. "holds (5 of 5 seeds)"; the predicted numbers whose
 verdict is not *holds* are listed under each table.
 
+## How much a curve moves
+
+- *Change ratio*: the mean |L_k − L_{k−1}| between consecutive evaluations over the late window (the second half,
+  or after the last reset or switch), backward ÷ forward, seed by seed (` + "`analysis.ChangeRatio`" + `). A curve
+  that still descends moves too, so this ratio counts descent as movement.
+- *Roughness ratio*: the mean |L_{k+1} − 2L_k + L_{k−1}| over the same window, backward ÷ forward
+  (` + "`analysis.RoughnessRatio`" + `): a straight descent has no second differences, so it measures the
+  fluctuation around the trend. Both are predicted below 1.
+- *Trend share*: |L_last − L_first| ÷ Σ|L_k − L_{k−1}| over the window (` + "`analysis.TrendShare`" + `): 1 for a
+  curve that only descends, near 0 for one that moves back and forth around a level. When it exceeds one half,
+  a change ratio that does not hold says so: the curves are still learning, not yet where the paper's contraction
+  argument applies.
+- The paper's other claims, reported beside them: the test loss at N, backward ÷ forward (faster convergence:
+  below 1), and the test accuracy at N with its spread across seeds (no loss of generalisation).
+
 ## Definitions
 
 - Update map of batch B_i at learning rate h: T_i(θ) = θ − h ∇L_{B_i}(θ).
