@@ -226,7 +226,11 @@ func (b *Baselines) Draw(results []*experiment.Result) (*Outcome, error) {
 	}
 	claims = append(claims, mClaims...)
 	summary.WriteString("\n" + ClaimsTable(claims))
-	fig := plot.NewFigure(2, append([]*plot.Panel{qPanel, sPanel, lPanel}, mPanels...)...)
+	others := append([]*plot.Panel{sPanel, lPanel}, mPanels...)
+	for _, p := range others {
+		p.NoLegend() // the methods' colours are the same in every panel: the first panel's legend serves all
+	}
+	fig := plot.NewFigure(2, append([]*plot.Panel{qPanel}, others...)...)
 	return &Outcome{Figure: fig, Summary: summary.String(), Claims: claims}, nil
 }
 

@@ -306,6 +306,20 @@ func (c *Classification) draw(res *experiment.Result) (*classification, string, 
 	return panels, summary, nil
 }
 
+// markLabel names the marks of an experiment's orders in a legend: the resets of an intermittent order, the
+// switch of a late-switch one.
+func markLabel(spec *experiment.Spec) string {
+	for _, a := range spec.Arms {
+		switch a.Order.(type) {
+		case order.Intermittent, *order.Intermittent:
+			return "reset"
+		case order.Switch, *order.Switch:
+			return "switch to backward"
+		}
+	}
+	return "mark"
+}
+
 // classification holds the panels of a classification figure, and its title ("" unless the data is a
 // stand-in, which the title names).
 type classification struct {
@@ -379,10 +393,12 @@ func classificationPanels(res *experiment.Result, marks []int) (*classification,
 		fmt.Fprintf(&summary, "| %s | %s | %s | %s | %.4f |\n", name, cell(trains), cell(tests), cell(accs),
 			secondHalfMean(changes))
 	}
+	at := make([]float64, len(marks))
+	for i, m := range marks {
+		at[i] = float64(m)
+	}
 	for _, p := range []*plot.Panel{trainLoss, testLoss, testAcc, change} {
-		for _, m := range marks {
-			p.VLine(float64(m))
-		}
+		p.Marks(markLabel(res.Spec), at...)
 	}
 	return &classification{trainLoss: trainLoss, testLoss: testLoss, testAcc: testAcc, change: change},
 		summary.String(), nil

@@ -70,22 +70,3 @@ func (s *Stopping) Line() string {
 	return fmt.Sprintf("regression (h = %g, N = %d, %d seeds) and FashionMNIST MLP (h = %g, N = %d, %d seeds); settling tolerance %g over %d evaluations, patience %d; scale %s",
 		s.Regression.H, s.Regression.Steps, s.Regression.Seeds, s.MLP.H, s.MLP.Steps, s.MLP.Seeds, s.Tol, s.Window, s.Patience, s.Scale)
 }
-
-// wrap breaks each line of text after a comma or semicolon so that no line is longer than width characters
-// (a single longer item stays whole): the settings line of a wide figure fits its image.
-func wrap(text string, width int) string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		cur := ""
-		for _, item := range strings.SplitAfter(strings.ReplaceAll(line, ", ", ",\x00"), "\x00") {
-			item = strings.ReplaceAll(item, "\x00", " ")
-			if cur != "" && len([]rune(strings.TrimSpace(cur+item))) > width {
-				out = append(out, strings.TrimSpace(cur))
-				cur = ""
-			}
-			cur += item
-		}
-		out = append(out, strings.TrimSpace(cur))
-	}
-	return strings.Join(out, "\n")
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/display"
 	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/plot"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -102,7 +103,7 @@ func Publish(f Figure, scale Scale, backendID string, o *Outcome) error {
 // GoNB, or prints them.
 func PublishIn(f Figure, scale Scale, backendID string, o *Outcome, dir string) error {
 	claims := NewClaimsFile(f, scale, backendID, o) // the title without the settings line
-	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+wrap(f.Line()+"; backend "+backendID, 120), "\n")
+	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+plot.Wrap(f.Line()+"; backend "+backendID, 120), "\n")
 	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
 		return err

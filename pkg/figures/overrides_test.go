@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/revsgd/revsgd/pkg/order"
+	"github.com/revsgd/revsgd/pkg/plot"
 )
 
 // Every figure takes the overrides that have a meaning for it, and they change what it runs (its settings say
@@ -58,13 +59,13 @@ func TestSettingsLines(t *testing.T) {
 		if !strings.Contains(line, "scale quick") {
 			t.Errorf("%s: the settings line does not name the scale: %q", id, line)
 		}
-		for _, l := range strings.Split(wrap(line+"; backend xla/cpu/lammps-jax-pjrt-cpu==0.11.2", 120), "\n") {
+		for _, l := range strings.Split(plot.Wrap(line+"; backend xla/cpu/lammps-jax-pjrt-cpu==0.11.2", 120), "\n") {
 			if n := len([]rune(l)); n > 120 {
 				t.Errorf("%s: a wrapped line of %d characters: %q", id, n, l)
 			}
 		}
 	}
-	if got := wrap("aaaa, bbbb, cccc", 11); got != "aaaa, bbbb,\ncccc" {
+	if got := plot.Wrap("aaaa, bbbb, cccc", 11); got != "aaaa, bbbb,\ncccc" {
 		t.Errorf("wrap: %q", got)
 	}
 }

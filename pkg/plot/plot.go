@@ -33,6 +33,8 @@ type Panel struct {
 	drawn int
 	// prepared is set once prepare has adjusted the axes (a figure is drawn more than once: PNG, SVG).
 	prepared bool
+	// noLegend leaves the legend out (NoLegend).
+	noLegend bool
 }
 
 // prepare readies a panel for drawing: one with nothing to draw gets linear axes (a log axis needs positive
@@ -102,13 +104,45 @@ func (p *Panel) Note(text string) *Panel {
 	return p
 }
 
-// retitle writes the title, its notes, and how many non-finite values were not drawn.
+// titleWidth is the most characters a line of a panel's title holds in a figure of two columns.
+const titleWidth = 64
+
+// retitle writes the title, its notes, and how many non-finite values were not drawn, wrapped to the panel.
 func (p *Panel) retitle() {
 	lines := append([]string{p.title}, p.notes...)
 	if p.dropped > 0 {
 		lines = append(lines, fmt.Sprintf("%d NaN or infinite values not drawn", p.dropped))
 	}
-	p.p.Title.Text = strings.Join(lines, "\n")
+	p.p.Title.Text = Wrap(strings.Join(lines, "\n"), titleWidth)
+}
+
+// Wrap breaks each line of text so that no line is longer than width characters: after a comma (or the
+// semicolon before a space) where it can, so that items such as "h = 0.025" stay whole, else between words.
+func Wrap(text string, width int) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		cur := ""
+		for _, item := range strings.SplitAfter(strings.ReplaceAll(line, ", ", ",\x00"), "\x00") {
+			item = strings.ReplaceAll(item, "\x00", " ")
+			for _, word := range breakWords(item, width) {
+				if cur != "" && len([]rune(strings.TrimSpace(cur+word))) > width {
+					out = append(out, strings.TrimSpace(cur))
+					cur = ""
+				}
+				cur += word
+			}
+		}
+		out = append(out, strings.TrimSpace(cur))
+	}
+	return strings.Join(out, "\n")
+}
+
+// breakWords returns an item whole when it fits width, else its words (each with its following space).
+func breakWords(item string, width int) []string {
+	if len([]rune(strings.TrimSpace(item))) <= width {
+		return []string{item}
+	}
+	return strings.SplitAfter(item, " ")
 }
 
 // color is the colour of a label in this panel: Color's fixed colours for the orders and references, else the
@@ -205,6 +239,16 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 func (p *Panel) SetTitle(title string) *Panel {
 	p.title = title
 	p.retitle()
+	return p
+}
+
+// NoLegend leaves the panel's legend out, for a figure whose panels share one legend (shown by one of them).
+func (p *Panel) NoLegend() *Panel {
+	p.noLegend = true
+	p.legend = map[string]bool{}
+	top := p.p.Legend.Top
+	p.p.Legend = gplot.NewLegend()
+	p.p.Legend.Top = top
 	return p
 }
 
@@ -317,7 +361,7 @@ func (n nonFinite) DataRange() (xmin, xmax, ymin, ymax float64) {
 
 // addLegend adds a legend entry for label once.
 func (p *Panel) addLegend(label string, thumb gplot.Thumbnailer) {
-	if label == "" || p.legend[label] {
+	if label == "" || p.legend[label] || p.noLegend {
 		return
 	}
 	p.legend[label] = true
@@ -417,19 +461,33 @@ func (p *Panel) Points(label string, x, y []float64) error {
 	return nil
 }
 
-// VLine draws a thin dashed grey vertical line at x across the panel's y range, e.g. a reset point.
-func (p *Panel) VLine(x float64) {
-	p.p.Add(vline{x: x})
+// Marks draws a thin dashed grey vertical line at each x across the panel's y range, e.g. the reset points of
+// an order, with one legend entry, label.
+func (p *Panel) Marks(label string, xs ...float64) {
+	for _, x := range xs {
+		p.p.Add(vline{x: x})
+	}
+	if len(xs) > 0 {
+		p.addLegend(label, vline{})
+	}
 }
 
 // vline is a plotter drawing a vertical line over the whole data range.
 type vline struct{ x float64 }
 
+// markStyle is how Marks draws.
+var markStyle = draw.LineStyle{Color: color.Gray{Y: 140}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}
+
 func (v vline) Plot(c draw.Canvas, plt *gplot.Plot) {
 	trX, _ := plt.Transforms(&c)
 	px := trX(v.x)
-	c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 140}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}},
-		px, c.Min.Y, px, c.Max.Y)
+	c.StrokeLine2(markStyle, px, c.Min.Y, px, c.Max.Y)
+}
+
+// Thumbnail draws the legend's sample of a mark: a short dashed grey line.
+func (vline) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(markStyle, c.Min.X, y, c.Max.X, y)
 }
 
 // Histogram draws a histogram of values with the given number of bins, normalised to unit area so it compares

@@ -146,3 +146,21 @@ func TestDistinctColoursInAPanel(t *testing.T) {
 		seen[c] = label
 	}
 }
+
+// Wrap breaks after commas where it can and between words where a piece is too long.
+func TestWrapBreaksAtCommasThenWords(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		width int
+		want  string
+	}{
+		{"aaaa, bbbb, cccc", 11, "aaaa, bbbb,\ncccc"},
+		{"late mean change, intermittent-w50 ÷ forward: 0.18, holds (5 of 5 seeds)", 30,
+			"late mean change,\nintermittent-w50 ÷ forward:\n0.18, holds (5 of 5 seeds)"},
+		{"short", 30, "short"},
+	} {
+		if got := Wrap(c.text, c.width); got != c.want {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", c.text, c.width, got, c.want)
+		}
+	}
+}
