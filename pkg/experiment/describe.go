@@ -38,6 +38,11 @@ func (s *Spec) Describe() string {
 	fmt.Fprintf(&b, "\n**Seeds** %s; **N** = %d steps; batches of %d (%s); evaluated %s (%d steps); %s.",
 		describeSeeds(s.Seeds), s.Steps, s.sampler().Batch(), s.sampler().Mode, plan, len(evaluated),
 		strings.ToLower(s.dtype().String()))
+	if w := s.WarmUp; w != nil {
+		fmt.Fprintf(&b, " **Warm start**: θ_0 of each seed is the end of a forward warm-up run, %d update maps of %s "+
+			"from the initialisation (its own seed and batches; %d maps per seed, once for all arms).", w.Steps,
+			describeHyper(w.Rule.Name(), w.Rule.Hyper()), w.Steps)
+	}
 	var measured []string
 	if s.Metrics {
 		m := strings.Join(s.metricNames(), ", ")

@@ -99,6 +99,9 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 		if err != nil {
 			return nil, err
 		}
+		if spec.warm != nil {
+			theta0 = spec.warm.theta0[seed]
+		}
 		r.histories = append(r.histories, h)
 		for oi := range spec.orders {
 			r.known[point{oi, si, 0}] = theta0

@@ -75,10 +75,18 @@ func (x Runner) Run(ctx context.Context, spec *Spec) (*Result, error) {
 	if len(devices) == 0 {
 		return nil, fmt.Errorf("experiment: no device to run on: set Runner.Backend (or Runner.Devices)")
 	}
+	var warm *warmStart
+	if spec.WarmUp != nil {
+		var err error
+		if warm, err = x.warmUp(ctx, spec); err != nil {
+			return nil, err
+		}
+	}
 	var merged []*Trajectory
 	var stats Stats
 	var divergences []error
 	for _, j := range x.jobs(spec) {
+		j.warm = warm
 		var res *Result
 		var err error
 		if x.Shard != nil {
@@ -103,8 +111,11 @@ func (x Runner) Run(ctx context.Context, spec *Spec) (*Result, error) {
 	slices.SortStableFunc(merged, func(a, b *Trajectory) int {
 		return cmp.Or(cmp.Compare(arm[a.Arm], arm[b.Arm]), cmp.Compare(seed[a.Seed], seed[b.Seed]))
 	})
-	return &Result{Spec: spec, Trajectories: merged, Stats: stats, Backend: backend.Identity(devices[0].Backend)},
-		errors.Join(divergences...)
+	res := &Result{Spec: spec, Trajectories: merged, Stats: stats, Backend: backend.Identity(devices[0].Backend)}
+	if warm != nil {
+		res.WarmUp = warm.runs
+	}
+	return res, errors.Join(divergences...)
 }
 
 // Run executes the experiment on device 0 of b, with nothing stored and no progress shown: Runner.Run with
@@ -121,6 +132,7 @@ type job struct {
 	rule   update.Rule
 	orders []order.Order // the arms' orders, distinct
 	arms   []string      // the arms' labels, parallel to orders
+	warm   *warmStart    // θ_0 of each seed when the spec has a warm-up
 }
 
 // jobs splits a validated spec by rule: one job per distinct rule (name and hyper-parameters), in the order of

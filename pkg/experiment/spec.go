@@ -24,9 +24,13 @@ type Spec struct {
 	// Arms are what is compared: each an update rule under a composition order, run for every seed on the same
 	// θ_0 and batches. Orders(rule, orders...) gives the paper's comparison, one rule under several orders.
 	Arms []Arm
-	// Seeds are the run seeds. Seed s draws θ_0 from rng.Derive(s, "init") and the batch history from
-	// rng.Derive(s, "batches").
+	// Seeds are the run seeds. Seed s draws θ_0 from rng.Derive(s, "init") (or takes it from its warm-up run,
+	// see WarmUp) and the batch history from rng.Derive(s, "batches").
 	Seeds []uint64
+	// WarmUp, when set, starts every run of seed s at the last iterate of a forward warm-up run instead of the
+	// model's initialisation: θ_0 near a minimum, where the paper's contraction argument applies, without the
+	// cost of replaying the early descent.
+	WarmUp *WarmUp
 	// Steps is the number of update maps n of each run.
 	Steps int
 	// BatchSize is the number of examples per batch (ignored for full-batch sampling).
@@ -58,6 +62,20 @@ type Arm struct {
 	// Order is the composition order of the maps.
 	Order order.Order
 }
+
+// WarmUp is a forward run that makes θ_0: seed s's runs start where the forward run of seed rng.Derive(s,
+// "warm-up") ends after Steps update maps of Rule, on the same problem, batching and dtype. The warm-up is a run
+// like any other (stored, resumed, shared by every arm and by every experiment with the same warm-up); its batches
+// come from its own seed, so the experiment's runs do not see its batches again in the same order.
+type WarmUp struct {
+	// Rule is the optimizer step of the warm-up's maps.
+	Rule update.Rule
+	// Steps is the number of forward update maps.
+	Steps int
+}
+
+// Seed returns the run seed of seed s's warm-up run.
+func (w *WarmUp) Seed(s uint64) uint64 { return rng.Derive(s, "warm-up") }
 
 // Label returns the arm's name: Name, or the order's name when Name is empty.
 func (a Arm) Label() string {
@@ -144,6 +162,18 @@ func (s *Spec) Validate() error {
 	if s.Steps <= 0 {
 		return fmt.Errorf("experiment: the number of steps must be positive, got %d", s.Steps)
 	}
+	if w := s.WarmUp; w != nil {
+		if w.Rule == nil {
+			return fmt.Errorf("experiment: the warm-up has no update rule (e.g. WarmUp{Rule: update.SGD{LearningRate: 0.025}, Steps: 1000})")
+		}
+		if err := w.Rule.Validate(); err != nil {
+			return fmt.Errorf("experiment: warm-up: %w", err)
+		}
+		if w.Steps <= 0 {
+			return fmt.Errorf("experiment: the warm-up's number of steps must be positive, got %d (or leave WarmUp nil "+
+				"to start at the model's initialisation)", w.Steps)
+		}
+	}
 	if err := s.sampler().Validate(); err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}
@@ -196,10 +226,15 @@ func SeedRange(n int) []uint64 {
 }
 
 // Draw returns what a run of the spec draws for a seed: θ_0 and the batch history B_1 … B_Steps. Code that works
-// beside Run on the same runs (e.g. lie.Expansion) starts from these.
+// beside Run on the same runs (e.g. lie.Expansion) starts from these. A spec with a warm-up has no θ_0 to draw
+// (its warm-up run makes it; Runner.Run computes it and stores it as each run's theta0.npy): Draw refuses it.
 func (s *Spec) Draw(seed uint64) (theta0 []float64, batches *data.History, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if s.WarmUp != nil {
+		return nil, nil, fmt.Errorf("experiment: θ_0 of a warm-started spec is the end of its warm-up run, not a " +
+			"draw: run the spec (each stored run keeps its θ_0 in theta0.npy)")
 	}
 	return s.draw(seed)
 }

@@ -67,6 +67,9 @@ func (s *job) runConfig(b compute.Backend, width int, o order.Order, seed uint64
 	if st, ok := o.(interface{ Settings() map[string]any }); ok {
 		cfg.Order.Settings = st.Settings()
 	}
+	if s.warm != nil {
+		cfg.WarmUp = s.warm.config(&s.Spec, seed)
+	}
 	if p.Source != nil {
 		cfg.Problem.Source, _ = json.Marshal(p.Source) // a kind and raw JSON: cannot fail
 	}

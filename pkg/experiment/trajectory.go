@@ -132,6 +132,9 @@ type Result struct {
 	Stats Stats
 	// Backend names the backend the runs belong to (backend.Identity: a run's identity includes it).
 	Backend string
+	// WarmUp, for a spec with a warm-up, holds the warm-up runs, one per seed in the spec's order: their last
+	// iterate is θ_0, their metrics (with Spec.Metrics) say where the experiment starts.
+	WarmUp []*Trajectory
 }
 
 // Stats counts the work of a Run.

@@ -7,8 +7,8 @@
 //
 //	config.json    the configuration: problem, model, data hashes, order, optimizer and hyper-parameters, seed,
 //	               steps, batch size, sampling, evaluated steps, dtype, backend (the pure-Go one with its matrix
-//	               kernels, XLA with its plugin, see backend.Identity) and, on XLA, the lockstep group width,
-//	               scale, library version
+//	               kernels, XLA with its plugin, see backend.Identity), on XLA the lockstep group width, the
+//	               library version, and for a warm start how θ_0 was made (warm_up, with θ_0's SHA-256)
 //	metrics.csv    one row per completed evaluated step: step, then the metrics (pandas.read_csv reads it as is)
 //	batches.npy    int32 [steps, batch]: the example indices of batches B_1 … B_n (row n−1 is B_n)
 //	iterates.npy   [evaluated steps, parameters] in the run's dtype, row k = θ at the k-th evaluated step,
@@ -25,8 +25,12 @@
 package runs
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -64,6 +68,18 @@ type Config struct {
 	EvalLimit int `json:"eval_limit,omitempty"`
 	// Iterates says whether θ is stored at every evaluated step.
 	Iterates bool `json:"iterates"`
+	// WarmUp, for a run whose θ_0 is the last iterate of a forward warm-up run rather than the model's
+	// initialisation, says how θ_0 was made and identifies it; absent otherwise.
+	WarmUp *WarmUpConfig `json:"warm_up,omitempty"`
+}
+
+// WarmUpConfig describes a warm start: θ_0 made by Steps forward update maps of Rule from the initialisation of
+// run seed Seed (itself a stored run), identified by the SHA-256 of θ_0 as float64 little-endian values.
+type WarmUpConfig struct {
+	Rule         RuleConfig `json:"rule"`
+	Steps        int        `json:"steps"`
+	Seed         uint64     `json:"seed"`
+	Theta0SHA256 string     `json:"theta0_sha256"`
 }
 
 // ProblemConfig identifies a problem by its parts and by the SHA-256 of its data.
@@ -95,6 +111,17 @@ type OrderConfig struct {
 type RuleConfig struct {
 	Name  string             `json:"name"`
 	Hyper map[string]float64 `json:"hyper"`
+}
+
+// VectorSHA256 is the SHA-256 of a vector as float64 little-endian values, in hex: how WarmUpConfig identifies θ_0.
+func VectorSHA256(v []float64) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(x))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // NumParams is the length of the flat parameter vector.

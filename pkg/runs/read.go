@@ -80,6 +80,10 @@ func ReadDir(dir string) (*Stored, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	if w := st.Config.WarmUp; w != nil && st.Theta0 != nil && VectorSHA256(st.Theta0) != w.Theta0SHA256 {
+		return nil, fmt.Errorf("%s is not the θ_0 its warm-up made (config.json's warm_up.theta0_sha256): the file "+
+			"was changed or corrupted; delete the run directory to recompute it", filepath.Join(dir, initialFile))
+	}
 	rec, err := readRecord(filepath.Join(dir, "record.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
