@@ -23,9 +23,10 @@ notebooks_in_order() {
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
 # cell fails the run. The notebooks run in two lanes at once (XLA keeps about one core of the two busy per
 # process), which share no runs (two processes must not compute the same run): the convnet figures (cifar*,
-# adamw) and lie-bracket in one, the rest in order in the other (fashion-mlp, baselines and stopping share runs;
-# so do regression-mlp and stopping), so that the lanes take about as long; convergence-points, which analyses
-# what the others stored, runs after both.
+# adamw: their warm starts make them the longest, and cifar10-resnet18 and adamw share warm-up runs) in one, the
+# rest in order in the other (fashion-mlp, baselines and stopping share runs; so do regression-mlp and stopping,
+# and lr-sweep, intermittent and late-switch); convergence-points, which analyses what the others stored, runs
+# after both.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
@@ -33,7 +34,7 @@ run_notebooks() {
   for nb in "$@"; do
     case $(basename "$nb") in
       convergence-points.ipynb) last+=("$nb") ;;
-      cifar*|adamw*|lie-bracket*) convnets+=("$nb") ;;
+      cifar*|adamw*) convnets+=("$nb") ;;
       *) others+=("$nb") ;;
     esac
   done

@@ -71,6 +71,7 @@ var registry = map[string]func(Scale) Figure{
 	"cifar100-resnet":  func(s Scale) Figure { return cifar100ResNetSettings(s) },
 	"intermittent":     func(s Scale) Figure { return intermittentSettings(s) },
 	"late-switch":      func(s Scale) Figure { return lateSwitchSettings(s) },
+	"lr-sweep":         func(s Scale) Figure { return lrSweepSettings(s) },
 	"adamw":            func(s Scale) Figure { return adamWSettings(s) },
 	"lie-bracket":      func(s Scale) Figure { return lieBracketSettings(s) },
 	"baselines":        func(s Scale) Figure { return baselinesSettings(s) },

@@ -20,9 +20,13 @@ func (c *Classification) Line() string {
 	if c.EvalLimit > 0 {
 		evals = fmt.Sprintf("%d examples", c.EvalLimit)
 	}
-	return fmt.Sprintf("%s, %s (%d parameters), %s, batch %d, N = %d, every %d, %d seeds, metrics on %s, scale %s",
+	start := ""
+	if c.WarmUp > 0 {
+		start = fmt.Sprintf(", θ_0 after %d forward SGD steps (warm start)", c.WarmUp)
+	}
+	return fmt.Sprintf("%s, %s (%d parameters), %s, batch %d, N = %d, every %d, %d seeds%s, metrics on %s, scale %s",
 		data, c.Model.Name(), models.NumParams(c.Model), describeRule(c.rule()), c.Batch, c.Steps, c.Every, c.Seeds,
-		evals, c.Scale)
+		start, evals, c.Scale)
 }
 
 // Line implements Figure: its parts' lines.

@@ -63,12 +63,13 @@ func (p *Panel) prepare() {
 // NewPanel returns an empty panel with a title and axis labels.
 func NewPanel(title, xLabel, yLabel string) *Panel {
 	p := gplot.New()
-	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	return &Panel{p: p, legend: map[string]bool{}, colors: map[string]color.Color{}, title: title}
+	panel := &Panel{p: p, legend: map[string]bool{}, colors: map[string]color.Color{}, title: title}
+	panel.retitle()
+	return panel
 }
 
 // makeRoomForLegend extends the y axis past the data, on the legend's side (top, or bottom after LegendBottom),
