@@ -19,19 +19,30 @@ import (
 // measured over all seeds at once).
 var inconclusive = quickInconclusive()
 
-// quickInconclusive: the convnet figures run 2 seeds at quick scale (what two cores allow in CI), too few for a
-// sign test at 5% whatever their values; AdamW's MLP has 4 of 5 seeds with a lower late change of the training
-// and of the test loss (the fifth at 1.06 and 1.07 on the XLA CPU plugin) and 4 of 5 with a lower roughness of
-// the test loss (the fifth at 1.85).
+// quickInconclusive: the claims whose seeds split at quick scale on the XLA CPU plugin, each with its count.
+// AdamW's MLP has 4 of 5 seeds with a lower late change of the training and of the test loss (the fifth at 1.06
+// and 1.07) and 4 of 5 with a lower roughness of the test loss (the fifth at 1.85). The convnets start from a
+// warm start: their loss ratios hold 5 of 5, but the test accuracy, which moves in steps of 1/1000, splits on
+// the ResNets; cifar100-resnet's test loss has 4 of 5. lr-sweep's small learning rates leave the curves still
+// descending at N (trend share 1.00 at h ≤ 0.008, forward's test loss near ln 10 up to h = 0.0025): nothing
+// about settling can show there, and the ratios sit at 1.00 ± 0.01.
 func quickInconclusive() map[string]string {
 	out := map[string]string{
-		"adamw/mlp/backward/train-loss-change-ratio":   "one seed of five above 1 (1.06)",
-		"adamw/mlp/backward/test-loss-change-ratio":    "one seed of five above 1 (1.07)",
-		"adamw/mlp/backward/test-loss-roughness-ratio": "one seed of five above 1 (1.85)",
+		"adamw/mlp/backward/train-loss-change-ratio":           "one seed of five above 1 (1.06)",
+		"adamw/mlp/backward/test-loss-change-ratio":            "one seed of five above 1 (1.07)",
+		"adamw/mlp/backward/test-loss-roughness-ratio":         "one seed of five above 1 (1.85)",
+		"adamw/resnet18/backward/test-accuracy-change-ratio":   "one seed of five above 1 (1.12)",
+		"cifar10-resnet18/backward/test-accuracy-change-ratio": "two seeds of five above 1",
+		"cifar100-resnet/backward/test-loss-change-ratio":      "one seed of five above 1",
+		"cifar100-resnet/backward/test-loss-roughness-ratio":   "one seed of five above 1",
+		"lr-sweep/h=0.008/backward/train-loss-change-ratio":    "still descending at N",
+		"lr-sweep/h=0.008/backward/test-loss-change-ratio":     "still descending at N",
+		"lr-sweep/h=0.008/backward/test-loss-roughness-ratio":  "still descending at N",
+		"lr-sweep/h=0.025/backward/train-loss-change-ratio":    "3 of 5 seeds below 1",
 	}
-	for _, prefix := range []string{"cifar10-resnet18/backward", "cifar10-vgg/backward", "cifar100-resnet/backward", "adamw/resnet18/backward"} {
+	for _, h := range []string{"0.00025", "0.0008", "0.0025"} {
 		for _, m := range []string{"train-loss-change", "test-loss-change", "test-accuracy-change", "test-loss-roughness"} {
-			out[prefix+"/"+m+"-ratio"] = "2 seeds: a sign test needs at least 5"
+			out["lr-sweep/h="+h+"/backward/"+m+"-ratio"] = "still descending at N, test loss near ln 10"
 		}
 	}
 	return out
@@ -56,8 +67,9 @@ const ClaimsEnvVar = "REVSGD_CLAIMS"
 //   - stationary: p-values 0.73–1 for the equal laws (> 0.01), < 1e-6 against the wrong law (< 0.01).
 //   - lie-bracket: slopes 1.84, 2.90, 2.83 (predicted 2, 3, 3, ± 0.3 for the next-order terms over h ∈ [0.003, 0.1]);
 //     at h = 0.003 the second-order correction leaves 0.023 of the gap (< 1), at h = 0.1 still 0.91.
-//   - cifar10-resnet18, cifar10-vgg, cifar100-resnet, adamw's ResNet (2 seeds each): inconclusive by the rule,
-//     whatever their values (above).
+//   - cifar10-resnet18 (warm start, 5 seeds): change ratios of the training loss 0.33, test loss 0.34, roughness
+//     0.30, every seed below 1; cifar10-vgg 0.29, 0.22, 0.16 likewise; adamw's ResNet 0.38, 0.29, 0.28.
+//   - lr-sweep at h = 0.025: test-loss change ratio 0.71 and roughness ratio 0.15, every seed below 1.
 //
 // It runs only when asked, with REVSGD_CLAIMS=1 (ClaimsEnvVar; scripts/test.sh sets it), so that a plain
 // `go test ./...` stays within go test's default timeout. Runs are kept in $REVSGD_RESULTS/runs when that is set
