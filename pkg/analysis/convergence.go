@@ -208,3 +208,61 @@ func MeanDistance(a, b [][]float64) float64 {
 
 // Median is the median of xs (the middle order statistic, or the mean of the two middle ones).
 func Median(xs []float64) float64 { return Quantiles(xs, 1)[0] }
+
+// Movement is how far one run's iterates move between resets (the windows (t_{i−1}, t_i] of an intermittent
+// order, t_0 = 0 and the last window ending at N), measured on iterates evaluated at steps that include every
+// window's end.
+type Movement struct {
+	// Late is the mean ‖θ_{s_k} − θ_{s_{k−1}}‖ over the pairs of consecutive evaluations that both lie in the
+	// second half of a window, the first window (the early descent) left out: how much the run still moves
+	// late in a window. A backward composition restarted at t_{i−1} settles on a point there; forward SGD keeps
+	// moving at its noise level.
+	Late float64
+	// Jump is the mean distance between the iterates at consecutive window ends, ‖θ_{t_{i+1}} − θ_{t_i}‖ for
+	// i ≥ 1: how far the run moves from one window's end point to the next.
+	Jump float64
+}
+
+// WindowMovement measures the Movement of iterates evaluated at steps (increasing) of a run of n steps with
+// resets at the given steps. It is an error when a window's end is not evaluated or when fewer than two
+// windows after the first have a pair of evaluations in their second half: evaluate at steps that divide the
+// windows, at least twice in each half.
+func WindowMovement(steps []int, iterates [][]float64, n int, resets []int) (Movement, error) {
+	if len(steps) != len(iterates) {
+		return Movement{}, fmt.Errorf("analysis: %d steps and %d iterates", len(steps), len(iterates))
+	}
+	at := make(map[int]int, len(steps))
+	for k, s := range steps {
+		at[s] = k
+	}
+	bounds := append(append([]int{0}, resets...), n)
+	var late, jump []float64
+	lateWindows := 0
+	for i := 2; i < len(bounds); i++ {
+		lo, hi := bounds[i-1], bounds[i]
+		mid := float64(lo+hi) / 2
+		pairs := 0
+		for k := 1; k < len(steps); k++ {
+			if float64(steps[k-1]) >= mid && steps[k] <= hi {
+				late = append(late, Distance(iterates[k], iterates[k-1]))
+				pairs++
+			}
+		}
+		if pairs > 0 {
+			lateWindows++
+		}
+		a, okA := at[lo]
+		b, okB := at[hi]
+		if !okA || !okB {
+			return Movement{}, fmt.Errorf("analysis: the window (%d, %d] has an end that is not evaluated; "+
+				"evaluate at steps that include every reset and N", lo, hi)
+		}
+		jump = append(jump, Distance(iterates[b], iterates[a]))
+	}
+	if lateWindows < 2 {
+		return Movement{}, fmt.Errorf("analysis: %d windows after the first have two evaluations in their second "+
+			"half (resets %v, N = %d); at least 2 are needed: evaluate more often or run more windows",
+			lateWindows, resets, n)
+	}
+	return Movement{Late: Mean(late), Jump: Mean(jump)}, nil
+}

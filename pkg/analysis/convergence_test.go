@@ -225,3 +225,38 @@ func TestQuantiles(t *testing.T) {
 		t.Errorf("normal quantile %g", z)
 	}
 }
+
+func TestWindowMovementSeparatesLateMovesFromJumps(t *testing.T) {
+	// Windows of 4 steps over N = 12, evaluated every step, in one coordinate: within a window the iterate moves
+	// 8, 4, 2, 1 from the window's start (a settling run), and each window starts 100 further on.
+	var steps []int
+	var its [][]float64
+	x := 0.0
+	for s := 0; s <= 12; s++ {
+		if s > 0 {
+			x += []float64{8, 4, 2, 1}[(s-1)%4]
+		}
+		if s > 0 && (s-1)%4 == 0 {
+			x += 100
+		}
+		steps, its = append(steps, s), append(its, []float64{x})
+	}
+	m, err := WindowMovement(steps, its, 12, []int{4, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Second halves of (4, 8] and (8, 12]: the pairs (6, 7) and (7, 8), (10, 11) and (11, 12): moves 2 and 1.
+	if m.Late != 1.5 {
+		t.Errorf("late movement %g, want 1.5", m.Late)
+	}
+	// Window ends 4 → 8 → 12: 115 each.
+	if m.Jump != 115 {
+		t.Errorf("jump %g, want 115", m.Jump)
+	}
+	if _, err := WindowMovement(steps[:12], its[:12], 12, []int{4, 8}); err == nil {
+		t.Error("a window whose end is not evaluated was measured")
+	}
+	if _, err := WindowMovement(steps, its, 12, []int{8}); err == nil {
+		t.Error("one window after the first was measured as enough")
+	}
+}

@@ -27,9 +27,14 @@ type Projection struct {
 // Project finds the two principal directions of the runs' iterates by power iteration with deflation (from a
 // fixed start, so the result is deterministic; each direction's sign makes its largest coordinate positive) and
 // projects every iterate on them.
-func Project(rs []*experiment.Trajectory) (*Projection, error) {
+func Project(rs []*experiment.Trajectory) (*Projection, error) { return ProjectOn(rs, rs) }
+
+// ProjectOn is Project with the mean and the principal directions taken from the iterates of the runs fit
+// alone (e.g. forward SGD's cloud), and the iterates of rs projected on them; Explained is the share of fit's
+// variance.
+func ProjectOn(fit, rs []*experiment.Trajectory) (*Projection, error) {
 	var all [][]float64
-	for _, r := range rs {
+	for _, r := range fit {
 		all = append(all, r.Iterates...)
 	}
 	if len(all) < 3 {
@@ -42,16 +47,16 @@ func Project(rs []*experiment.Trajectory) (*Projection, error) {
 			mean[i] += v / float64(len(all))
 		}
 	}
-	fit := all
-	if len(fit) > maxProjected {
-		fit = make([][]float64, maxProjected)
-		for k := range fit {
-			fit[k] = all[k*len(all)/maxProjected]
+	sample := all
+	if len(sample) > maxProjected {
+		sample = make([][]float64, maxProjected)
+		for k := range sample {
+			sample[k] = all[k*len(all)/maxProjected]
 		}
 	}
 	centred := func(p []float64, i int) float64 { return p[i] - mean[i] }
 	total := 0.0
-	for _, p := range fit {
+	for _, p := range sample {
 		for i := range p {
 			total += centred(p, i) * centred(p, i)
 		}
@@ -68,7 +73,7 @@ func Project(rs []*experiment.Trajectory) (*Projection, error) {
 		for range 100 {
 			// w = Σ_p (p−μ)·((p−μ)·v), minus the part along the directions found before.
 			w := make([]float64, d)
-			for _, p := range fit {
+			for _, p := range sample {
 				s := 0.0
 				for i := range p {
 					s += centred(p, i) * v[i]

@@ -56,8 +56,10 @@ var catalogue = map[string]entry{
 			"h=0.00025/backward/test-loss-change-ratio"}},
 	"intermittent": {"Fig. 3", "FashionMNIST", "MLP 784-256-256-10",
 		"backward composition restarted every W steps from the iterate at the reset: within each window the " +
-			"curves settle on a point and move on at each reset, while forward keeps oscillating",
-		[]string{"test-loss-change-ratio", "window-decline-ratio"}},
+			"curves settle on a point and move on at each reset, while forward keeps oscillating; in parameter space, " +
+			"late in each window θ moves less than forward's, and the points the windows end on lie among forward's " +
+			"iterates (a projection on forward's two principal directions)",
+		[]string{"test-loss-change-ratio", "window-decline-ratio", "late-movement-ratio"}},
 	"late-switch": {"Fig. 11", "FashionMNIST", "MLP 784-256-256-10",
 		"forward to half-way, then backward from the iterate there: identical up to the switch, stable after it",
 		[]string{"test-loss-change-ratio"}},

@@ -62,7 +62,8 @@ const ClaimsEnvVar = "REVSGD_CLAIMS"
 //   - regression-mlp: backward ÷ forward change of the test loss 0.015–0.039 per seed (mean 0.028, < 1).
 //   - fashion-mlp (600 steps): change ratios of the training loss 0.16–0.36 per seed (mean 0.27), test loss
 //     0.12–0.30 (0.22), test accuracy 0.10–0.32 (0.20).
-//   - intermittent: change ratios 0.11–0.27 per seed; within-window decline, intermittent ÷ forward, 0.35–0.74.
+//   - intermittent (warm start): change ratios 0.10–0.66 per seed; within-window decline, intermittent ÷ forward,
+//     0.15–0.45; late movement of θ in a window, intermittent ÷ forward, 0.80–0.90.
 //   - late-switch: change ratios after the switch 0.11–0.33 per seed.
 //   - stationary: p-values 0.73–1 for the equal laws (> 0.01), < 1e-6 against the wrong law (< 0.01).
 //   - lie-bracket: slopes 1.84, 2.90, 2.83 (predicted 2, 3, 3, ± 0.3 for the next-order terms over h ∈ [0.003, 0.1]);

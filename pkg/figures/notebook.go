@@ -46,7 +46,7 @@ func ResultsDir() string {
 	return "results"
 }
 
-// Defaults returns figure id at the given scale as its concrete type F — *Classification, *Composite,
+// Defaults returns figure id at the given scale as its concrete type F — *Classification, *Intermittent, *LRSweep, *Composite,
 // *Quadratic, *Regression, *Stationary or *LieBracket — for a notebook's settings cell to edit before running it
 // with Reproduce. It panics with the figure's type when id is unknown or not an F: it is meant for a notebook cell,
 // where a panic is the cell's error message.

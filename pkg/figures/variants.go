@@ -14,20 +14,6 @@ import (
 // The figures of the practical variants (issue-level catalogue entries intermittent, late-switch and adamw) are
 // classification figures with other orders or another optimizer.
 
-// intermittentSettings: FashionMNIST MLP, forward against intermittent backward with resets every W steps.
-func intermittentSettings(s Scale) *Classification {
-	c := fashionVariantSettings(s)
-	c.Name, c.Paper = "intermittent", "Fig. 3"
-	w := 500
-	c.Every = 10
-	if s == Quick {
-		w, c.Every = 50, 5
-	}
-	c.Orders = []order.Order{order.Forward{}, order.Intermittent{Resets: order.EveryW(w)}}
-	c.Marks = order.EveryW(w).Resets(c.Steps)
-	return c
-}
-
 // lateSwitchSettings: FashionMNIST MLP, forward against forward-then-backward with the switch half-way.
 func lateSwitchSettings(s Scale) *Classification {
 	c := fashionVariantSettings(s)
