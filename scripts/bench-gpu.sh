@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
 # Runs the benchmark workloads on XLA with an NVIDIA GPU — the FashionMNIST MLP, then ResNet-18, VGG-11 and
 # ResNet-50 (width 1, batch 8, float32, lockstep groups sized from the GPU's memory) — and then, unless
-# --no-figure, the paper-scale cifar10-resnet18 figure (on the FashionMNIST stand-in when the real CIFAR-10 is
-# absent). Prints one JSON line per workload (update maps per second) and the GPU's peak memory. For a machine
-# with a GPU.
+# --no-figure, the paper-scale convnet figures (on the FashionMNIST stand-in where the real CIFAR is absent), in
+# pieces: within --budget seconds in all, each figure keeping what it computed in the run store, so that the next
+# call (on the next GPU machine) resumes it. Prints one JSON line per workload (update maps per second) and the
+# GPU's peak memory. For a machine with a GPU.
 #
 # Usage: scripts/bench-gpu.sh [--binary PATH] [--no-figure] [--steps N] [--models "mlp resnet18 vgg11 resnet50"]
-#                             [--figure-timeout SECONDS] [--out DIR]
+#                             [--figures "cifar10-resnet18 cifar10-vgg cifar100-resnet adamw"] [--scale paper]
+#                             [--budget SECONDS] [--resume DIR] [--pack DIR] [--out DIR]
+#
+# A GPU machine lent for a few minutes, whose files are lost when it goes back, runs the figures in pieces:
+#
+#   scripts/bench-gpu.sh --budget 420 --pack "$OUT"                      # first piece
+#   scripts/bench-gpu.sh --models "" --resume carried --budget 540 --pack "$OUT"   # the next, and so on
+#
+# --pack DIR writes DIR/store.tgz.part-00, -01, … (the run store as `revsgd store pack` packs it: metrics,
+# records, batch histories, no θ_0s or checkpoints; split in parts of 15 MB) and DIR/figures.tgz (the figures
+# that finished: ID.png, .svg, .md, .json); bring them back and keep them (the parts in a directory that
+# travels with the next call, e.g. one named carried/, ignored by git). --resume DIR unpacks DIR/store.tgz.part-*
+# into the run store first. A finished figure goes to the gallery with `tar -xzf figures.tgz -C docs/gallery/paper`.
 #
 # The XLA backend is taken from $GOMLX_BACKEND if set; otherwise from the CUDA PJRT plugin installed by
 # `go run ./cmd/revsgd install-xla`, or, with no download at all, from the plugin of a Python JAX with CUDA
-# (the jax-cuda13-pjrt package) if one is installed. The figure's run store goes to --out (default
-# results/gpu), so an interrupted figure resumes where it stopped.
+# (the jax-cuda13-pjrt package) if one is installed. The run store is --out/runs (default results/gpu/runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="" figure=1 steps=100 models="mlp resnet18 vgg11 resnet50" figure_timeout=0 out=results/gpu
+bin="" figure=1 steps=100 models="mlp resnet18 vgg11 resnet50" budget=0 out=results/gpu
+figs="cifar10-resnet18 cifar10-vgg cifar100-resnet adamw" scale=paper resume="" pack=""
 while (($#)); do
   case "$1" in
     --binary) bin=$2; shift 2 ;;
     --no-figure) figure=0; shift ;;
     --steps) steps=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
-    --figure-timeout) figure_timeout=$2; shift 2 ;;
+    --figures) figs=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --budget|--figure-timeout) budget=$2; shift 2 ;;
+    --resume) resume=$2; shift 2 ;;
+    --pack) pack=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "bench-gpu: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+start=$(date +%s)
 if [[ -z "$bin" ]]; then
   bin=$(mktemp -d)/revsgd
   go build -o "$bin" ./cmd/revsgd
@@ -78,12 +96,38 @@ for m in $models; do
     *) run "$bin" bench -model "$m" -workload backward -steps "$steps" -every 10 -seeds 5 -device-memory "$mem_gib" ;;
   esac
 done
-if ((figure)); then
-  args=(figure -scale paper -runs "$out/runs" -out "$out/figures" -device-memory "$mem_gib" cifar10-resnet18)
-  if ((figure_timeout > 0)); then
-    # Stopped at the time limit, the figure keeps what it computed in the run store; rerun to resume.
-    run timeout --signal=INT "$figure_timeout" "$bin" "${args[@]}"
+if [[ -n "$resume" ]]; then
+  parts=("$resume"/store.tgz.part-*)
+  if [[ -e "${parts[0]}" ]]; then
+    "$bin" store unpack -into "$out/runs" "${parts[@]}"
   else
-    run "$bin" "${args[@]}"
+    echo "bench-gpu: --resume $resume holds no store.tgz.part-*: starting afresh" >&2
   fi
+fi
+if ((figure)); then
+  for id in $figs; do
+    args=(figure -scale "$scale" -runs "$out/runs" -out "$out/figures" -device-memory "$mem_gib" "$id")
+    if ((budget > 0)); then
+      left=$((budget - ($(date +%s) - start)))
+      if ((left < 30)); then
+        echo "bench-gpu: $id not started: the budget of $budget s is spent"
+        continue
+      fi
+      # Stopped at the budget (SIGINT), the figure keeps what it computed in the run store; a later call resumes.
+      run timeout --signal=INT "$left" "$bin" "${args[@]}"
+    else
+      run "$bin" "${args[@]}"
+    fi
+  done
+fi
+if [[ -n "$pack" && -d "$out/runs" ]]; then
+  mkdir -p "$pack"
+  rm -f "$pack"/store.tgz.part-*
+  "$bin" store pack -o "$pack/store.tgz" "$out/runs"
+  split -b 15m -d -a 2 "$pack/store.tgz" "$pack/store.tgz.part-"
+  rm "$pack/store.tgz"
+  if compgen -G "$out/figures/*.json" >/dev/null; then
+    tar -czf "$pack/figures.tgz" -C "$out/figures" .
+  fi
+  ls -l "$pack"
 fi

@@ -3,6 +3,8 @@
 //	revsgd figure [-scale quick|paper] [-out DIR] ID...   run figures and write DIR/ID.png, DIR/ID.svg, DIR/ID.md
 //	revsgd figures                                         list the figure ids
 //	revsgd store locks [-clear] [DIR]                      list a run store's lock files; -clear removes those left by killed processes
+//	revsgd store pack -o FILE [DIR]                        pack a run store to carry it elsewhere and resume it there
+//	revsgd store unpack [-into DIR] FILE...                unpack it (FILE... the parts of a split archive, in order)
 //	revsgd backend                                         say which backend would run
 //	revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
 //	revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
@@ -16,7 +18,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,6 +47,9 @@ const usage = `usage:
                                                          from docs/gallery/ID.json
   revsgd store locks [-clear] [DIR]                      list the lock files of a run store (default results/runs);
                                                          -clear removes those no process holds
+  revsgd store pack -o FILE [DIR]                        pack a run store (no θ_0s, no checkpoints) to resume it
+                                                         on another machine
+  revsgd store unpack [-into DIR] FILE...                unpack such an archive (or its parts, in order) into a store
   revsgd backend                                         say which backend would run
   revsgd fetch [-dir DIR] NAME...                        download data sets (fashion-mnist, cifar10, cifar100)
   revsgd bench [-workload forward,backward] [-model mlp|resnet18] ...   time the benchmark workloads
@@ -118,51 +122,6 @@ func run(args []string) error {
 		return backend.InstallXLA(*path, *cuda, os.Stderr)
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
-}
-
-// storeCmd is `revsgd store locks [-clear] [DIR]`: it lists the lock files of a run store — held by a running
-// writer, or left by one that was killed (harmless: the next writer takes it) — and with -clear removes the latter.
-func storeCmd(args []string, w io.Writer) error {
-	if len(args) == 0 || args[0] != "locks" {
-		return fmt.Errorf("usage: revsgd store locks [-clear] [DIR]")
-	}
-	fs := flag.NewFlagSet("store locks", flag.ContinueOnError)
-	clear := fs.Bool("clear", false, "remove the lock files no running process holds")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	root := "results/runs"
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		root = fs.Arg(0)
-	default:
-		return fmt.Errorf("store locks takes one store directory, got %q", fs.Args())
-	}
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s is not a run store directory (give the directory passed to -runs)", root)
-	}
-	s := &runs.Store{Root: root}
-	locks, err := s.Locks()
-	if err != nil {
-		return err
-	}
-	held := 0
-	for _, l := range locks {
-		state := "left by a stopped process (harmless; -clear removes it)"
-		if l.Held {
-			state = "held"
-			held++
-		}
-		fmt.Fprintf(w, "%s: %s — %s\n", l.Run, state, l.Holder)
-	}
-	fmt.Fprintf(w, "%s: %d lock files, %d held\n", root, len(locks), held)
-	if !*clear {
-		return nil
-	}
-	cleared, err := s.ClearLocks()
-	fmt.Fprintf(w, "cleared %d lock files\n", len(cleared))
-	return err
 }
 
 // maxSeeds bounds -seeds: each seed is a run in memory and in the store.
