@@ -22,11 +22,12 @@ notebooks_in_order() {
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
 # cell fails the run. The notebooks run in two lanes at once (XLA keeps about one core of the two busy per
-# process), which share no runs (two processes must not compute the same run): the convnet figures (cifar*,
-# adamw: their warm starts make them the longest, and cifar10-resnet18 and adamw share warm-up runs) in one, the
-# rest in order in the other (fashion-mlp, baselines and stopping share runs; so do regression-mlp and stopping,
-# and lr-sweep, intermittent and late-switch); convergence-points, which analyses what the others stored, runs
-# after both.
+# process), which share no runs (two processes must not compute the same run): cifar10-resnet18, cifar10-vgg and
+# adamw (cifar10-resnet18 and adamw share warm-up runs) in one, the rest in order in the other (fashion-mlp,
+# baselines and stopping share runs; so do regression-mlp and stopping, and lr-sweep, intermittent and
+# late-switch), cifar100-resnet among them to even the lanes (on two cores about 12 and 10 minutes with it there,
+# 24 and 9 with every convnet in the first); convergence-points, which analyses what the others stored, runs after
+# both.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
@@ -34,7 +35,7 @@ run_notebooks() {
   for nb in "$@"; do
     case $(basename "$nb") in
       convergence-points.ipynb) last+=("$nb") ;;
-      cifar*|adamw*) convnets+=("$nb") ;;
+      cifar10-*|adamw*) convnets+=("$nb") ;;
       *) others+=("$nb") ;;
     esac
   done

@@ -4,7 +4,13 @@
 package models
 
 import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/support/exceptions"
 	"github.com/revsgd/revsgd/pkg/rng"
 )
 
@@ -62,4 +68,35 @@ func NumParams(m Model) int {
 type Backpropagator interface {
 	Model
 	Backprop(params []*Node, x *Node, outputGrad func(output *Node) *Node) []*Node
+}
+
+// ForwardScalars is the number of scalars the values of m's forward graph hold per example, for one replica: the
+// growth of the sum of their sizes from one example to two (so parameters and what is computed from them alone do
+// not count; inputs and outputs do). It bounds the activations of an evaluation, which a compiler frees and fuses
+// in part. The graphs are built on b but neither compiled nor run. Models without inputs take exampleDims nil
+// (and give 0).
+func ForwardScalars(b compute.Backend, m Model, exampleDims []int) (int64, error) {
+	if exampleDims == nil {
+		return 0, nil
+	}
+	var sizes [2]int64
+	for k := range sizes {
+		err := exceptions.TryCatch[error](func() {
+			g := NewGraph(b, "forward-scalars")
+			defer g.Finalize()
+			params := m.Params()
+			ps := make([]*Node, len(params))
+			for i, q := range params {
+				ps[i] = Parameter(g, q.Name, shapes.Make(dtypes.Float32, append([]int{1}, q.Dims...)...))
+			}
+			m.Apply(ps, Parameter(g, "x", shapes.Make(dtypes.Float32, append([]int{1, k + 1}, exampleDims...)...)))
+			for _, node := range g.Nodes() {
+				sizes[k] += int64(node.Shape().Size())
+			}
+		})
+		if err != nil {
+			return 0, fmt.Errorf("models: building %s's forward graph: %w", m.Name(), err)
+		}
+	}
+	return sizes[1] - sizes[0], nil
 }

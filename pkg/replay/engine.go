@@ -40,6 +40,8 @@ type Engine struct {
 	pick        *Exec // carry, slots → the carry of the listed replicas
 	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
 	grad, hvp   *Exec // gradients and Hessian-vector products of batch losses, built on first use
+
+	forwardScalars int64 // models.ForwardScalars of the model on a training example, computed on first use
 }
 
 // deviceData is a data set converted to the engine's dtype, uploaded once.

@@ -1,0 +1,110 @@
+package replay
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/data"
+	"github.com/revsgd/revsgd/pkg/models"
+	"github.com/revsgd/revsgd/pkg/problem"
+	"github.com/revsgd/revsgd/pkg/rng"
+	"github.com/revsgd/revsgd/pkg/update"
+)
+
+// BenchmarkConvNetEvaluate times the metrics of one replica on 1 000 stand-in CIFAR images (what the quick convnet
+// figures evaluate at each evaluated step, twice: training and test data) at the quick figures' widths, with
+// evalBudget's bound on the forward values of a call on a CPU and without it (as before that bound: calls of
+// 500 examples for these inputs).
+func BenchmarkConvNetEvaluate(b *testing.B) {
+	dir := b.TempDir()
+	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 1000, 8, 1); err != nil {
+		b.Fatal(err)
+	}
+	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []models.Model{models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: 1.0 / 16},
+		models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: 1.0 / 8},
+		models.MLP{Widths: []int{3072, 256, 256, 10}, Activation: models.ReLUActivation}} {
+		for _, bound := range []int64{cpuEvalValues, 1 << 62} {
+			name := fmt.Sprintf("values=2^%d", log2(bound))
+			if bound == 1<<62 {
+				name = "values=unbounded"
+			}
+			b.Run(m.Name()+"/"+name, func(b *testing.B) {
+				defer func(old int64) { cpuEvalValues = old }(cpuEvalValues)
+				cpuEvalValues = bound
+				p := &problem.Problem{Name: "cifar10-stand-in", Model: m, Loss: problem.CrossEntropy{}, Train: train}
+				e, err := New(backendtest.Default(b), p, update.SGD{LearningRate: 0.025}, dtypes.Float32)
+				if err != nil {
+					b.Fatal(err)
+				}
+				g, err := e.NewGroup([][]float64{m.Init(rng.New(1))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer g.Close()
+				if _, err := g.Evaluate(TrainData, 1000); err != nil { // compile outside the timing
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for range b.N {
+					if _, err := g.Evaluate(TrainData, 1000); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func log2(n int64) int {
+	k := 0
+	for n > 1 {
+		n, k = n/2, k+1
+	}
+	return k
+}
+
+// On a CPU an evaluation call of a convnet holds few examples (its forward values per example outnumber its
+// inputs by hundreds), one of an MLP as many as its inputs allow; either way each call's values stay within the
+// bound.
+func TestEvalCallsAreSizedByForwardValues(t *testing.T) {
+	b := backendtest.Default(t)
+	dir := t.TempDir()
+	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 64, 8, 1); err != nil {
+		t.Fatal(err)
+	}
+	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		m           models.Model
+		most, least int
+	}{
+		{models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: 1.0 / 16}, 64, 8},
+		{models.MLP{Widths: []int{3072, 256, 256, 10}, Activation: models.ReLUActivation}, 1024, 682},
+	} {
+		e, err := New(b, &problem.Problem{Name: "cifar", Model: c.m, Loss: problem.CrossEntropy{}, Train: train},
+			update.SGD{LearningRate: 0.025}, dtypes.Float32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scalars, examples, evaluations, err := e.evalBudget()
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk := min(examples, scalars/3072)
+		if chunk > c.most || chunk < c.least {
+			t.Errorf("%s: calls of %d examples, want %d to %d", c.m.Name(), chunk, c.least, c.most)
+		}
+		if int64(evaluations)*e.forwardScalars > cpuEvalValues {
+			t.Errorf("%s: %d evaluations of %d forward values each exceed the bound %d", c.m.Name(), evaluations,
+				e.forwardScalars, cpuEvalValues)
+		}
+	}
+}
