@@ -396,7 +396,7 @@ type Evaluation struct {
 // and which needs large calls to be busy, 2²⁵ — and so is its number of examples: on an accelerator 8192, on a
 // CPU 1024 and at most 2²⁵ scalars of forward values (models.ForwardScalars). The last bound matters for the
 // convnets, whose values per example outnumber their inputs by hundreds: on two cores a ResNet-18 at width 1/16
-// (about 10⁶ values per example) evaluates 1 000 examples 1.4–1.9 times faster in calls of 25 than of 500
+// (about 10⁶ values per example) evaluates 1 000 examples 1.8 times faster in calls of 25 than of 500
 // (BenchmarkConvNetEvaluate), while an MLP's calls are unchanged.
 // It returns the bounds on a call's input scalars and examples, and how many replicas × examples a call may
 // hold for the forward values' bound (0: no such bound).
