@@ -2,7 +2,7 @@
 # The test command: sets up what is missing (scripts/setup.sh, which installs XLA's CPU plugin), then runs go vet,
 # the Go tests on XLA's CPU plugin (the backend revsgd chooses; a missing plugin fails them), those of the packages
 # that compute (backend, replay, experiment, lie) again on the pure-Go backend, the cgo-free -tags noxla build and
-# its backend tests, every notebook headlessly at quick scale on XLA, a notebook with an edited settings cell
+# its backend tests, the Slurm job template on a one-node Slurm cluster (scripts/test-slurm.sh), every notebook headlessly at quick scale on XLA, a notebook with an edited settings cell
 # (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures TestClaims, on the runs the notebooks stored),
 # the Dockerfile lint, and two notebooks in a real browser (headless Chromium). Any failure fails; each part prints
 # its wall time.
@@ -34,6 +34,8 @@ part "go test on the pure-Go backend (the packages that compute), and the cgo-fr
 GOMLX_BACKEND=go go test -count=1 -short ./pkg/backend/... ./pkg/replay/... ./pkg/experiment/... ./pkg/lie/...
 CGO_ENABLED=0 go build -tags noxla ./...
 CGO_ENABLED=0 go test -count=1 -short -tags noxla ./pkg/backend/...
+part "the Slurm template, submitted to a one-node Slurm cluster (an array of 3 shards, one requeued)"
+bash scripts/test-slurm.sh
 part "notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
