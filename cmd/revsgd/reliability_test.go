@@ -66,6 +66,10 @@ func faults() []fault {
 		{area: "store", what: "temporary files of a writer killed between write and rename", probe: temporaries, test: "pkg/runs: TestKilledWritersTemporariesAreRemoved"},
 		{area: "store", what: "a run killed with SIGKILL at growing delays, restarted each time", test: "pkg/experiment: TestKilledRunResumesBitIdentical", outcome: "every stored file ends bit for bit as in an uninterrupted run"},
 		{area: "store", what: "three shard processes share one store; one is killed part-way, later restarted", test: "pkg/experiment: TestShardsMatchAnUnshardedRun", outcome: "the others take its runs over (nobody holds their locks) and resume them from their checkpoints; the restarted shard computes nothing; every stored file ends byte for byte as in an unsharded run"},
+		{area: "store", what: "a run's lock file is a symbolic link to a user's file, or a dangling one", test: "pkg/runs: TestLinkedLockIsNeverFollowed", outcome: "opening the run is refused with an error naming the link and its target; the linked file keeps its content and a dangling link's target is not created; `store locks` lists it without reading it; `-clear` removes the link alone"},
+		{area: "store", what: "a lock file of 1 MB of junk", test: "pkg/runs: TestHolderReadsOneShortLine", outcome: "`store locks` and the held-lock error show its first line, at most 256 bytes"},
+		{area: "store", what: "a problem named \"..\" or \".\" (library use)", test: "pkg/runs: TestDotNamesStayInTheStore", outcome: "its runs go to `_..` or `_.` inside the store"},
+		{area: "store", what: "a store interrupted part-way, packed (no θ_0s, no checkpoints), unpacked on another machine and resumed", test: "pkg/experiment: TestPackedStoreResumesElsewhere", outcome: "every evaluated step carried is read back, not recomputed; the runs end bit for bit as uninterrupted ones; unpacking over a file that differs is refused"},
 		{area: "store", what: "any bytes in config.json, batches.npy, record.json, an .npy file", test: "pkg/runs: FuzzReadDir", outcome: "read or refused with an error, never a panic (fuzzed; seeds in testdata/fuzz run with every go test)"},
 
 		// Experiment settings.
@@ -90,6 +94,7 @@ func faults() []fault {
 		{area: "settings", what: "revsgd figure -steps -5 -seeds 1 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "-5", "-seeds", "1", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -every 5 quadratic", probe: cli("figure", "-runs", "", "-every", "5", "quadratic"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -seeds 1000000000 fashion-mlp", probe: cli("figure", "-runs", "", "-seeds", "1000000000", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
+		{area: "settings", what: "revsgd figure -steps 40 intermittent (resets every 50)", probe: cli("figure", "-runs", "", "-steps", "40", "intermittent"), test: "pkg/figures: TestOverridesApplyToEveryFigure"},
 		{area: "settings", what: "revsgd figure -steps 10 -every 20 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "10", "-every", "20", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 
 		// Divergence.

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Config is the identity of a run: every setting that affects its results. Two runs share a directory exactly
@@ -212,7 +213,8 @@ func (c *Config) dirName(hash string) string {
 	return safeName(c.Problem.Name) + "/" + safeName(c.Order.Name) + "/seed-" + strconv.FormatUint(c.Seed, 10) + "-" + hash[:12]
 }
 
-// safeName keeps letters, digits, '-', '_' and '.', replacing anything else with '_'.
+// safeName keeps letters, digits, '-', '_' and '.', replacing anything else with '_', and puts '_' before a name
+// of dots alone (or an empty one), so that no name leaves its directory ("..") or names it (".").
 func safeName(s string) string {
 	out := []byte(s)
 	for i, ch := range out {
@@ -220,6 +222,9 @@ func safeName(s string) string {
 		if !ok {
 			out[i] = '_'
 		}
+	}
+	if strings.Trim(string(out), ".") == "" {
+		return "_" + string(out)
 	}
 	return string(out)
 }

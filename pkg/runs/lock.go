@@ -77,12 +77,40 @@ var heldRetries = 4
 
 // openLockFile opens (creating) a lock file for locking; tests replace it to simulate read-only storage, which
 // a test running as root cannot otherwise get.
-var openLockFile = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644) }
+// It never follows a symbolic link (O_NOFOLLOW): a lock file that is a link would have revsgd write its holder's
+// name into whatever file the link names.
+var openLockFile = func(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+}
 
-// holder describes the process that wrote a lock file ("pid 123 on host h since …"), or says it is unknown.
+// notALink returns an error when path is a symbolic link: nothing revsgd writes in a store follows one.
+func notALink(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("runs: %s is a symbolic link (to %s), not a file revsgd wrote: a store holds no links; "+
+			"remove it", path, target)
+	}
+	return nil
+}
+
+// maxHolder is the most of a lock file that holder reads: revsgd writes one line there.
+const maxHolder = 256
+
+// holder describes the process that wrote a lock file ("pid 123 on host h since …"), or says it is unknown. It
+// reads the file itself, never what a link names, and at most its first line of maxHolder bytes.
 func holder(path string) string {
-	raw, _ := os.ReadFile(path)
-	if s := strings.TrimSpace(string(raw)); s != "" {
+	if notALink(path) != nil {
+		return "not a lock file: a symbolic link"
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return "a process that has not yet written its name"
+	}
+	defer f.Close()
+	buf := make([]byte, maxHolder)
+	n, _ := f.Read(buf)
+	s, _, _ := strings.Cut(string(buf[:n]), "\n")
+	if s = strings.TrimSpace(strings.ToValidUTF8(s, "?")); s != "" {
 		return s
 	}
 	return "a process that has not yet written its name"
@@ -93,6 +121,9 @@ func holder(path string) string {
 // can then be read but not written.
 func acquireLock(dir string) (release func(), readOnly bool, err error) {
 	path := filepath.Join(dir, lockName)
+	if err := notALink(path); err != nil {
+		return nil, false, err
+	}
 	f, err := tryLock(path)
 	switch {
 	case errors.Is(err, errHeld):
@@ -134,7 +165,11 @@ func (s *Store) Locks() ([]Lock, error) {
 			return nil
 		}
 		l := Lock{Run: filepath.Dir(path), Holder: holder(path)}
-		f, err := os.Open(path)
+		if notALink(path) != nil {
+			locks = append(locks, l) // listed as what it is; never opened
+			return nil
+		}
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 		if err != nil {
 			return err
 		}
@@ -166,7 +201,15 @@ func (s *Store) ClearLocks() ([]string, error) {
 		if l.Held {
 			continue
 		}
-		f, err := tryLock(filepath.Join(l.Run, lockName))
+		path := filepath.Join(l.Run, lockName)
+		if notALink(path) != nil { // a link, not a lock: remove the link (never what it names)
+			if err := os.Remove(path); err != nil {
+				return cleared, fmt.Errorf("runs: %w", err)
+			}
+			cleared = append(cleared, l.Run)
+			continue
+		}
+		f, err := tryLock(path)
 		if errors.Is(err, errHeld) {
 			continue // taken since we looked
 		}

@@ -233,3 +233,77 @@ func listing(t *testing.T, root string) []string {
 	})
 	return out
 }
+
+// A lock file that is a symbolic link is never written through, read through or created through: opening the
+// run is refused and says so, the file it names keeps its content (a dangling link's target is not created),
+// `store locks` lists it without reading its target, and ClearLocks removes the link alone.
+func TestLinkedLockIsNeverFollowed(t *testing.T) {
+	for _, dangling := range []bool{false, true} {
+		root := t.TempDir()
+		s := &Store{Root: filepath.Join(root, "store")}
+		cfg := testConfig()
+		r, err := s.Open(cfg, testBatches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := r.Dir()
+		r.Close()
+		victim := filepath.Join(root, "precious.txt")
+		if !dangling {
+			if err := os.WriteFile(victim, []byte("the user's words"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(victim, filepath.Join(dir, lockName)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Open(cfg, testBatches)
+		if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("dangling %v: opening a run whose lock is a link: %v, want an error naming the link", dangling, err)
+		}
+		got, readErr := os.ReadFile(victim)
+		switch {
+		case dangling && readErr == nil:
+			t.Errorf("the dangling link's target was created: %q", got)
+		case !dangling && string(got) != "the user's words":
+			t.Errorf("the linked file now holds %q", got)
+		}
+		locks, err := s.Locks()
+		if err != nil || len(locks) != 1 || strings.Contains(locks[0].Holder, "user") || locks[0].Held {
+			t.Errorf("locks %+v, %v: want the link listed as a link, unread and not held", locks, err)
+		}
+		if cleared, err := s.ClearLocks(); err != nil || len(cleared) != 1 {
+			t.Errorf("clearing: %v, %v", cleared, err)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, lockName)); err == nil {
+			t.Error("the link is still there")
+		}
+		if got, _ := os.ReadFile(victim); !dangling && string(got) != "the user's words" {
+			t.Errorf("clearing changed the linked file: %q", got)
+		}
+	}
+}
+
+// A lock file's content is shown as one line of at most maxHolder bytes, however large the file.
+func TestHolderReadsOneShortLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), lockName)
+	junk := strings.Repeat("x", 1<<20) + "\nmore"
+	if err := os.WriteFile(path, []byte(junk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if h := holder(path); len(h) > maxHolder {
+		t.Errorf("holder read %d bytes", len(h))
+	}
+}
+
+// A problem named ".." or "." keeps its runs inside the store.
+func TestDotNamesStayInTheStore(t *testing.T) {
+	for _, name := range []string{"..", ".", "", "../x"} {
+		cfg := testConfig()
+		cfg.Problem.Name = name
+		dir := cfg.dirName(strings.Repeat("0", 64))
+		if filepath.Clean(dir) != dir || strings.Count(dir, "/") != 2 || strings.HasPrefix(dir, "../") {
+			t.Errorf("problem %q: run directory %q leaves or collapses its place in the store", name, dir)
+		}
+	}
+}
