@@ -211,6 +211,11 @@ func figureCmd(args []string) error {
 		}
 		figs = append(figs, f)
 	}
+	if shard == nil {
+		if err := writable(*out); err != nil {
+			return err
+		}
+	}
 	choice, err := backend.New()
 	if err != nil {
 		return err
@@ -242,6 +247,20 @@ func figureCmd(args []string) error {
 		fmt.Printf("%s: done in %s\n", f.ID(), time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// writable checks, before anything is computed, that the figure files can be written in dir (created if
+// missing): a figure that could not be written after hours of runs would lose them where -runs is "".
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("-out %s: %w; choose a directory you can write", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".revsgd-write-test-*")
+	if err != nil {
+		return fmt.Errorf("-out %s: cannot write there (%w); choose a directory you can write", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // devicesFor returns the devices runs are spread over: n = 0, every device of the backend; otherwise n of them.

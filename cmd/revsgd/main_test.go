@@ -146,3 +146,11 @@ func TestStorePackAndUnpackCommands(t *testing.T) {
 		t.Error("θ_0 travelled in the archive")
 	}
 }
+
+// An -out directory that cannot be written is refused before any run is computed.
+func TestUnwritableOutIsRefusedFirst(t *testing.T) {
+	err := figureCmd([]string{"-runs", "", "-out", "/proc/revsgd", "fashion-mlp"})
+	if err == nil || !strings.Contains(err.Error(), "-out /proc/revsgd") {
+		t.Errorf("%v, want an error naming -out", err)
+	}
+}

@@ -94,6 +94,9 @@ func faults() []fault {
 		{area: "settings", what: "revsgd figure -steps -5 -seeds 1 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "-5", "-seeds", "1", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -every 5 quadratic", probe: cli("figure", "-runs", "", "-every", "5", "quadratic"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 		{area: "settings", what: "revsgd figure -seeds 1000000000 fashion-mlp", probe: cli("figure", "-runs", "", "-seeds", "1000000000", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
+		{area: "settings", what: "revsgd figure -steps 20 -every 10 -seeds 1 -orders backward fashion-mlp (no forward to compare with)", probe: cli("figure", "-runs", "", "-steps", "20", "-every", "10", "-seeds", "1", "-orders", "backward", "fashion-mlp"), test: "pkg/figures: TestOrdersWithoutForwardAreRefused"},
+		{area: "settings", what: "revsgd figure -out /proc/revsgd fashion-mlp (a directory that cannot be written)", probe: cli("figure", "-runs", "", "-out", "/proc/revsgd", "fashion-mlp"), test: "cmd/revsgd: TestUnwritableOutIsRefusedFirst"},
+		{area: "settings", what: "explore.Compare of a forward run stored without its iterates", test: "pkg/explore: TestCompareNeedsForwardIterates", outcome: "an error: comparing needs the forward run's iterates at every evaluated step (a run stored with KeepIterates); no panic"},
 		{area: "settings", what: "revsgd figure -steps 40 intermittent (resets every 50)", probe: cli("figure", "-runs", "", "-steps", "40", "intermittent"), test: "pkg/figures: TestOverridesApplyToEveryFigure"},
 		{area: "settings", what: "revsgd figure -steps 10 -every 20 fashion-mlp", probe: cli("figure", "-runs", "", "-steps", "10", "-every", "20", "fashion-mlp"), test: "cmd/revsgd: TestFigureOverridesAreChecked"},
 

@@ -41,6 +41,11 @@ func Compare(forward, backward []*experiment.Trajectory) (*Convergence, error) {
 		if !ok {
 			continue
 		}
+		if len(f.Iterates) == 0 || len(f.Iterates) != len(f.Steps) {
+			return nil, fmt.Errorf("explore: the forward run of seed %d holds %d iterates for %d evaluated steps: "+
+				"comparing needs its iterates at every evaluated step (a run stored with KeepIterates)", f.Seed,
+				len(f.Iterates), len(f.Steps))
+		}
 		lim, err := b.Limit()
 		if err != nil {
 			return nil, fmt.Errorf("explore: backward run of seed %d: %w", b.Seed, err)

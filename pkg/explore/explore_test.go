@@ -157,3 +157,14 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 		}
 	}
 }
+
+// A forward run without its iterates is an error that says so, not a panic.
+func TestCompareNeedsForwardIterates(t *testing.T) {
+	b := &experiment.Trajectory{Order: "backward", Seed: 1, Steps: []int{1, 2, 3},
+		Iterates: [][]float64{{1}, {0.5}, {0.25}}}
+	f := &experiment.Trajectory{Order: "forward", Seed: 1, Steps: []int{1, 2, 3}}
+	if _, err := Compare([]*experiment.Trajectory{f}, []*experiment.Trajectory{b}); err == nil ||
+		!strings.Contains(err.Error(), "iterates") {
+		t.Errorf("%v, want an error about the forward run's iterates", err)
+	}
+}

@@ -2,6 +2,7 @@ package figures
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/revsgd/revsgd/pkg/order"
 )
@@ -70,9 +71,28 @@ func (c *Classification) Override(o Overrides) error {
 	set(&c.Every, o.Every)
 	set(&c.Seeds, o.Seeds)
 	if o.Orders != nil {
+		if err := comparedWithForward(c.ID(), o.Orders); err != nil {
+			return err
+		}
 		c.Orders = o.Orders
 	}
 	return everyWithin(c.ID(), c.Every, c.Steps)
+}
+
+// comparedWithForward checks that orders hold forward and another order: a figure's claims compare every order
+// with forward SGD, so without it they cannot be measured (found before anything is computed, not after).
+func comparedWithForward(id string, orders []order.Order) error {
+	for _, o := range orders {
+		if o != nil && o.Name() == (order.Forward{}).Name() {
+			if len(orders) < 2 {
+				return fmt.Errorf("figures: %s: forward alone: the figure compares other orders with forward SGD; "+
+					"add one, e.g. -orders forward,backward", id)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("figures: %s: the orders %s lack forward: the figure compares each order with forward SGD; "+
+		"add it, e.g. -orders forward,%s", id, strings.Join(orderNames(orders), ","), orderNames(orders)[0])
 }
 
 // Override implements Figure: every field applies to each part.

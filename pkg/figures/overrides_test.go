@@ -80,3 +80,17 @@ func TestSettingsLines(t *testing.T) {
 		t.Errorf("wrap: %q", got)
 	}
 }
+
+// Orders without forward (or forward alone) leave the claims nothing to compare: refused when given, before
+// anything is computed.
+func TestOrdersWithoutForwardAreRefused(t *testing.T) {
+	for _, os := range [][]order.Order{{order.Backward{}}, {order.Forward{}}, {order.Backward{}, order.Switch{At: 50}}} {
+		f, err := New("fashion-mlp", Quick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Override(Overrides{Orders: os}); err == nil || !strings.Contains(err.Error(), "forward") {
+			t.Errorf("orders %v: %v, want an error asking for forward", orderNames(os), err)
+		}
+	}
+}
