@@ -62,6 +62,7 @@ func faults() []fault {
 		{area: "store", what: "record.json deleted", probe: damage("record.json", func(p string) error { return os.Remove(p) }), test: "pkg/runs: TestDamagedFilesAreDetected"},
 		{area: "store", what: "metrics.csv edited", probe: damage("metrics.csv", func(p string) error { return replaceIn(p, "0.25", "0.26") }), test: "pkg/runs: TestDamagedFilesAreDetected"},
 		{area: "store", what: "one byte of iterates.npy flipped", probe: damage("iterates.npy", flipLast), test: "pkg/runs: TestDamagedFilesAreDetected"},
+		{area: "store", what: "one byte of theta0.npy flipped, read by ReadDir (Recompute, the explore package)", test: "pkg/runs: TestDamagedTheta0IsDetectedByReaders", outcome: "an error naming theta0.npy: its checksum, in record.json from the first commit on, does not match (it was read back as data before)"},
 		{area: "store", what: "config.json edited", probe: damage("config.json", func(p string) error { return replaceIn(p, `"seed": 7`, `"seed": 8`) }), test: "pkg/runs: TestDamagedFilesAreDetected"},
 		{area: "store", what: "temporary files of a writer killed between write and rename", probe: temporaries, test: "pkg/runs: TestKilledWritersTemporariesAreRemoved"},
 		{area: "store", what: "a run killed with SIGKILL at growing delays, restarted each time", test: "pkg/experiment: TestKilledRunResumesBitIdentical", outcome: "every stored file ends bit for bit as in an uninterrupted run"},

@@ -40,6 +40,9 @@ func (r *Run) Commit(reports ...Report) error {
 	rec.Completed = slices.Clone(r.rec.Completed)
 	rec.Starts = slices.Clone(r.rec.Starts)
 	rec.Checkpoints = slices.Clone(r.rec.Checkpoints)
+	if rec.Theta0SHA256 == "" {
+		rec.Theta0SHA256 = r.theta0Sum
+	}
 	lastCheckpoint := map[int]*Checkpoint{}
 	for _, rep := range reports {
 		if err := r.stage(&rec, rep); err != nil {

@@ -21,7 +21,8 @@ func (r *Run) Initial(theta0 []float64) error {
 	if _, err := os.Stat(path); r.readOnly && errors.Is(err, os.ErrNotExist) {
 		return nil // stored by an older revsgd; nothing needs it to read the run
 	}
-	same, err := r.createOrCompare(path, npyFile(npyFloat64, []int{len(theta0)}, theta0))
+	body := npyFile(npyFloat64, []int{len(theta0)}, theta0)
+	same, err := r.createOrCompare(path, body)
 	if err != nil {
 		return err
 	}
@@ -29,6 +30,7 @@ func (r *Run) Initial(theta0 []float64) error {
 		return fmt.Errorf("%s: differs from the θ_0 this run's seed draws (corrupted, or the initialisation "+
 			"changed); delete the run directory to recompute it", path)
 	}
+	r.theta0Sum = checksum(body) // recorded with the next commit, for readers that cannot draw θ_0 (ReadDir)
 	return nil
 }
 
@@ -80,11 +82,17 @@ func ReadDir(dir string) (*Stored, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	rec, err := readRecord(filepath.Join(dir, "record.json"))
+	if err == nil && rec.Theta0SHA256 != "" && st.Theta0 != nil {
+		if raw, rerr := os.ReadFile(filepath.Join(dir, initialFile)); rerr != nil || checksum(raw) != rec.Theta0SHA256 {
+			return nil, fmt.Errorf("%s: checksum mismatch with record.json (corrupted or edited); delete the run "+
+				"directory to recompute it", filepath.Join(dir, initialFile))
+		}
+	}
 	if w := st.Config.WarmUp; w != nil && st.Theta0 != nil && VectorSHA256(st.Theta0) != w.Theta0SHA256 {
 		return nil, fmt.Errorf("%s is not the θ_0 its warm-up made (config.json's warm_up.theta0_sha256): the file "+
 			"was changed or corrupted; delete the run directory to recompute it", filepath.Join(dir, initialFile))
 	}
-	rec, err := readRecord(filepath.Join(dir, "record.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
 	}

@@ -16,6 +16,9 @@ type record struct {
 	Completed     []Entry      `json:"completed"`
 	Starts        []storedFile `json:"starts"`
 	Checkpoints   []storedFile `json:"checkpoints"`
+	// Theta0SHA256 is the checksum of theta0.npy, recorded with the first commit after Initial stored or
+	// checked it (absent in records of older versions).
+	Theta0SHA256 string `json:"theta0_sha256,omitempty"`
 	// Checksum is the SHA-256 of this record encoded with Checksum empty.
 	Checksum string `json:"checksum"`
 }

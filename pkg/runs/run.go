@@ -25,6 +25,7 @@ type Run struct {
 	evalIndex map[int]int // evaluated step → row of iterates.npy
 	release   func()
 	readOnly  bool
+	theta0Sum string // the checksum of theta0.npy once Initial has stored or checked it
 }
 
 // Checkpoint is the state of a chain of update maps interrupted after some of its maps: θ, the optimizer state

@@ -310,3 +310,25 @@ func replaceIn(path, old, new string) error {
 }
 
 func float64frombits(b uint64) float64 { return math.Float64frombits(b) }
+
+// A flipped byte in theta0.npy is caught by a reader that cannot draw θ_0 again (ReadDir, and so Recompute): the
+// record holds its checksum from the first commit on.
+func TestDamagedTheta0IsDetectedByReaders(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	r := openRun(t, s, testConfig())
+	if err := r.Initial([]float64{0.5, -1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, r)
+	r.Close()
+	if _, err := ReadDir(r.Dir()); err != nil {
+		t.Fatalf("the undamaged run: %v", err)
+	}
+	path := filepath.Join(r.Dir(), initialFile)
+	if err := flipByte(path, -2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadDir(r.Dir()); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadDir of a run whose θ_0 has a flipped byte: %v, want an error naming %s", err, path)
+	}
+}
