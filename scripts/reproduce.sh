@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: sets up what is missing (scripts/setup.sh), then executes every notebook headlessly at the chosen
-# scale, writing the executed notebooks to results/notebooks/ and the figures (PNG and SVG) to results/figures/.
+# scale, writing the executed notebooks to results/notebooks/ and the figures (PNG, SVG, Markdown and the claims'
+# JSON) to results/figures/. It writes nothing that git tracks: scripts/update-gallery.sh puts the figures in the
+# README's gallery, a separate, explicit step.
 #
 # Usage: scripts/reproduce.sh [quick|paper]      (default: quick; paper is meant for XLA on a GPU)
 # The backend follows GOMLX_BACKEND (see README); unset, XLA is used where its plugin is installed, else pure Go.
@@ -14,24 +16,15 @@ case "$scale" in
   *) echo "reproduce: unknown scale '$scale'; use quick (CPU, minutes) or paper (the paper's settings)" >&2; exit 2 ;;
 esac
 
+tracked_before=$(git status --porcelain 2>/dev/null || true)
 bash scripts/setup.sh
 export REVSGD_SCALE=$scale REVSGD_RESULTS="$root/results"
 run_notebooks "$root/results/notebooks" $(notebooks_in_order)
 
-# The README's gallery (docs/gallery): this run's figures and their claim files (ID.json) replace those of the
-# same or a smaller scale, and docs/gallery/scales.txt records where each image comes from.
-gallery="$root/docs/gallery"
-for png in "$root"/results/figures/*.png; do
-  id=$(basename "$png" .png)
-  have=$(awk -v id="$id" '$1 == id {print $2}' "$gallery/scales.txt" 2>/dev/null)
-  if [[ "$scale" == paper || "$have" != paper ]]; then
-    cp "$png" "$gallery/$id.png"
-    cp "$root/results/figures/$id.json" "$gallery/$id.json"
-    grep -v "^$id " "$gallery/scales.txt" > "$gallery/scales.txt.new" || true
-    echo "$id $scale ${GOMLX_BACKEND:-auto} $(date +%F)" >> "$gallery/scales.txt.new"
-    { grep '^#' "$gallery/scales.txt.new"; grep -v '^#' "$gallery/scales.txt.new" | sort; } > "$gallery/scales.txt"
-    rm "$gallery/scales.txt.new"
-  fi
-done
-go run ./cmd/revsgd catalogue   # docs/figures.md and the README's gallery, from docs/gallery/ID.json
-echo "reproduce: figures in results/figures/ and docs/gallery/, executed notebooks in results/notebooks/ (scale $scale)"
+if [[ "$(git status --porcelain 2>/dev/null || true)" != "$tracked_before" ]]; then
+  echo "reproduce: this run changed files git sees (a fault: it writes only under results/):" >&2
+  git status --short >&2
+  exit 1
+fi
+echo "reproduce: figures in results/figures/, executed notebooks in results/notebooks/ (scale $scale); to put them in"
+echo "reproduce: the README's gallery (docs/gallery, tracked by git), run scripts/update-gallery.sh"
