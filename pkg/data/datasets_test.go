@@ -339,3 +339,40 @@ func TestFetchFashionMNISTChecksContent(t *testing.T) {
 		}
 	}
 }
+
+// A small gzip file that inflates beyond FashionMNIST's largest file (a decompression bomb) is refused once that
+// many bytes are read, not inflated whole; a CIFAR archive entry larger than CIFAR's largest file is refused
+// before any of it is written.
+func TestDecompressionBombsStopEarly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := gzip.NewWriter(f)
+	zeros := make([]byte, 1<<20)
+	for range maxIDXBytes/len(zeros) + 2 { // just over the cap: the reader must stop at maxIDXBytes + 1
+		z.Write(zeros)
+	}
+	z.Close()
+	f.Close()
+	if _, err := readMaybeGzip(path); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("an oversized gzip file: %v, want it refused for its size", err)
+	}
+
+	name := "cifar-10-batches-bin/data_batch_1.bin"
+	big := make([]byte, maxCIFARFile+1)
+	archive := filepath.Join(dir, "cifar.tar.gz")
+	if err := os.WriteFile(archive, tarGz(t, []tar.Header{{Name: name}}, map[string][]byte{name: big}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if _, err := extract(archive, "cifar-10-batches-bin", []string{"data_batch_1.bin"}, out); err == nil ||
+		!strings.Contains(err.Error(), "largest file") {
+		t.Errorf("an oversized archive entry: %v, want it refused for its size", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "data_batch_1.bin.part")); err == nil {
+		t.Error("part of the oversized entry was written")
+	}
+}

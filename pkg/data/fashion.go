@@ -153,23 +153,35 @@ func findIDX(dir, name string) (string, error) {
 	return "", os.ErrNotExist
 }
 
-// readMaybeGzip reads a file, decompressing it when its name ends in .gz.
+// maxIDXBytes is the size of FashionMNIST's largest idx file (the training images: 16 header bytes and 60 000
+// images of 28×28): readMaybeGzip reads no more, so that a small file that inflates to gigabytes (a
+// decompression bomb, by mistake or not) is refused after that many bytes instead of filling the memory.
+const maxIDXBytes = 16 + 60000*28*28
+
+// readMaybeGzip reads a file, decompressing it when its name ends in .gz, and refuses one whose content exceeds
+// maxIDXBytes once it has read that much.
 func readMaybeGzip(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
-	if !strings.HasSuffix(path, ".gz") {
-		return io.ReadAll(f)
+	var src io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: not a gzip file (%w): it is corrupted; delete it and fetch again", path, err)
+		}
+		src = z
 	}
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: not a gzip file (%w): it is corrupted; delete it and fetch again", path, err)
-	}
-	raw, err := io.ReadAll(z)
+	raw, err := io.ReadAll(io.LimitReader(src, maxIDXBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: truncated or corrupted gzip data (%w); delete it and fetch again", path, err)
+	}
+	if len(raw) > maxIDXBytes {
+		return nil, fmt.Errorf("data: %s holds more than %d bytes, the size of FashionMNIST's largest file: it is "+
+			"not FashionMNIST data (reading stopped there); delete it and fetch again (`%s`)", path, maxIDXBytes,
+			FetchCommand(FashionMNIST))
 	}
 	return raw, nil
 }

@@ -119,6 +119,10 @@ func fetchCIFAR(ctx context.Context, name, dir string, log io.Writer) error {
 	return nil
 }
 
+// maxCIFARFile is the size of the largest file of the CIFAR archives (CIFAR-100's train.bin: 50 000 records of 2
+// label bytes and 3 072 pixels): extract refuses a larger entry before writing any of it.
+const maxCIFARFile = 50000 * (2 + 3072)
+
 // extract copies the listed files of the tar.gz archive's folder prefix into out, refusing anything else (other
 // names, links, paths that leave the folder), and returns their MD5s. It fails unless every listed file was found.
 func extract(archive, prefix string, names []string, out string) (map[string]string, error) {
@@ -148,6 +152,10 @@ func extract(archive, prefix string, names []string, out string) (map[string]str
 		dir, base := path.Split(clean)
 		if path.Clean(dir) != prefix || !slices.Contains(names, base) || h.Typeflag != tar.TypeReg {
 			continue // not one of the expected files: never written
+		}
+		if h.Size > maxCIFARFile {
+			return nil, fmt.Errorf("fetch: %s: %s would be %d bytes, more than the %d of CIFAR's largest file: not "+
+				"the expected archive (nothing of it was written)", archive, base, h.Size, maxCIFARFile)
 		}
 		dst := filepath.Join(out, base)
 		tmp := dst + ".part"
