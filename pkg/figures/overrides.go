@@ -76,7 +76,30 @@ func (c *Classification) Override(o Overrides) error {
 		}
 		c.Orders = o.Orders
 	}
-	return everyWithin(c.ID(), c.Every, c.Steps)
+	if err := everyWithin(c.ID(), c.Every, c.Steps); err != nil {
+		return err
+	}
+	return ordersWithin(c.ID(), c.orders(), c.Steps)
+}
+
+// ordersWithin checks that a switch or the first reset of an order falls within the run's N steps: otherwise the
+// order is forward SGD under another name, and its claims say nothing.
+func ordersWithin(id string, orders []order.Order, steps int) error {
+	for _, o := range orders {
+		switch v := o.(type) {
+		case order.Switch:
+			if v.At >= steps {
+				return fmt.Errorf("figures: %s: %s switches at step %d, not within N = %d steps: the run would never "+
+					"switch; raise the steps or switch earlier", id, v.Name(), v.At, steps)
+			}
+		case order.Intermittent:
+			if len(v.Resets.Resets(steps)) == 0 {
+				return fmt.Errorf("figures: %s: %s has no reset within N = %d steps: it would be backward SGD "+
+					"throughout; raise the steps or shorten the window", id, v.Name(), steps)
+			}
+		}
+	}
+	return nil
 }
 
 // comparedWithForward checks that orders hold forward and another order: a figure's claims compare every order

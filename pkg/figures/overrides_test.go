@@ -15,8 +15,10 @@ func TestOverridesApplyToEveryFigure(t *testing.T) {
 	evaluatesEveryStep := map[string]bool{"quadratic": true, "stationary": true}
 	comparesOrders := map[string]bool{"fashion-mlp": true, "cifar10-resnet18": true, "cifar10-vgg": true,
 		"cifar100-resnet": true, "late-switch": true, "adamw": true}
-	// Resets every 50 steps: fewer than 150 leave no window after the first two to measure.
-	needsWindows := map[string]bool{"intermittent": true}
+	// Resets every 50 steps: fewer than 150 leave no window after the first two to measure; a switch at step 100
+	// leaves fewer steps nothing to switch.
+	needsWindows := map[string]string{"intermittent": "intermittent: N = 37 steps with resets every",
+		"late-switch": "late-switch: switch-s100 switches at step 100, not within N = 37 steps"}
 	for _, id := range IDs() {
 		t.Run(id, func(t *testing.T) {
 			f, err := New(id, Quick)
@@ -25,10 +27,10 @@ func TestOverridesApplyToEveryFigure(t *testing.T) {
 			}
 			before := f.Settings()
 			steps := 37
-			if needsWindows[id] {
+			if want, ok := needsWindows[id]; ok {
 				err := f.Override(Overrides{Steps: steps})
-				if err == nil || !strings.Contains(err.Error(), id+": N = 37 steps with resets every") {
-					t.Errorf("steps 37: %v, want an error naming %s, the steps and the resets", err, id)
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("steps 37: %v, want an error saying %q", err, want)
 				}
 				steps = 370
 			}

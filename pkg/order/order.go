@@ -144,8 +144,8 @@ func ByName(name string) (Order, error) {
 	case "backward":
 		return Backward{}, nil
 	}
-	if o, ok := parseOrder(name); ok {
-		return o, nil
+	if o, ok, err := parseOrder(name); ok {
+		return o, err
 	}
 	return nil, fmt.Errorf("order: unknown composition order %q; known: forward, backward, intermittent-wW "+
 		"(e.g. intermittent-w100), switch-sS (e.g. switch-s1000)", name)

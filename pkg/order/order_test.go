@@ -2,6 +2,7 @@ package order
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +119,15 @@ func TestSwitchPlan(t *testing.T) {
 	}
 	if err := Validate(Switch{At: -1}); err == nil {
 		t.Error("a negative switch step accepted")
+	}
+}
+
+// A name of a known form with a bad number says what is wrong with the number, not that the order is unknown.
+func TestBadNumbersInOrderNames(t *testing.T) {
+	for name, want := range map[string]string{"intermittent-w0": "window W", "intermittent-wx": "window W",
+		"switch-s-3": "switch step S"} {
+		if _, err := ByName(name); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "unknown") {
+			t.Errorf("%s: %v, want an error about the %s", name, err, want)
+		}
 	}
 }

@@ -141,19 +141,26 @@ func (o Switch) Plan(evaluated []int) []Replay {
 	return plan
 }
 
-// parseOrder reads the names Intermittent and Switch produce.
-func parseOrder(name string) (Order, bool) {
+// parseOrder reads the names Intermittent and Switch produce: ok says the name has one of their forms, err what
+// is wrong with its number.
+func parseOrder(name string) (o Order, ok bool, err error) {
 	if rest, ok := strings.CutPrefix(name, "intermittent-w"); ok {
-		if w, err := strconv.Atoi(rest); err == nil && w > 0 {
-			return Intermittent{Resets: EveryW(w)}, true
+		w, err := strconv.Atoi(rest)
+		if err != nil || w <= 0 {
+			return nil, true, fmt.Errorf("order: %q: the window W of intermittent-wW must be a positive number of "+
+				"steps, e.g. intermittent-w100", name)
 		}
+		return Intermittent{Resets: EveryW(w)}, true, nil
 	}
 	if rest, ok := strings.CutPrefix(name, "switch-s"); ok {
-		if s, err := strconv.Atoi(rest); err == nil && s >= 0 {
-			return Switch{At: s}, true
+		s, err := strconv.Atoi(rest)
+		if err != nil || s < 0 {
+			return nil, true, fmt.Errorf("order: %q: the switch step S of switch-sS must be 0 or a later step, "+
+				"e.g. switch-s1000", name)
 		}
+		return Switch{At: s}, true, nil
 	}
-	return nil, false
+	return nil, false, nil
 }
 
 // Validate checks an order's settings: an order must be given (not nil), and Intermittent and Switch, given as
