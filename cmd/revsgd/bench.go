@@ -55,6 +55,9 @@ func peakRSS() float64 {
 	return 0
 }
 
+// maxBenchWidth bounds bench -width: ResNet-18 at width 16 has about 2.9 billion parameters.
+const maxBenchWidth = 16
+
 // benchCmd times the benchmark workloads: "forward" (forward SGD, seeds in lockstep), "backward" (a full
 // backward curve evaluated every -every steps), on the FashionMNIST MLP or a CIFAR convnet (ResNet-18, ResNet-50,
 // VGG-11) on generated stand-in CIFAR images, batch 8, float32. It prints one JSON line per workload.
@@ -73,8 +76,19 @@ func benchCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *steps <= 0 || *every <= 0 || *seeds <= 0 || *replicas < 0 || *memory < 0 || !(*width > 0) {
-		return fmt.Errorf("bench: -steps, -every, -seeds and -width must be positive, -replicas and -device-memory non-negative")
+	if *steps <= 0 || *every <= 0 || *seeds <= 0 || *replicas < 0 || !(*width > 0) {
+		return fmt.Errorf("bench: -steps, -every, -seeds and -width must be positive, -replicas non-negative")
+	}
+	if *seeds > maxSeeds || *width > maxBenchWidth {
+		return fmt.Errorf("bench: -seeds %d and -width %g: at most %d seeds and width %d (each seed is a replica in "+
+			"memory; a convnet's parameters grow with the square of its width)", *seeds, *width, maxSeeds, maxBenchWidth)
+	}
+	memBytes, err := deviceMemoryBytes(*memory)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if len(splitList(*workload)) == 0 {
+		return fmt.Errorf("bench: -workload names no workload: use forward, backward or forward,backward")
 	}
 	path, err := parsePath(*pathName)
 	if err != nil {
@@ -90,8 +104,8 @@ func benchCmd(args []string) error {
 	}
 	rule := update.SGD{LearningRate: 0.025}
 	r := *replicas
-	if r == 0 && *memory > 0 {
-		if r, err = experiment.ReplicasForMemory(choice.Backend, p, rule, 8, int64(*memory*(1<<30))); err != nil {
+	if r == 0 && memBytes > 0 {
+		if r, err = experiment.ReplicasForMemory(choice.Backend, p, rule, 8, memBytes); err != nil {
 			return err
 		}
 	}

@@ -127,6 +127,19 @@ func run(args []string) error {
 // maxSeeds bounds -seeds: each seed is a run in memory and in the store.
 const maxSeeds = 10000
 
+// maxDeviceMemoryGiB bounds -device-memory: 64 TiB, far beyond any device.
+const maxDeviceMemoryGiB = 1 << 16
+
+// deviceMemoryBytes converts -device-memory (GiB; 0: automatic) to bytes, refusing what is not a finite number
+// from 0 to maxDeviceMemoryGiB.
+func deviceMemoryBytes(gib float64) (int64, error) {
+	if !(gib >= 0 && gib <= maxDeviceMemoryGiB) { // NaN fails both
+		return 0, fmt.Errorf("-device-memory must be 0 (automatic) or the GiB of memory of one device, at most "+
+			"%d, got %g", maxDeviceMemoryGiB, gib)
+	}
+	return int64(gib * (1 << 30)), nil
+}
+
 // overrides reads the figure command's -steps, -every, -seeds and -orders (those set on the command line).
 func overrides(set map[string]bool, steps, every, seeds int, orders string) (figures.Overrides, error) {
 	switch {
@@ -185,8 +198,12 @@ func figureCmd(args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if *replicas < 0 || *memory < 0 {
-		return fmt.Errorf("-replicas and -device-memory must be 0 (automatic) or positive")
+	if *replicas < 0 {
+		return fmt.Errorf("-replicas must be 0 (automatic) or positive, got %d", *replicas)
+	}
+	memBytes, err := deviceMemoryBytes(*memory)
+	if err != nil {
+		return err
 	}
 	scale, err := figures.ParseScale(*scaleName)
 	if err != nil {
@@ -230,7 +247,7 @@ func figureCmd(args []string) error {
 		start := time.Now()
 		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
 		env := experiment.Runner{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
-			Replicas: *replicas, DeviceMemory: int64(*memory * (1 << 30)), Devices: devs, Shard: shard}
+			Replicas: *replicas, DeviceMemory: memBytes, Devices: devs, Shard: shard}
 		if *store != "" {
 			env.Store = &runs.Store{Root: *store}
 		}

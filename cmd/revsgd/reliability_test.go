@@ -98,6 +98,9 @@ func faults() []fault {
 		{area: "settings", what: "revsgd figure -steps 20 -every 10 -seeds 1 -orders backward fashion-mlp (no forward to compare with)", probe: cli("figure", "-runs", "", "-steps", "20", "-every", "10", "-seeds", "1", "-orders", "backward", "fashion-mlp"), test: "pkg/figures: TestOrdersWithoutForwardAreRefused"},
 		{area: "settings", what: "revsgd figure -out /proc/revsgd fashion-mlp (a directory that cannot be written)", probe: cli("figure", "-runs", "", "-out", "/proc/revsgd", "fashion-mlp"), test: "cmd/revsgd: TestUnwritableOutIsRefusedFirst"},
 		{area: "settings", what: "explore.Compare of a forward run stored without its iterates", test: "pkg/explore: TestCompareNeedsForwardIterates", outcome: "an error: comparing needs the forward run's iterates at every evaluated step (a run stored with KeepIterates); no panic"},
+		{area: "settings", what: "revsgd figure -device-memory NaN fashion-mlp (likewise Inf, 1e300)", probe: cli("figure", "-runs", "", "-device-memory", "NaN", "fashion-mlp"), test: "cmd/revsgd: TestReliabilityDoc"},
+		{area: "settings", what: "revsgd bench -workload \"\"", probe: cli("bench", "-workload", ""), test: "cmd/revsgd: TestReliabilityDoc"},
+		{area: "settings", what: "revsgd bench -width 1e6 -model resnet18 (likewise -seeds 1e8)", probe: cli("bench", "-width", "1e6", "-model", "resnet18"), test: "cmd/revsgd: TestReliabilityDoc"},
 		{area: "settings", what: "revsgd figure -steps 50 late-switch (the switch at step 100)", probe: cli("figure", "-runs", "", "-steps", "50", "late-switch"), test: "pkg/figures: TestOverridesApplyToEveryFigure"},
 		{area: "settings", what: "revsgd figure -orders forward,switch-s100000 -steps 20 -every 10 fashion-mlp", probe: cli("figure", "-runs", "", "-orders", "forward,switch-s100000", "-steps", "20", "-every", "10", "fashion-mlp"), test: "pkg/figures: TestOverridesApplyToEveryFigure"},
 		{area: "settings", what: "revsgd figure -orders forward,intermittent-w0 fashion-mlp", probe: cli("figure", "-runs", "", "-orders", "forward,intermittent-w0", "fashion-mlp"), test: "pkg/order: TestBadNumbersInOrderNames"},
@@ -350,7 +353,11 @@ func badSpec(change func(*experiment.Spec)) func(*testing.T, string) string {
 
 func cli(args ...string) func(*testing.T, string) string {
 	return func(t *testing.T, tmp string) string {
-		err := run(append(args[:1:1], append([]string{"-out", tmp}, args[1:]...)...))
+		full := args
+		if args[0] == "figure" { // its files go to the test's directory
+			full = append(args[:1:1], append([]string{"-out", tmp}, args[1:]...)...)
+		}
+		err := run(full)
 		if err == nil {
 			t.Fatalf("%v accepted", args)
 		}
