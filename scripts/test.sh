@@ -4,7 +4,8 @@
 # that compute (backend, replay, experiment, lie) again on the pure-Go backend, the cgo-free -tags noxla build and
 # its backend tests, the Slurm job template on a one-node Slurm cluster (scripts/test-slurm.sh), every notebook headlessly at quick scale on XLA, a notebook with an edited settings cell
 # (scripts/notebook-edit-test.sh), the figures' claims (pkg/figures TestClaims, on the runs the notebooks stored),
-# the Dockerfile lint, and two notebooks in a real browser (headless Chromium). Any failure fails; each part prints
+# the Dockerfile lint, two notebooks in a real browser (headless Chromium), and the Docker image built from the
+# Dockerfile with a notebook run in its JupyterLab (scripts/test-docker.sh). Any failure fails; each part prints
 # its wall time.
 #
 # Usage: scripts/test.sh
@@ -12,6 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
 
+tracked_before=$(git status --porcelain 2>/dev/null || true)
 bash scripts/setup.sh
 unset GOMLX_BACKEND               # the backend revsgd chooses: XLA's CPU plugin, which setup.sh installed
 export REVSGD_REQUIRE_XLA=1       # tests that need the plugin fail without it instead of skipping
@@ -49,4 +51,12 @@ node_tools
 tools/node/node_modules/.bin/dockerfilelint Dockerfile
 part "notebooks in JupyterLab in a real browser"
 bash scripts/browser-test.sh   # quadratic and convergence-points, in JupyterLab
+part "the Docker image: built from the Dockerfile, JupyterLab served from a container, a notebook run there in a browser"
+bash scripts/test-docker.sh
+part "the run left every file git tracks as it found it (the notebooks write only under results/)"
+tracked_after=$(git status --porcelain 2>/dev/null || true)
+if [[ "$tracked_after" != "$tracked_before" ]]; then
+  echo "test: files git sees changed during the run:"; diff <(echo "$tracked_before") <(echo "$tracked_after") || true
+  exit 1
+fi
 part "all tests passed in $SECONDS s, setup included"
