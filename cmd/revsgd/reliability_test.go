@@ -71,6 +71,7 @@ func faults() []fault {
 		{area: "store", what: "a lock file of 1 MB of junk", test: "pkg/runs: TestHolderReadsOneShortLine", outcome: "`store locks` and the held-lock error show its first line, at most 256 bytes"},
 		{area: "store", what: "a problem named \"..\" or \".\" (library use)", test: "pkg/runs: TestDotNamesStayInTheStore", outcome: "its runs go to `_..` or `_.` inside the store"},
 		{area: "store", what: "a store interrupted part-way, packed (no θ_0s, no checkpoints), unpacked on another machine and resumed", test: "pkg/experiment: TestPackedStoreResumesElsewhere", outcome: "every evaluated step carried is read back, not recomputed; the runs end bit for bit as uninterrupted ones; unpacking over a file that differs is refused"},
+		{area: "store", what: "explore.List while a figure writes the store (a run caught between its first writes); a store root that is a symbolic link", test: "pkg/explore: TestListSkipsRunsBeingWrittenAndFollowsALinkedRoot", outcome: "a run whose lock a live process holds and whose files are incomplete is left out without an error (the same damage with no writer is reported); a linked root lists its runs (store locks too)"},
 		{area: "store", what: "any bytes in config.json, batches.npy, record.json, an .npy file", test: "pkg/runs: FuzzReadDir", outcome: "read or refused with an error, never a panic (fuzzed; seeds in testdata/fuzz run with every go test)"},
 
 		// Experiment settings.

@@ -55,17 +55,24 @@ func infoOf(st *runs.Stored) RunInfo {
 }
 
 // List returns the runs stored under root, sorted by problem, order and seed. A directory that is not a readable
-// run is skipped and reported in the error (joined), so one damaged run does not hide the others.
+// run is skipped and reported in the error (joined), so one damaged run does not hide the others; one that a
+// live process is writing (runs.BeingWritten), whose files may be mid-write, is skipped without an error. A
+// root that is a symbolic link is followed.
 func List(root string) ([]RunInfo, error) {
 	var out []RunInfo
 	var errs []error
+	if resolved, err := filepath.EvalSymlinks(root); err == nil {
+		root = resolved
+	}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "config.json" {
 			return err
 		}
 		st, err := runs.ReadDir(filepath.Dir(path))
 		if err != nil {
-			errs = append(errs, err)
+			if !runs.BeingWritten(filepath.Dir(path)) {
+				errs = append(errs, err)
+			}
 			return nil
 		}
 		out = append(out, infoOf(st))

@@ -3,6 +3,8 @@ package explore
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +168,58 @@ func TestCompareNeedsForwardIterates(t *testing.T) {
 	if _, err := Compare([]*experiment.Trajectory{f}, []*experiment.Trajectory{b}); err == nil ||
 		!strings.Contains(err.Error(), "iterates") {
 		t.Errorf("%v, want an error about the forward run's iterates", err)
+	}
+}
+
+// A run that a live process is writing, caught with a file not yet written, is left out of List without an
+// error (a notebook polling the store while a figure runs does not fail); the same state without a writer is
+// damage, and says so. A store root that is a symbolic link lists its runs.
+func TestListSkipsRunsBeingWrittenAndFollowsALinkedRoot(t *testing.T) {
+	p, err := problem.Quadratic{Dim: 1, Sigma: 1, Start: 2, Examples: 64, Seed: 4}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	spec := &experiment.Spec{Problem: p, Arms: experiment.Orders(update.SGD{LearningRate: 0.1}, order.Forward{}),
+		Seeds: experiment.SeedRange(1), Steps: 4, BatchSize: 1, Evaluated: evaluation.Every(2), DType: dtypes.Float64,
+		KeepIterates: true}
+	if _, err := (experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: root}}).Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := List(root)
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("listed %d runs: %v", len(infos), err)
+	}
+	link := filepath.Join(t.TempDir(), "store")
+	if err := os.Symlink(root, link); err != nil {
+		t.Fatal(err)
+	}
+	if linked, err := List(link); err != nil || len(linked) != 1 {
+		t.Errorf("through a linked root: %d runs, %v", len(linked), err)
+	}
+
+	// A writer holds the run's lock while its batch history is missing (as between the writes of a new run).
+	dir := infos[0].Dir
+	st, err := runs.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := make([]int32, 0, st.Config.Steps*st.Config.BatchSize)
+	for _, b := range st.Batches {
+		batches = append(batches, b...)
+	}
+	w, err := (&runs.Store{Root: root}).Open(st.Config, batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "batches.npy")); err != nil {
+		t.Fatal(err)
+	}
+	if infos, err := List(root); err != nil || len(infos) != 0 {
+		t.Errorf("while being written: %d runs, %v; want it left out without an error", len(infos), err)
+	}
+	w.Close()
+	if _, err := List(root); err == nil {
+		t.Error("the same damage with no writer was not reported")
 	}
 }

@@ -154,10 +154,30 @@ type Lock struct {
 	Held bool
 }
 
-// Locks lists the lock files in the store, held or not.
+// BeingWritten reports whether a live process holds the lock of the run directory dir: its files may then be
+// mid-write (a reader that finds them incomplete should look again later rather than call the run damaged).
+func BeingWritten(dir string) bool {
+	path := filepath.Join(dir, lockName)
+	if notALink(path) != nil {
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB), syscall.EWOULDBLOCK)
+}
+
+// Locks lists the lock files in the store, held or not. A store root that is a symbolic link is followed (the
+// user named it); nothing below it is.
 func (s *Store) Locks() ([]Lock, error) {
 	var locks []Lock
-	err := filepath.WalkDir(s.Root, func(path string, d fs.DirEntry, err error) error {
+	root, err := filepath.EvalSymlinks(s.Root)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
