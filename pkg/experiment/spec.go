@@ -183,6 +183,10 @@ func (s *Spec) Validate() error {
 	if s.EvalLimit < 0 {
 		return fmt.Errorf("experiment: EvalLimit must be 0 (all examples) or a positive number of examples, got %d", s.EvalLimit)
 	}
+	// Before the evaluated steps are listed: there may be too many to list.
+	if err := s.checkHostMemory(); err != nil {
+		return err
+	}
 	if _, err := s.evaluated(); err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}
