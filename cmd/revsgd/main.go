@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -165,8 +166,22 @@ func overrides(set map[string]bool, steps, every, seeds int, orders string) (fig
 	return o, nil
 }
 
-func figureCmd(args []string) error {
+// figureCommand is what `revsgd figure` was asked to do, read and checked from its arguments.
+type figureCommand struct {
+	figs              []figures.Figure
+	scale             figures.Scale
+	out, store, shard string
+	replicas, devices int
+	memBytes          int64
+	shardOf           *experiment.Shard
+}
+
+// parseFigureCommand reads and checks `revsgd figure`'s arguments and builds its figures with their overrides,
+// computing and writing nothing but the flags' usage on a bad flag, to usage (FuzzFigureCommand calls it with
+// any arguments).
+func parseFigureCommand(args []string, usage io.Writer) (*figureCommand, error) {
 	fs := flag.NewFlagSet("figure", flag.ContinueOnError)
+	fs.SetOutput(usage)
 	scaleName := fs.String("scale", string(figures.Quick), "quick or paper")
 	out := fs.String("out", "results/figures", "directory for the figure files")
 	store := fs.String("runs", "results/runs", "run store directory (\"\" keeps nothing)")
@@ -181,55 +196,61 @@ func figureCmd(args []string) error {
 	shardText := fs.String("shard", "", "i/n: run as shard i of n processes sharing the run store -runs (e.g. a "+
 		"Slurm array task); see docs/scaling.md")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	var shard *experiment.Shard
+	c := &figureCommand{out: *out, store: *store, shard: *shardText, replicas: *replicas, devices: *devices}
 	if *shardText != "" {
 		var err error
-		if shard, err = experiment.ParseShard(*shardText); err != nil {
-			return err
+		if c.shardOf, err = experiment.ParseShard(*shardText); err != nil {
+			return nil, err
 		}
 		if *store == "" {
-			return fmt.Errorf("-shard needs a run store shared by the shards: set -runs to a directory they all see")
+			return nil, fmt.Errorf("-shard needs a run store shared by the shards: set -runs to a directory they all see")
 		}
 	}
 	if *devices < 0 {
-		return fmt.Errorf("-devices must be 0 (every device of the backend) or positive, got %d", *devices)
+		return nil, fmt.Errorf("-devices must be 0 (every device of the backend) or positive, got %d", *devices)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if *replicas < 0 {
-		return fmt.Errorf("-replicas must be 0 (automatic) or positive, got %d", *replicas)
+		return nil, fmt.Errorf("-replicas must be 0 (automatic) or positive, got %d", *replicas)
 	}
-	memBytes, err := deviceMemoryBytes(*memory)
-	if err != nil {
-		return err
+	var err error
+	if c.memBytes, err = deviceMemoryBytes(*memory); err != nil {
+		return nil, err
 	}
-	scale, err := figures.ParseScale(*scaleName)
-	if err != nil {
-		return err
+	if c.scale, err = figures.ParseScale(*scaleName); err != nil {
+		return nil, err
 	}
 	ids := fs.Args()
 	if len(ids) == 0 {
-		return fmt.Errorf("name the figures to run (%s)", strings.Join(figures.IDs(), ", "))
+		return nil, fmt.Errorf("name the figures to run (%s)", strings.Join(figures.IDs(), ", "))
 	}
 	over, err := overrides(set, *steps, *every, *seeds, *orders)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var figs []figures.Figure
 	for _, id := range ids {
-		f, err := figures.New(id, scale)
+		f, err := figures.New(id, c.scale)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := f.Override(over); err != nil {
-			return err
+			return nil, err
 		}
-		figs = append(figs, f)
+		c.figs = append(c.figs, f)
 	}
-	if shard == nil {
-		if err := writable(*out); err != nil {
+	return c, nil
+}
+
+func figureCmd(args []string) error {
+	c, err := parseFigureCommand(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if c.shardOf == nil {
+		if err := writable(c.out); err != nil {
 			return err
 		}
 	}
@@ -237,28 +258,28 @@ func figureCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	devs, err := devicesFor(choice, *devices)
+	devs, err := devicesFor(choice, c.devices)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, f := range figs {
+	for _, f := range c.figs {
 		start := time.Now()
-		fmt.Printf("%s: running at scale %s\n", f.ID(), scale)
+		fmt.Printf("%s: running at scale %s\n", f.ID(), c.scale)
 		env := experiment.Runner{Backend: choice.Backend, Progress: experiment.PrintProgress(os.Stdout, 10*time.Second),
-			Replicas: *replicas, DeviceMemory: memBytes, Devices: devs, Shard: shard}
-		if *store != "" {
-			env.Store = &runs.Store{Root: *store}
+			Replicas: c.replicas, DeviceMemory: c.memBytes, Devices: devs, Shard: c.shardOf}
+		if c.store != "" {
+			env.Store = &runs.Store{Root: c.store}
 		}
-		if _, err := figures.ReproduceIn(ctx, f, scale, env, *out); err != nil {
+		if _, err := figures.ReproduceIn(ctx, f, c.scale, env, c.out); err != nil {
 			return fmt.Errorf("%s: %w", f.ID(), err)
 		}
-		if shard != nil {
+		if c.shardOf != nil {
 			// Every shard reaches this point with the same complete store; one final run writes the figure.
 			fmt.Printf("%s: shard %s done in %s: every run of the figure is in %s; run `revsgd figure` without "+
-				"-shard (same -runs and settings) to write the figure\n", f.ID(), *shardText,
-				time.Since(start).Round(time.Millisecond), *store)
+				"-shard (same -runs and settings) to write the figure\n", f.ID(), c.shard,
+				time.Since(start).Round(time.Millisecond), c.store)
 			continue
 		}
 		fmt.Printf("%s: done in %s\n", f.ID(), time.Since(start).Round(time.Millisecond))
