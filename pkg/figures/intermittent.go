@@ -167,9 +167,9 @@ func (i *Intermittent) movements(view *experiment.Result, arm string) ([]analysi
 // movementClaims: late in each window the intermittent iterates move less than forward's, seed by seed (the
 // claim); reported beside it, how far apart its window end points are, against its late movement and against
 // forward's iterates at the same steps (about as far: the points it locks onto lie among forward's iterates).
-// In parameter space the ratio is nearer 1 than the loss curves' change ratios (quick scale: 0.85, every seed 0.80–0.90, against 0.19):
-// what still moves late in a window changes the loss little, presumably along directions of low curvature, where
-// the maps barely contract (not measured here).
+// In parameter space the ratio is nearer 1 than the loss curves' change ratios (quick scale: 0.85, every seed
+// 0.80–0.90, against 0.19): what still moves late in a window changes the loss little, presumably along
+// directions of low curvature, where the maps barely contract (not measured here).
 func (i *Intermittent) movementClaims(view *experiment.Result) ([]Claim, error) {
 	fwd, err := i.movements(view, "forward")
 	if err != nil {
