@@ -60,8 +60,15 @@ export SLURM_CONF=$conf
 stop() {
   local rc=$?
   scancel --quiet --full "${job:-0}" 2>/dev/null || true
+  local pids=()
   for f in "$scratch"/run/slurmd.pid "$scratch"/run/slurmctld.pid; do
-    [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null || true
+    [[ -f $f ]] && pids+=("$(cat "$f")")
+  done
+  ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null || true
+  # Wait for them to exit: slurmctld writes its state as it stops.
+  for _ in $(seq 100); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.1
   done
   [[ -n ${munge_pid:-} ]] && kill "$munge_pid" 2>/dev/null || true
   if ((rc != 0)); then
@@ -69,7 +76,8 @@ stop() {
     tail -n 20 "$scratch"/log/*.log 2>/dev/null || true
   fi
   say "cluster stopped ($(( $(date +%s) - start )) s in all)"
-  ((rc != 0)) || rm -rf "$scratch"
+  ((rc != 0)) || rm -rf "$scratch" 2>/dev/null || true
+  return "$rc"
 }
 trap stop EXIT
 
