@@ -19,14 +19,7 @@ import (
 // compilation excluded. R = 1 and 8, and on an accelerator also 32 and 64, and ResNet-50. Select with
 // -bench 'ConvNetStep/resnet18-w0.0625' etc.
 func BenchmarkConvNetStep(b *testing.B) {
-	dir := b.TempDir()
-	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 256, 8, 1); err != nil {
-		b.Fatal(err)
-	}
-	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	train := cifarStandIn(b, 256)
 	var nets []models.Model
 	for _, w := range []float64{1.0 / 16, 1.0 / 4, 1} {
 		nets = append(nets, models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: w},
@@ -86,4 +79,18 @@ func BenchmarkConvNetStep(b *testing.B) {
 			}
 		}
 	}
+}
+
+// cifarStandIn returns n generated stand-in CIFAR-10 training images (data.WriteCIFARStandIn).
+func cifarStandIn(tb testing.TB, n int) *data.Dataset {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, n, 8, 1); err != nil {
+		tb.Fatal(err)
+	}
+	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return train
 }

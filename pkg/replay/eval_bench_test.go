@@ -6,7 +6,6 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
-	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/problem"
 	"github.com/revsgd/revsgd/pkg/rng"
@@ -18,14 +17,7 @@ import (
 // evalBudget's bound on the forward values of a call on a CPU and without it (as before that bound: calls of
 // 500 examples for these inputs).
 func BenchmarkConvNetEvaluate(b *testing.B) {
-	dir := b.TempDir()
-	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 1000, 8, 1); err != nil {
-		b.Fatal(err)
-	}
-	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	train := cifarStandIn(b, 1000)
 	for _, m := range []models.Model{models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: 1.0 / 16},
 		models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: 1.0 / 8},
 		models.MLP{Widths: []int{3072, 256, 256, 10}, Activation: models.ReLUActivation}} {
@@ -74,14 +66,7 @@ func log2(n int64) int {
 // bound.
 func TestEvalCallsAreSizedByForwardValues(t *testing.T) {
 	b := backendtest.Default(t)
-	dir := t.TempDir()
-	if err := data.WriteCIFARStandIn(data.CIFAR10, dir, 64, 8, 1); err != nil {
-		t.Fatal(err)
-	}
-	train, err := data.LoadCIFAR(data.CIFAR10, dir, "train", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train := cifarStandIn(t, 64)
 	for _, c := range []struct {
 		m           models.Model
 		most, least int
