@@ -25,8 +25,8 @@ notebooks_in_order() {
 # process), which share no runs (two processes must not compute the same run): cifar10-resnet18, cifar10-vgg and
 # adamw (cifar10-resnet18 and adamw share warm-up runs) in one, the rest in order in the other (fashion-mlp,
 # baselines and stopping share runs; so do regression-mlp and stopping, and lr-sweep, intermittent and
-# late-switch), cifar100-resnet among them to even the lanes (on two cores about 12 and 10 minutes with it there,
-# 24 and 9 with every convnet in the first); convergence-points, which analyses what the others stored, runs after
+# late-switch), cifar100-resnet among them to even the lanes (measured on two cores in a fresh clone's test run:
+# 15 and 17.5 minutes with it there, 24 and 9 with every convnet in the first); convergence-points, which analyses what the others stored, runs after
 # both.
 run_notebooks() {
   local out=$1; shift
