@@ -15,13 +15,7 @@ nbs=("$@")
 out="$root/results/test/browser"
 mkdir -p "$out" tools/node
 
-if ! command -v chromium >/dev/null; then
-  echo "browser test: installing Debian's chromium"
-  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
-fi
-node_tools
+browser_tools
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')

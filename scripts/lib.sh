@@ -72,6 +72,17 @@ run_lane() {
 PLAYWRIGHT_VERSION=1.65.1
 DOCKERFILELINT_VERSION=1.8.0
 
+# browser_tools installs what drives a real browser, when missing: Debian's Chromium, and node_tools.
+browser_tools() {
+  if ! command -v chromium >/dev/null; then
+    echo "installing Debian's chromium"
+    local sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  node_tools
+}
+
 # node_tools installs the pinned npm tools when missing or at another version.
 node_tools() {
   local want="playwright-core@$PLAYWRIGHT_VERSION dockerfilelint@$DOCKERFILELINT_VERSION" have=""

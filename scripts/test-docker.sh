@@ -97,11 +97,7 @@ say "JupyterLab serves from the container on port $port"
 # A notebook driven in the browser, on a copy inside the container.
 nb=quadratic
 "$docker" exec "$container" cp "notebooks/$nb.ipynb" "notebooks/docker-test-$nb.ipynb"
-if ! command -v chromium >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-fi
-node_tools
+browser_tools
 NODE_PATH="$root/tools/node/node_modules" node scripts/browser-test.cjs \
   "http://127.0.0.1:$port/lab/workspaces/docker-test-$nb/tree/notebooks/docker-test-$nb.ipynb?reset&token=$token" \
   "$out/$nb.png"
