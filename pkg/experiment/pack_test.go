@@ -23,15 +23,7 @@ import (
 func TestPackedStoreResumesElsewhere(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	refSpec, refRunner, err := KillTestSpec(&runs.Store{Root: filepath.Join(dir, "reference")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refRunner.Backend = backendtest.Default(t)
-	ref, err := refRunner.Run(ctx, refSpec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := killTestReference(t, filepath.Join(dir, "reference"))
 
 	// Interrupted after a third of the reports.
 	first := &runs.Store{Root: filepath.Join(dir, "first")}

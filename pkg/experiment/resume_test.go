@@ -31,17 +31,7 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	// The reference: uninterrupted, in this process.
-	refStore := &runs.Store{Root: filepath.Join(dir, "reference")}
-	refSpec, refRunner, err := KillTestSpec(refStore)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refRunner.Backend = backendtest.Default(t)
-	ref, err := refRunner.Run(ctx, refSpec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := killTestReference(t, filepath.Join(dir, "reference"))
 
 	// Interrupted: a real process, killed after growing delays, restarted each time.
 	store := &runs.Store{Root: filepath.Join(dir, "killed")}
@@ -144,6 +134,22 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	if again.Stats.Applied != 0 {
 		t.Errorf("a complete stored run was recomputed: %d maps", again.Stats.Applied)
 	}
+}
+
+// killTestReference runs KillTestSpec uninterrupted, in this process, into a store at root: what an interrupted
+// run must end equal to.
+func killTestReference(t *testing.T, root string) *Result {
+	t.Helper()
+	spec, runner, err := KillTestSpec(&runs.Store{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner.Backend = backendtest.Default(t)
+	ref, err := runner.Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 func openConfig(t *testing.T, spec *Spec, runner Runner, c *Trajectory) runs.Config {
