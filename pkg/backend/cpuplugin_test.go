@@ -35,15 +35,15 @@ func fakeWheel(t *testing.T, dir, name, member string) (path, sum string, conten
 	return path, hex.EncodeToString(h[:]), content
 }
 
-// fakePip installs a pip (REVSGD_PIP) that "downloads" by copying the given wheel into the -d directory, and
+// fakePip installs a pip (REVSGD_PIP) that "downloads" by copying the given wheels into the -d directory, and
 // logs its arguments.
-func fakePip(t *testing.T, wheel string) (log string) {
+func fakePip(t *testing.T, wheels ...string) (log string) {
 	t.Helper()
 	dir := t.TempDir()
 	log = filepath.Join(dir, "args")
 	script := filepath.Join(dir, "pip")
-	body := "#!/bin/sh\necho \"$@\" >> " + log + "\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -d ]; then cp " + wheel +
-		" \"$2\"/; fi; shift; done\n"
+	body := "#!/bin/sh\necho \"$@\" >> " + log + "\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -d ]; then mkdir -p \"$2\"; cp " +
+		strings.Join(wheels, " ") + " \"$2\"/; fi; shift; done\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -174,10 +174,6 @@ func newCPU(config string, devices int) (compute.Backend, error) {
 	return xla.NewWithOptions(config, pjrt.NamedValuesMap{"cpu_device_count": int64(devices)})
 }
 
-// CUDAPluginVersion is the version of JAX's CUDA 13 PJRT plugin that InstallXLA installs with cuda set; it is the
-// one revsgd's GPU numbers were measured with (BENCHMARKS.md).
-const CUDAPluginVersion = "0.11.2"
-
 // InstallXLA installs the XLA PJRT plugins into installPath/go-xla (installPath "" for the default, ~/.local/lib,
 // where backend.New finds them): the CPU plugin (CPUPlugin, through pip), and the CUDA plugin where an NVIDIA GPU
 // is present or when cuda is set (e.g. building an image on a machine without a GPU). It needs access to the
@@ -197,5 +193,5 @@ func InstallXLA(installPath string, cuda bool, log io.Writer) error {
 	if !cuda && !installer.HasNvidiaGPU() {
 		return nil
 	}
-	return installer.CudaInstall("cuda13", CUDAPluginVersion, dir, true, installer.Normal)
+	return installCUDA(dir, log)
 }
