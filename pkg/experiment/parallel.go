@@ -197,7 +197,7 @@ func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey
 	}
 	for i := range parts {
 		for _, res := range results[i] {
-			merged.Stats.Applied += res.Stats.Applied
+			merged.Stats.add(res.Stats)
 			for _, c := range res.Trajectories {
 				curves[spec.keyOf(c)] = c
 			}

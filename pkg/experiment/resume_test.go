@@ -68,13 +68,16 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	evaluated, _ := spec.evaluated()
-	want, stored := 0, 0
+	want, stored, complete := 0, 0, 0
 	for _, c := range ref.Trajectories {
 		run, err := store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
 		if err != nil {
 			t.Fatal(err)
 		}
 		stored += run.NumCompleted()
+		if run.NumCompleted() == len(evaluated) {
+			complete++
+		}
 		o, _ := order.ByName(c.Order)
 		plan := o.Plan(evaluated)
 		isStart := map[int]bool{}
@@ -108,6 +111,10 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	if res.Stats.Applied != want {
 		t.Errorf("the resumed run applied %d update maps, but only %d were missing", res.Stats.Applied, want)
 	}
+	if res.Stats.Stored != complete || complete == len(res.Trajectories) {
+		t.Errorf("the resumed run counts %d of its %d runs as read back complete; %d were", res.Stats.Stored,
+			len(res.Trajectories), complete)
+	}
 	for i, c := range res.Trajectories {
 		r := ref.Trajectories[i]
 		for k := range r.Steps {
@@ -131,8 +138,9 @@ func TestKilledRunResumesBitIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Stats.Applied != 0 {
-		t.Errorf("a complete stored run was recomputed: %d maps", again.Stats.Applied)
+	if again.Stats.Applied != 0 || again.Stats.Stored != len(again.Trajectories) {
+		t.Errorf("a complete stored run was recomputed: %d maps, %d of %d runs read back", again.Stats.Applied,
+			again.Stats.Stored, len(again.Trajectories))
 	}
 }
 

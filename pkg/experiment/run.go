@@ -175,7 +175,7 @@ func (r *runner) run(ctx context.Context, b compute.Backend, evaluated []int) (*
 		r.stats.Applied += len(t.remaining())
 	}
 	r.tracker = newTracker(spec.Progress, done, len(evaluated)*len(spec.orders)*len(spec.Seeds), r.stats.Applied)
-	r.stats.Applied = 0
+	r.stats.Applied, r.stats.Stored = 0, complete
 
 	for len(pending) > 0 {
 		// A wave: every replay whose starting iterate is known, longest first, so that the slots empty together

@@ -97,7 +97,8 @@ func (x Runner) Run(ctx context.Context, spec *Spec) (*Result, error) {
 		if res == nil {
 			return nil, err
 		}
-		merged, stats.Applied = append(merged, res.Trajectories...), stats.Applied+res.Stats.Applied
+		merged = append(merged, res.Trajectories...)
+		stats.add(res.Stats)
 		divergences = append(divergences, err)
 	}
 	arm := map[string]int{}

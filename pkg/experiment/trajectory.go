@@ -141,6 +141,16 @@ type Result struct {
 type Stats struct {
 	// Applied is the number of update maps this Run computed (work reused from the run store is not counted).
 	Applied int
+	// Stored counts the runs (an order and a seed) that were complete in the run store when the Run started: read
+	// back, nothing computed. Zero means the Run computed every run of the spec, from scratch or from a
+	// checkpoint.
+	Stored int
+}
+
+// add accumulates the work of another part of a Run.
+func (s *Stats) add(o Stats) {
+	s.Applied += o.Applied
+	s.Stored += o.Stored
 }
 
 // Trajectory returns the trajectory of an arm and seed, or nil.
