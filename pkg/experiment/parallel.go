@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -146,7 +148,11 @@ func (s *job) subSpecs(keys []runKey) []*job {
 }
 
 // runParallel runs the given runs of a spec on the devices and returns the result of those runs, in spec order.
+// More runs than a process may hold open at once (openRunsLimit) are run in consecutive chunks of that many.
 func runParallel(ctx context.Context, devices []Device, spec *job, keys []runKey) (*Result, error) {
+	if limit := openRunsLimit(spec); len(keys) > limit {
+		return runInChunks(ctx, devices, spec, keys, limit)
+	}
 	whole := len(keys) == len(spec.orders)*len(spec.Seeds)
 	if len(devices) == 1 && whole {
 		return runOne(ctx, devices[0], spec)
@@ -279,7 +285,7 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 	whole := *spec
 	whole.Shard = nil
 	for {
-		res, err := runOne(ctx, devices[0], &whole)
+		res, err := runParallel(ctx, devices[:1], &whole, whole.allRuns())
 		if !errors.Is(err, runs.ErrHeld) { // another shard reading a run at the same moment: try again
 			if res != nil {
 				res.Stats.Applied += applied
@@ -290,6 +296,47 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 			return nil, err
 		}
 	}
+}
+
+// openRunsLimit is how many runs of a spec one process holds open at once. Every open run of a store holds its
+// lock file open, so an experiment of many seeds (the stationary and baselines figures draw 10 000 per order at
+// paper scale) would exceed the limit on open files: a quarter of that limit is taken, at most openRunsMost and
+// at least 64 (or openRunsMost, if smaller). Without a store, nothing is held open.
+func openRunsLimit(spec *job) int {
+	if spec.Store == nil {
+		return math.MaxInt
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		lim.Cur = 256
+	}
+	return min(openRunsMost, int(max(64, min(1<<20, lim.Cur/4))))
+}
+
+// openRunsMost caps the runs held open at once (a variable for the tests).
+var openRunsMost = 4096
+
+// runInChunks runs the given runs in consecutive chunks of at most size runs, each on all the devices, and merges
+// their results in spec order. A run's numbers do not depend on which runs it is computed with, so the result is
+// that of one pass; each chunk reports its own progress.
+func runInChunks(ctx context.Context, devices []Device, spec *job, keys []runKey, size int) (*Result, error) {
+	merged := &Result{Spec: &spec.Spec}
+	var divergences []error
+	for start := 0; start < len(keys); start += size {
+		chunk := keys[start:min(start+size, len(keys))]
+		if spec.Progress != nil {
+			fmt.Fprintf(os.Stderr, "experiment: runs %d–%d of %d (at most %d open at once)\n", start+1,
+				start+len(chunk), len(keys), size)
+		}
+		res, err := runParallel(ctx, devices, spec, chunk)
+		if res == nil || (err != nil && !isDivergence(err)) {
+			return nil, err
+		}
+		merged.Trajectories = append(merged.Trajectories, res.Trajectories...)
+		merged.Stats.add(res.Stats)
+		divergences = append(divergences, err)
+	}
+	return merged, errors.Join(divergences...)
 }
 
 func isDivergence(err error) bool {

@@ -207,3 +207,83 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 		}
 	}
 }
+
+// More runs than may be open at once are computed in chunks: the store ends as one pass would leave it (the same
+// trajectories, bit for bit, and the same update maps), no run is held open beyond the chunk, and a second pass
+// reads every run back.
+func TestRunsBeyondTheOpenLimitRunInChunks(t *testing.T) {
+	spec, runner, err := KillTestSpec(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Steps, spec.Seeds, spec.Arms = 20, []uint64{1, 2, 3, 4}, spec.Arms[:2]
+	runner.Backend = backendtest.Default(t)
+	runner.Store = &runs.Store{Root: t.TempDir()}
+	ref, err := runner.Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	defer func(most int) { openRunsMost = most }(openRunsMost)
+	openRunsMost = 3 // 8 runs: chunks of 3, 3 and 2
+	runner.Store = &runs.Store{Root: t.TempDir()}
+	var notes bytes.Buffer
+	runner.Progress = func(Progress) {} // chunks are announced when progress is shown
+	mostLocks := 0 // the most run locks this process held open at a report
+	runner.OnReport = func(string, uint64, int) { mostLocks = max(mostLocks, openLocks(t)) }
+	stderr := os.Stderr
+	r, w, _ := os.Pipe()
+	os.Stderr = w
+	res, err := runner.Run(context.Background(), spec)
+	w.Close()
+	os.Stderr = stderr
+	notes.ReadFrom(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mostLocks == 0 || mostLocks > 3 {
+		t.Errorf("at most %d run locks were open at a report; want 1 to 3", mostLocks)
+	}
+	if got := strings.Count(notes.String(), "at most 3 open at once"); got != 3 {
+		t.Errorf("%d chunks announced, want 3:\n%s", got, notes.String())
+	}
+	if len(res.Trajectories) != len(ref.Trajectories) || res.Stats != ref.Stats {
+		t.Fatalf("in chunks: %d trajectories, %+v; in one pass %d, %+v", len(res.Trajectories), res.Stats,
+			len(ref.Trajectories), ref.Stats)
+	}
+	for i, c := range res.Trajectories {
+		want := ref.Trajectories[i]
+		if c.Order != want.Order || c.Seed != want.Seed || !slices.Equal(c.TestLoss, want.TestLoss) {
+			t.Fatalf("trajectory %d: %s seed %d in chunks, %s seed %d in one pass, or other losses", i, c.Order, c.Seed,
+				want.Order, want.Seed)
+		}
+		for k := range want.Iterates {
+			if hasDifferentBits(c.Iterates[k], want.Iterates[k]) {
+				t.Fatalf("%s seed %d step %d: the iterates differ from one pass's", c.Order, c.Seed, want.Steps[k])
+			}
+		}
+	}
+	again, err := runner.Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Stats.Applied != 0 || again.Stats.Stored != len(again.Trajectories) {
+		t.Errorf("a second pass computed %d maps and read %d of %d runs back", again.Stats.Applied, again.Stats.Stored,
+			len(again.Trajectories))
+	}
+}
+
+// openLocks counts the run lock files this process holds open.
+func openLocks(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && filepath.Base(target) == "lock" {
+			n++
+		}
+	}
+	return n
+}
