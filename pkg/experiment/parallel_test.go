@@ -229,7 +229,7 @@ func TestRunsBeyondTheOpenLimitRunInChunks(t *testing.T) {
 	runner.Store = &runs.Store{Root: t.TempDir()}
 	var notes bytes.Buffer
 	runner.Progress = func(Progress) {} // chunks are announced when progress is shown
-	mostLocks := 0 // the most run locks this process held open at a report
+	mostLocks := 0                      // the most run locks this process held open at a report
 	runner.OnReport = func(string, uint64, int) { mostLocks = max(mostLocks, openLocks(t)) }
 	stderr := os.Stderr
 	r, w, _ := os.Pipe()
