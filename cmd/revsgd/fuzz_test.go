@@ -15,7 +15,8 @@ func FuzzFigureCommand(f *testing.F) {
 		"-orders forward,switch-s100000 -steps 20 -every 10 fashion-mlp", "-device-memory NaN quadratic",
 		"-shard 2/4 -runs x cifar10-resnet18", "-shard 0/0 quadratic", "-scale paper lr-sweep adamw",
 		"-orders forward,intermittent-w0 late-switch", "-seeds 999999999 stationary", "-every 7 -steps 3 baselines",
-		"-h", "-orders , lie-bracket", "-steps 50 late-switch", "-devices -1 stopping",
+		"-h", "-orders , lie-bracket", "-steps 50 late-switch", "-devices -1 stopping", "-parts mlp adamw",
+		"-parts mlp fashion-mlp", "-parts ,resnet18 -scale paper adamw",
 	} {
 		f.Add(seed)
 	}

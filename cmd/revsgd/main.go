@@ -189,6 +189,7 @@ func parseFigureCommand(args []string, usage io.Writer) (*figureCommand, error) 
 	every := fs.Int("every", 0, "override the evaluation interval (0: the figure's)")
 	seeds := fs.Int("seeds", 0, "override the number of seeds (0: the figure's)")
 	orders := fs.String("orders", "", "override the composition orders, e.g. forward,backward (figures that compare orders)")
+	parts := fs.String("parts", "", "run only these parts of a figure made of parts, e.g. mlp for adamw (its parts: mlp, resnet18)")
 	replicas := fs.Int("replicas", 0, "lockstep group size (0: from -device-memory if given, else automatic)")
 	memory := fs.Float64("device-memory", 0, "GiB of device memory to size lockstep groups for (0: automatic)")
 	devices := fs.Int("devices", 0, "devices to spread the runs over (0: every device of the backend, e.g. all GPUs; "+
@@ -238,6 +239,15 @@ func parseFigureCommand(args []string, usage io.Writer) (*figureCommand, error) 
 		}
 		if err := f.Override(over); err != nil {
 			return nil, err
+		}
+		if *parts != "" {
+			composite, ok := f.(*figures.Composite)
+			if !ok {
+				return nil, fmt.Errorf("-parts: %s is not made of parts (adamw is)", id)
+			}
+			if err := composite.Only(strings.Split(*parts, ",")...); err != nil {
+				return nil, err
+			}
 		}
 		c.figs = append(c.figs, f)
 	}

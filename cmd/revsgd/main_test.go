@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
+	"github.com/revsgd/revsgd/pkg/figures"
 	"github.com/revsgd/revsgd/pkg/runs"
 )
 
@@ -28,11 +30,28 @@ func TestFigureOverridesAreChecked(t *testing.T) {
 		{[]string{"figure", "-steps", "10", "-every", "20", "fashion-mlp"}, "exceeds the 10 steps"},
 		{[]string{"figure", "-orders", " ", "fashion-mlp"}, "-orders is empty"},
 		{[]string{"figure", "-orders", "forward,sideways", "fashion-mlp"}, "unknown composition order"},
+		{[]string{"figure", "-parts", "mlp", "fashion-mlp"}, "fashion-mlp is not made of parts"},
+		{[]string{"figure", "-parts", "vgg", "adamw"}, `adamw has no part "vgg"; its parts are mlp, resnet18`},
 	} {
 		err := run(append(c.args[:1:1], append([]string{"-runs", "", "-out", t.TempDir()}, c.args[1:]...)...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+// -parts keeps the named parts of a composite figure: its settings, claims file and cost are those of that part.
+func TestFigureParts(t *testing.T) {
+	c, err := parseFigureCommand([]string{"-scale", "paper", "-parts", "mlp", "adamw"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	composite := c.figs[0].(*figures.Composite)
+	if len(composite.Parts) != 1 || composite.Keys[0] != "mlp" || composite.Parts[0].Model.Name() != "mlp-784-256-256-10-relu" {
+		t.Fatalf("-parts mlp kept %v (%d parts)", composite.Keys, len(composite.Parts))
+	}
+	if s := composite.Settings(); strings.Contains(s, "ResNet") || !strings.Contains(s, "MLP, FashionMNIST") {
+		t.Errorf("the settings of the MLP part alone name another part or miss it:\n%s", s)
 	}
 }
 
@@ -88,11 +107,19 @@ func TestFigureOnXLADevices(t *testing.T) {
 		if err := run(args); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		claims, err := os.ReadFile(filepath.Join(out, "fashion-mlp.json"))
+		file, err := figures.ReadClaimsFile(out, "fashion-mlp")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(claims), `"backend": "xla/cpu/`) {
+		if file.Cost == nil || file.Cost.Runs != 4 || file.Cost.Stored != 0 || file.Cost.Maps == 0 {
+			t.Errorf("-devices %s: the cost of a run from scratch: %+v, want 4 runs computed", devices, file.Cost)
+		}
+		file.Cost = nil // the one thing that differs: the run's time
+		claims, err := json.Marshal(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(claims), `"backend":"xla/cpu/`) {
 			t.Fatalf("-devices %s: the claims do not name XLA's CPU plugin as the backend:\n%.300s", devices, claims)
 		}
 		if first == nil {

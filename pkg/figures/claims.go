@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/revsgd/revsgd"
 )
 
 // Claim is one measured number behind a figure's claim: what it measures, its value and, where the paper (or a
@@ -261,17 +263,30 @@ type ClaimsFile struct {
 	Figure  string `json:"figure"`
 	Scale   Scale  `json:"scale"`
 	Backend string `json:"backend"`
+	// Version is the revsgd library's version that computed it (revsgd.Version).
+	Version string `json:"version"`
+	// Parts lists the parts a composite figure ran (Composite.Only), by their keys; empty for other figures.
+	Parts []string `json:"parts,omitempty"`
 	// Settings is the figure's Settings text of the run; Title the figure's title, which names stand-in data
 	// when the run used one.
-	Settings string  `json:"settings"`
-	Title    string  `json:"title,omitempty"`
-	Claims   []Claim `json:"claims"`
+	Settings string `json:"settings"`
+	Title    string `json:"title,omitempty"`
+	// Image is the SHA-256 of the PNG image written with it (ID.png), so that an image and its numbers can be
+	// checked to come from the same run.
+	Image string `json:"image_sha256,omitempty"`
+	// Cost is what computing the figure took in that run, where measured (ReproduceIn).
+	Cost   *Cost   `json:"cost,omitempty"`
+	Claims []Claim `json:"claims"`
 }
 
 // NewClaimsFile collects the claims of an outcome of figure f, run on the named backend.
 func NewClaimsFile(f Figure, scale Scale, backend string, o *Outcome) *ClaimsFile {
-	return &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Settings: f.Settings(), Title: o.Figure.Title,
-		Claims: o.Claims}
+	file := &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Version: revsgd.Version,
+		Settings: f.Settings(), Title: o.Figure.Title, Cost: o.Cost, Claims: o.Claims}
+	if c, ok := f.(*Composite); ok {
+		file.Parts = c.Keys
+	}
+	return file
 }
 
 // Write writes the file as indented JSON to dir/ID.json and returns its path.

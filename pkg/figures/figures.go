@@ -59,6 +59,8 @@ type Outcome struct {
 	Summary string
 	// Claims are the numbers behind the figure's claim, each with its prediction where there is one.
 	Claims []Claim
+	// Cost is what computing it took, where known: ReproduceIn measures it.
+	Cost *Cost
 }
 
 var registry = map[string]func(Scale) Figure{
@@ -181,6 +183,7 @@ func finite(results ...*experiment.Result) error {
 // divergenceNote reports; figures whose analysis needs every iterate stop in Draw instead (finite).
 func runTolerant(ctx context.Context, runner experiment.Runner, spec *experiment.Spec) (*experiment.Result, error) {
 	res, err := runner.Run(ctx, spec)
+	countRun(ctx, res)
 	var div *experiment.DivergenceError
 	if err != nil && res != nil && errors.As(err, &div) {
 		fmt.Fprintln(os.Stderr, err)

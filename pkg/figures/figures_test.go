@@ -2,14 +2,19 @@ package figures
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/revsgd/revsgd"
 	"github.com/revsgd/revsgd/pkg/backend/backendtest"
 	"github.com/revsgd/revsgd/pkg/experiment"
+	"github.com/revsgd/revsgd/pkg/runs"
 )
 
 func TestScalesAndIDs(t *testing.T) {
@@ -100,5 +105,36 @@ func TestDivergingLossFigureIsDrawn(t *testing.T) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Errorf("the claims file is not JSON: %v", err)
+	}
+}
+
+// A reproduction's claims file says where its numbers come from: the library's version, the image written with
+// it (its hash), and what the run cost — every run computed the first time, every run read back from the store
+// the second.
+func TestClaimsFileRecordsItsRun(t *testing.T) {
+	r := regressionSettings(Quick)
+	r.Steps, r.Every, r.Seeds = 20, 10, 2
+	runner := experiment.Runner{Backend: backendtest.Default(t), Store: &runs.Store{Root: t.TempDir()}}
+	dir := t.TempDir()
+	for i, wantStored := range []int{0, 4} {
+		if _, err := ReproduceIn(context.Background(), r, Quick, runner, dir); err != nil {
+			t.Fatal(err)
+		}
+		f, err := ReadClaimsFile(dir, r.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		png, err := os.ReadFile(filepath.Join(dir, r.ID()+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(png)
+		if f.Image != hex.EncodeToString(sum[:]) || f.Version != revsgd.Version {
+			t.Errorf("run %d: image hash %q (the PNG's is %x), version %q (want %q)", i+1, f.Image, sum, f.Version, revsgd.Version)
+		}
+		c := f.Cost
+		if c == nil || c.Runs != 4 || c.Stored != wantStored || (c.Maps == 0) != (wantStored == 4) || c.Seconds <= 0 || c.Cores < 1 {
+			t.Errorf("run %d: cost %+v, want 4 runs of which %d stored", i+1, c, wantStored)
+		}
 	}
 }

@@ -84,6 +84,7 @@ func (l *LieBracket) measure(ctx context.Context, runner experiment.Runner, p *p
 		DType: dtypes.Float64, KeepIterates: true}
 	start := time.Now()
 	res, err := runner.Run(ctx, spec)
+	countRun(ctx, res)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -2,10 +2,13 @@ package figures
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/display"
@@ -84,10 +87,13 @@ func Reproduce(f Figure, scale Scale) (*Outcome, error) {
 // runs into runner.Store and writes nothing: drawing the figure needs every shard's runs, so one run without a
 // shard, on the same store, draws it.
 func ReproduceIn(ctx context.Context, f Figure, scale Scale, runner experiment.Runner, dir string) (*Outcome, error) {
+	ctx, meter := withCostMeter(ctx)
+	start := time.Now()
 	o, err := f.Run(ctx, runner)
 	if err != nil || runner.Shard != nil {
 		return o, err
 	}
+	o.Cost = meter.total(time.Since(start))
 	return o, PublishIn(f, scale, backend.Identity(runner.Backend), o, dir)
 }
 
@@ -106,6 +112,9 @@ func PublishIn(f Figure, scale Scale, backendID string, o *Outcome, dir string) 
 	o.Figure.Title = strings.TrimPrefix(o.Figure.Title+"\n"+plot.Wrap(f.Line()+"; backend "+backendID, 120), "\n")
 	pngPath, svgPath, err := o.Figure.Save(dir, f.ID())
 	if err != nil {
+		return err
+	}
+	if claims.Image, err = fileSHA256(pngPath); err != nil {
 		return err
 	}
 	reading := Reading(o.Claims)
@@ -165,4 +174,14 @@ func Compute(id string, scale Scale) error {
 	}
 	_, err = f.Run(context.Background(), runner)
 	return err
+}
+
+// fileSHA256 returns the hex SHA-256 of a file's content.
+func fileSHA256(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }

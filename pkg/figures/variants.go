@@ -3,6 +3,7 @@ package figures
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/revsgd/revsgd/pkg/experiment"
@@ -52,6 +53,28 @@ func adamWSettings(s Scale) *Composite {
 
 // ID implements Figure.
 func (c *Composite) ID() string { return c.Name }
+
+// Only keeps the parts named by their keys (adamw: "mlp", "resnet18"), in the figure's order: e.g. the parts
+// whose paper scale fits a CPU. Its claims file lists the parts it ran (ClaimsFile.Parts).
+func (c *Composite) Only(keys ...string) error {
+	if len(keys) == 0 {
+		return fmt.Errorf("figures: %s: name at least one of its parts (%s)", c.ID(), strings.Join(c.Keys, ", "))
+	}
+	var parts []*Classification
+	var labels, kept []string
+	for i, k := range c.Keys {
+		if slices.Contains(keys, k) {
+			parts, labels, kept = append(parts, c.Parts[i]), append(labels, c.Labels[i]), append(kept, k)
+		}
+	}
+	for _, k := range keys {
+		if !slices.Contains(c.Keys, k) {
+			return fmt.Errorf("figures: %s has no part %q; its parts are %s", c.ID(), k, strings.Join(c.Keys, ", "))
+		}
+	}
+	c.Parts, c.Labels, c.Keys = parts, labels, kept
+	return nil
+}
 
 // Settings implements Figure.
 func (c *Composite) Settings() string {
