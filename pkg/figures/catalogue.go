@@ -108,8 +108,57 @@ func ReadClaimsFile(dir, id string) (*ClaimsFile, error) {
 	return &f, nil
 }
 
+// GalleryDir is where a gallery (docs/gallery) keeps the images and claims files of a scale: quick ones in it,
+// paper ones in its subdirectory paper.
+func GalleryDir(gallery string, s Scale) string {
+	if s == Paper {
+		return filepath.Join(gallery, string(Paper))
+	}
+	return gallery
+}
+
+// galleryName is the repository path of a gallery file of a figure at a scale, e.g. docs/gallery/paper/ID.png.
+func galleryName(s Scale, id, ext string) string {
+	return filepath.ToSlash(filepath.Join(GalleryDir("docs/gallery", s), id+ext))
+}
+
+// readGallery reads the claims file of figure id at scale s in the gallery: nil without error when it has none,
+// an error when the file is of another figure or scale than its place says.
+func readGallery(gallery, id string, s Scale) (*ClaimsFile, error) {
+	f, err := ReadClaimsFile(GalleryDir(gallery, s), id)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case f.Figure != id || f.Scale != s:
+		return nil, fmt.Errorf("figures: %s holds figure %s at scale %s, not %s at %s", galleryName(s, id, ".json"),
+			f.Figure, f.Scale, id, s)
+	}
+	return f, nil
+}
+
+// provenance says where a gallery file's numbers come from: file, backend, library version, the parts of a
+// composite, stand-in data, and what the run cost.
+func (f *ClaimsFile) provenance() string {
+	s := fmt.Sprintf("%s: backend %s", galleryName(f.Scale, f.Figure, ".json"), f.Backend)
+	if f.Version != "" {
+		s += ", revsgd " + f.Version
+	}
+	if len(f.Parts) > 0 {
+		s += ", parts " + strings.Join(f.Parts, ", ")
+	}
+	if f.Title != "" {
+		s += "; " + f.Title
+	}
+	if f.Cost != nil {
+		s += "; run time " + f.Cost.String()
+	}
+	return s
+}
+
 // Catalogue writes docs/figures.md: the definitions, and for every figure what it shows, its settings at both
-// scales, and its claim's numbers as measured in the gallery's ID.json files in dir.
+// scales, and its claim's numbers at each scale as measured in the gallery's claims files (GalleryDir of dir).
 func Catalogue(dir string) (string, error) {
 	var b strings.Builder
 	b.WriteString(catalogueIntro)
@@ -128,23 +177,18 @@ func Catalogue(dir string) (string, error) {
 				return "", err
 			}
 			fmt.Fprintf(&b, "**Scale %s.** %s\n\n", s, oneParagraph(f.Settings()))
+			measured, err := readGallery(dir, id, s)
+			switch {
+			case err != nil:
+				return "", err
+			case measured == nil:
+				fmt.Fprintf(&b, "Not in the gallery at this scale.\n\n")
+			default:
+				fmt.Fprintf(&b, "**Measured at scale %s** (%s):\n\n%s\n", s, measured.provenance(), ClaimsTable(measured.Claims))
+			}
 		}
-		f, err := ReadClaimsFile(dir, id)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			fmt.Fprintf(&b, "Not measured yet: `scripts/update-gallery.sh` writes docs/gallery/%s.json.\n", id)
-			continue
-		case err != nil:
-			return "", err
-		}
-		data := ""
-		if f.Title != "" {
-			data = "; " + f.Title
-		}
-		fmt.Fprintf(&b, "**Measured** (docs/gallery/%s.json: scale %s, backend %s%s):\n\n%s", id, f.Scale, f.Backend,
-			data, ClaimsTable(f.Claims))
 	}
-	return b.String(), nil
+	return strings.TrimRight(b.String(), "\n") + "\n", nil
 }
 
 // Gallery writes the README's gallery: each figure's image with a sentence that quotes its headline numbers from
@@ -153,9 +197,16 @@ func Gallery(dir string) (string, error) {
 	var b strings.Builder
 	for _, id := range catalogueOrder {
 		e := catalogue[id]
-		f, err := ReadClaimsFile(dir, id)
+		f, err := readGallery(dir, id, Paper)
+		if err == nil && f == nil {
+			f, err = readGallery(dir, id, Quick)
+		}
 		if err != nil {
-			return "", fmt.Errorf("figures: the gallery needs %s.json (scripts/update-gallery.sh writes it): %w", id, err)
+			return "", err
+		}
+		if f == nil {
+			return "", fmt.Errorf("figures: the gallery has no %s (scripts/update-gallery.sh copies it from a reproduction)",
+				galleryName(Quick, id, ".json"))
 		}
 		var quoted []string
 		for _, c := range f.Claims {
@@ -169,8 +220,12 @@ func Gallery(dir string) (string, error) {
 		if f.Title != "" {
 			data = ", " + strings.TrimPrefix(f.Title, id+" ")
 		}
-		fmt.Fprintf(&b, "**%s** (scale %s, backend %s%s) — %s. Measured: %s.\n![%s](docs/gallery/%s.png)\n\n", id,
-			f.Scale, f.Backend, data, e.shows, strings.Join(quoted, "; "), id, id)
+		scale := "scale " + string(f.Scale)
+		if len(f.Parts) > 0 {
+			scale += ", parts " + strings.Join(f.Parts, ", ") // the others in docs/figures.md, at the scale they were run
+		}
+		fmt.Fprintf(&b, "**%s** (%s, backend %s%s) — %s. Measured: %s.\n![%s](%s)\n\n", id,
+			scale, f.Backend, data, e.shows, strings.Join(quoted, "; "), id, galleryName(f.Scale, id, ".png"))
 	}
 	return b.String(), nil
 }

@@ -265,7 +265,8 @@ type ClaimsFile struct {
 	Backend string `json:"backend"`
 	// Version is the revsgd library's version that computed it (revsgd.Version).
 	Version string `json:"version"`
-	// Parts lists the parts a composite figure ran (Composite.Only), by their keys; empty for other figures.
+	// Parts lists the parts a composite figure ran, by their keys, when it ran only some (Composite.Only); empty
+	// otherwise.
 	Parts []string `json:"parts,omitempty"`
 	// Settings is the figure's Settings text of the run; Title the figure's title, which names stand-in data
 	// when the run used one.
@@ -284,7 +285,9 @@ func NewClaimsFile(f Figure, scale Scale, backend string, o *Outcome) *ClaimsFil
 	file := &ClaimsFile{Figure: f.ID(), Scale: scale, Backend: backend, Version: revsgd.Version,
 		Settings: f.Settings(), Title: o.Figure.Title, Cost: o.Cost, Claims: o.Claims}
 	if c, ok := f.(*Composite); ok {
-		file.Parts = c.Keys
+		if all, err := New(c.ID(), scale); err == nil && len(all.(*Composite).Keys) != len(c.Keys) {
+			file.Parts = c.Keys
+		}
 	}
 	return file
 }
