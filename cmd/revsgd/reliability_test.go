@@ -124,9 +124,11 @@ func faults() []fault {
 
 		// Data.
 		{area: "data", what: "a server that stalls after a few bytes, one that never answers, an endless stream, a cancelled fetch", test: "pkg/data: TestDownloadFaults", outcome: "each stops with an error naming the address (stalled; timeout awaiting response headers; more than the size cap; context canceled) and leaves no temporary file"},
+		{area: "data", what: "a server that trickles a byte every 100 ms, never stalling (a byte every 5 s never ended)", test: "pkg/data: TestDownloadFaults", outcome: "stopped once a window (2 minutes; shortened in the test) brings less than 10 KiB/s: an error naming the address, the bytes received, and to retry or download by hand; no temporary file"},
 		{area: "data", what: "a server that answers with a web page", test: "pkg/data: TestDownloadFaults", outcome: "an error naming the address: it answered with a web page, not the data file; the address may have moved or a proxy may need a login"},
 		{area: "data", what: "a truncated FashionMNIST .gz download", test: "pkg/data: TestFetchFashionNamesTheAddressOfABadFile", outcome: "an error naming the address, not a deleted temporary file"},
 		{area: "data", what: "a small gzip file that inflates to more than FashionMNIST's largest file; a CIFAR archive entry larger than CIFAR's largest file (decompression bombs)", test: "pkg/data: TestDecompressionBombsStopEarly", outcome: "refused once 47 040 017 bytes are read (not inflated whole in memory); the archive entry refused before any of it is written"},
+		{area: "data", what: "a stand-in directory, with its own manifest, copied where CIFAR-10 belongs", test: "pkg/figures: TestStandInUnderCIFARNameIsRefused", outcome: "refused before any run: the directory holds a stand-in (what kind, from its manifest), not CIFAR-10; delete it and fetch the data, or delete it to run on a named stand-in (it was taken for CIFAR)"},
 		{area: "data", what: "a CIFAR directory without the fetcher's manifest and with too few records", probe: cifarNoManifest, test: "pkg/data: TestCIFARWithoutManifest"},
 		{area: "data", what: "any bytes in an idx or CIFAR file", test: "pkg/data: FuzzLoadCIFAR", outcome: "loaded as whole records with labels in range, or refused (fuzzed)"},
 	}

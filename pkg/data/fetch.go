@@ -185,13 +185,17 @@ func extract(archive, prefix string, names []string, out string) (map[string]str
 	return manifest, nil
 }
 
-// Limits of a download. A stalled or endless server must not hang a fetch or fill the disk: connecting and
-// getting the response's headers each have a deadline, the body must keep arriving (no gap longer than
-// stallTimeout), and it may not exceed maxDownload — every real file is below 170 MB. Tests shorten them.
+// Limits of a download. A stalled, trickling or endless server must not hang a fetch or fill the disk:
+// connecting and getting the response's headers each have a deadline, the body must keep arriving (no gap longer
+// than stallTimeout) at a useful rate (at least minRate bytes per second over each slowWindow: a server sending a
+// byte every few seconds would otherwise never end), and it may not exceed maxDownload — every real file is below
+// 170 MB, which at minRate would take about 4 hours. Tests shorten them.
 var (
 	connectTimeout = 30 * time.Second
 	headerTimeout  = 60 * time.Second
 	stallTimeout   = 60 * time.Second
+	slowWindow     = 2 * time.Minute
+	minRate        = int64(10 << 10)
 	maxDownload    = int64(512 << 20)
 )
 
@@ -260,9 +264,18 @@ func get(ctx context.Context, url, dir string, log io.Writer) (string, error) {
 	defer stall.Stop()
 	start, last := time.Now(), time.Now()
 	var n int64
+	windowStart, windowBytes := start, int64(0) // the rate check's window: since when, and n then
 	buf := make([]byte, 1<<20)
 	for {
 		k, rerr := resp.Body.Read(buf)
+		if w := time.Since(windowStart); w >= slowWindow {
+			if got := n + int64(k) - windowBytes; float64(got) < float64(minRate)*w.Seconds() {
+				return fail(fmt.Errorf("fetch: downloading %s: too slow, %d bytes in the last %s (less than %d "+
+					"bytes/s) after %d bytes; run the command again later, or download the file by hand into %s "+
+					"(see datasets/README.md)", url, got, w.Round(time.Second), minRate, n, dir))
+			}
+			windowStart, windowBytes = time.Now(), n+int64(k)
+		}
 		if k > 0 {
 			stall.Reset(stallTimeout)
 			if n += int64(k); n > maxDownload {

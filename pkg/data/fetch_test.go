@@ -17,12 +17,14 @@ import (
 // shortLimits makes stalls and sizes quick to reach, for the duration of a test.
 func shortLimits(t *testing.T) {
 	t.Helper()
-	saved := [3]time.Duration{connectTimeout, headerTimeout, stallTimeout}
-	savedMax := maxDownload
+	saved := [4]time.Duration{connectTimeout, headerTimeout, stallTimeout, slowWindow}
+	savedMax, savedRate := maxDownload, minRate
 	t.Cleanup(func() {
-		connectTimeout, headerTimeout, stallTimeout, maxDownload = saved[0], saved[1], saved[2], savedMax
+		connectTimeout, headerTimeout, stallTimeout, slowWindow = saved[0], saved[1], saved[2], saved[3]
+		maxDownload, minRate = savedMax, savedRate
 	})
 	connectTimeout, headerTimeout, stallTimeout, maxDownload = time.Second, time.Second, 300*time.Millisecond, 1<<20
+	slowWindow, minRate = 600*time.Millisecond, 1000
 }
 
 // noTemporaries fails if a download left a temporary file in dir.
@@ -35,8 +37,9 @@ func noTemporaries(t *testing.T, dir string) {
 
 // Faulty servers stop a download with an error naming the address, never a hang, a full disk or a temporary
 // file: one that stalls after a few bytes (it hung for 10+ minutes), one that never answers, one that streams
-// forever (it filled the disk), one that announces too much, a web page instead of the file, and a download
-// cancelled as SIGTERM cancels `revsgd fetch` (it left a .download-* file).
+// forever (it filled the disk), one that trickles a byte at a time, never stalling (it never ended), one that
+// announces too much, a web page instead of the file, and a download cancelled as SIGTERM cancels `revsgd fetch`
+// (it left a .download-* file).
 func TestDownloadFaults(t *testing.T) {
 	shortLimits(t)
 	endless := bytes.Repeat([]byte{7}, 64<<10)
@@ -62,6 +65,13 @@ func TestDownloadFaults(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write([]byte("<!DOCTYPE html><p>Please log in</p>"))
 		},
+		"/trickle": func(w http.ResponseWriter, r *http.Request) {
+			for r.Context().Err() == nil {
+				w.Write([]byte("x"))
+				w.(http.Flusher).Flush()
+				time.Sleep(100 * time.Millisecond) // within the stall deadline, far below the rate
+			}
+		},
 		"/slow": func(w http.ResponseWriter, r *http.Request) {
 			for r.Context().Err() == nil {
 				w.Write([]byte("x"))
@@ -85,6 +95,7 @@ func TestDownloadFaults(t *testing.T) {
 		{"/endless", "more than 1048576 bytes", false},
 		{"/huge", "more than the 1048576 a data file can be", false},
 		{"/page", "answered with a web page", false},
+		{"/trickle", "too slow", false},
 		{"/slow", "context canceled", true},
 	} {
 		dir := t.TempDir()

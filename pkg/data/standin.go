@@ -141,7 +141,7 @@ func writeFashionCIFAR(name, dir string, train, test int, dirs []string, verify 
 			files[f] = rec
 		}
 	}
-	return writeCIFARFiles(dir, files)
+	return writeCIFARFiles(dir, files, FashionStandIn.Describe(name))
 }
 
 // appendFashionRecord appends the CIFAR record of one FashionMNIST image (784 bytes) with its label, drawn in
@@ -217,7 +217,7 @@ func WriteCIFARStandIn(name, dir string, train, test int, seed uint64) error {
 		generate(f, fileShare(train, len(trainFiles), i))
 	}
 	generate(layout.splits["test"][0], test)
-	return writeCIFARFiles(dir, files)
+	return writeCIFARFiles(dir, files, GeneratedStandIn.Describe(name))
 }
 
 // fileShare is how many of n records the k-th of a split's files holds: n spread as evenly as possible, the
@@ -230,8 +230,9 @@ func fileShare(n, files, k int) int {
 }
 
 // writeCIFARFiles writes the files into dir, each atomically, and then the manifest of their MD5s, which marks
-// the directory complete: a stale manifest is removed first, so that a crash part-way leaves none.
-func writeCIFARFiles(dir string, files map[string][]byte) error {
+// the directory complete and says what stand-in it holds (standInKey → origin): a stale manifest is removed
+// first, so that a crash part-way leaves none.
+func writeCIFARFiles(dir string, files map[string][]byte, origin string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cifar stand-in: %w", err)
 	}
@@ -239,7 +240,7 @@ func writeCIFARFiles(dir string, files map[string][]byte) error {
 	if err := os.Remove(manifestPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("cifar stand-in: %w", err)
 	}
-	manifest := map[string]string{}
+	manifest := map[string]string{standInKey: origin}
 	names := make([]string, 0, len(files))
 	for f := range files {
 		names = append(names, f)
@@ -289,10 +290,22 @@ func CIFARStandIn(name string, train, test int) (dir string, kind StandInKind, e
 	return dir, kind, nil
 }
 
-// standInComplete reports whether dir has a manifest that lists every file of the layout with its MD5.
+// standInKey is the manifest entry that marks a stand-in and says what it is (StandInKind.Describe): a stand-in
+// directory copied where the real data belongs is told apart from the data by it (CIFARStandInOrigin).
+const standInKey = "stand-in"
+
+// CIFARStandInOrigin returns what stand-in a CIFAR directory holds, as its manifest says, or "" for data the
+// fetcher wrote (or files without a manifest).
+func CIFARStandInOrigin(dir string) string {
+	manifest, _ := readManifest(dir)
+	return manifest[standInKey]
+}
+
+// standInComplete reports whether dir has a manifest that marks it a stand-in and lists every file of the layout
+// with its MD5.
 func standInComplete(layout cifarLayout, dir string) bool {
 	manifest, err := readManifest(dir)
-	if err != nil || manifest == nil {
+	if err != nil || manifest[standInKey] == "" {
 		return false
 	}
 	for _, f := range slices.Concat(layout.splits["train"], layout.splits["test"]) {

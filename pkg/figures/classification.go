@@ -223,6 +223,11 @@ func (c *Classification) source() (dir, notice, title string, err error) {
 				return "", "", "", err
 			}
 			notice, title = c.standInNotice(kind, dir)
+		} else if origin := data.CIFARStandInOrigin(dir); statErr == nil && origin != "" {
+			return "", "", "", fmt.Errorf("figures: %s holds a stand-in (%s), not %s: its manifest says the "+
+				"stand-in writer made it, not `%s`; its numbers would be published as %s's. Delete %s and fetch the "+
+				"data (`%s`), or just delete it to run on a stand-in that the figure names as one", dir, origin,
+				c.Dataset, data.FetchCommand(c.Dataset), c.Dataset, dir, data.FetchCommand(c.Dataset))
 		} else if statErr == nil && !data.CIFARChecked(dir) {
 			notice = fmt.Sprintf("**Unchecked data.** %s has no manifest from `revsgd fetch`, so its files could "+
 				"not be checked against the download's MD5: they have %s's number of records and are used as they "+
