@@ -21,10 +21,6 @@ ARG GO_VERSION=1.26.8
 ARG GONB_VERSION=v0.11.4
 ARG GOIMPORTS_VERSION=v0.52.0
 ARG GOPLS_VERSION=v0.23.0
-# GPU=cuda also installs the CUDA PJRT plugin (JAX's, at the version in pkg/backend.CUDAPluginVersion).
-ARG GPU=none
-ARG CIFAR=yes
-
 ENV DEBIAN_FRONTEND=noninteractive \
     PATH=/revsgd/tools/jupyter/bin:/root/go/bin:/usr/local/go/bin:$PATH \
     REVSGD_DATA=/data \
@@ -56,7 +52,12 @@ COPY . /revsgd
 # registration, the Go modules, and XLA's CPU plugin (the wheel pinned with its hash in pkg/backend.CPUPlugin).
 RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 
-# The CUDA PJRT plugin with GPU=cuda, and CIFAR-10/100 into the data directory unless CIFAR=no.
+# The CUDA PJRT plugin with GPU=cuda (JAX's, at the version in pkg/backend.CUDAPluginVersion, with the NVIDIA
+# libraries it needs, about 3 GB, through pip), and CIFAR-10/100 into the data directory unless CIFAR=no. The two
+# arguments are declared here, not above, so that the layers before this one are shared by the CPU and the GPU
+# image (an argument invalidates the cache of every later RUN).
+ARG GPU=none
+ARG CIFAR=yes
 RUN if [ "$GPU" = "cuda" ]; then go run ./cmd/revsgd install-xla -cuda; fi \
  && if [ "$CIFAR" != "no" ]; then datasets/fetch.sh cifar10 cifar100; fi
 

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -257,8 +260,10 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 			others = append(others, p...)
 		}
 	}
+	waitingSince, lastSaid, lastHolders := time.Now(), time.Time{}, ""
 	for len(others) > 0 {
 		var waiting []runKey
+		holders := map[string][]string{} // holder → the runs it holds
 		for _, k := range others {
 			single := spec.subSpecs([]runKey{k})[0]
 			single.Progress = nil
@@ -266,9 +271,11 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 			if res != nil {
 				applied += res.Stats.Applied
 			}
+			var held *runs.HeldError
 			switch {
-			case errors.Is(err, runs.ErrHeld):
+			case errors.As(err, &held):
 				waiting = append(waiting, k)
+				holders[held.Holder] = append(holders[held.Holder], filepath.Base(filepath.Dir(held.Dir))+"/"+filepath.Base(held.Dir))
 			case err != nil && !isDivergence(err):
 				return nil, err
 			}
@@ -276,7 +283,14 @@ func runShard(ctx context.Context, devices []Device, spec *job) (*Result, error)
 		if len(waiting) == 0 {
 			break
 		}
-		say("waiting for %d runs other processes are computing", len(waiting))
+		// Who holds what, said when it changes and once a minute: a process that is stopped or frozen holds its
+		// locks until it exits, and the shards would otherwise wait for it without a word.
+		if text := describeHolders(holders); text != lastHolders || time.Since(lastSaid) >= time.Minute {
+			say("waiting %s for %d runs other processes are computing — %s; if one of them is stopped or frozen, "+
+				"end it (its locks are released when it exits) and its runs are taken over",
+				time.Since(waitingSince).Round(time.Second), len(waiting), text)
+			lastSaid, lastHolders = time.Now(), text
+		}
 		if err := sleep(ctx, ShardPoll); err != nil {
 			return nil, err
 		}
@@ -337,6 +351,21 @@ func runInChunks(ctx context.Context, devices []Device, spec *job, keys []runKey
 		divergences = append(divergences, err)
 	}
 	return merged, errors.Join(divergences...)
+}
+
+// describeHolders says which process holds which runs, e.g. "pid 4242 on host node7 since … holds
+// backward/seed-3-ab12, backward/seed-4-cd34"; processes in order, at most three runs named each.
+func describeHolders(holders map[string][]string) string {
+	var parts []string
+	for _, h := range slices.Sorted(maps.Keys(holders)) {
+		rs := holders[h]
+		named := strings.Join(rs[:min(3, len(rs))], ", ")
+		if len(rs) > 3 {
+			named += fmt.Sprintf(" and %d more", len(rs)-3)
+		}
+		parts = append(parts, h+" holds "+named)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func isDivergence(err error) bool {

@@ -3,11 +3,14 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -286,4 +289,85 @@ func openLocks(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// A shard waiting for a run another process holds says which process holds which runs (a frozen shard made the
+// others wait forever without a word), and takes the run over once that process lets it go.
+func TestWaitingShardNamesTheHolder(t *testing.T) {
+	defer func(p time.Duration) { ShardPoll = p }(ShardPoll)
+	ShardPoll = 20 * time.Millisecond
+	store := &runs.Store{Root: t.TempDir()}
+	spec, runner, err := KillTestSpec(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Steps, spec.Arms = 20, spec.Arms[:2]
+	runner.Backend = backendtest.Default(t)
+	// Every run of the other shard is held here, as by a shard that was stopped with its locks taken.
+	runner.Shard = &Shard{Index: 0, Count: 2}
+	j := runner.jobs(spec)[0]
+	var held []*runs.Run
+	for _, k := range j.assign(j.allRuns(), 2)[1] {
+		c := &Trajectory{Order: j.orders[k[0]].Name(), Seed: spec.Seeds[k[1]]}
+		r, err := store.Open(openConfig(t, spec, runner, c), mustHistory(t, spec, c.Seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, r)
+	}
+	var said syncBuffer
+	runner.Progress = func(Progress) {}
+	stderr := os.Stderr
+	r, w, _ := os.Pipe()
+	os.Stderr = w
+	go func() { said.ReadFrom(r) }()
+	done := make(chan error, 1)
+	go func() {
+		_, err := runner.Run(context.Background(), spec)
+		done <- err
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(said.String(), "waiting") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, r := range held {
+		r.Close()
+	}
+	err = <-done
+	w.Close()
+	os.Stderr = stderr
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	text := said.String()
+	if want := fmt.Sprintf("pid %d on host %s since", os.Getpid(), host); !strings.Contains(text, want) ||
+		!strings.Contains(text, "holds forward/") || !strings.Contains(text, "stopped or frozen") {
+		t.Errorf("the waiting shard does not name the holder (%q) and its runs:\n%s", want, text)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) ReadFrom(r io.Reader) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		s.mu.Lock()
+		s.b.Write(buf[:n])
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -40,6 +40,20 @@ var errHeld = errors.New("lock held")
 // lock: it is computing that run.
 var ErrHeld = errors.New("the run is being written by another process")
 
+// HeldError is the error of opening a run another process holds: it wraps ErrHeld and names the run and what its
+// lock file says of the holder ("pid 4242 on host node7 since 2026-12-06T10:00:00Z").
+type HeldError struct {
+	Dir, Holder string
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("runs: %s: %v (%s); wait for it to finish or stop it (its lock is released when it exits, "+
+		"on any host that shares the directory)", e.Dir, ErrHeld, e.Holder)
+}
+
+// Unwrap makes errors.Is(err, ErrHeld) true.
+func (e *HeldError) Unwrap() error { return ErrHeld }
+
 // tryLock takes the lock on path without waiting long: it returns the locked file, errHeld, or another error. A
 // lock held for less than a few tenths of a second (Store.Locks testing it) is waited for.
 func tryLock(path string) (*os.File, error) {
@@ -127,9 +141,13 @@ func acquireLock(dir string) (release func(), readOnly bool, err error) {
 	f, err := tryLock(path)
 	switch {
 	case errors.Is(err, errHeld):
-		return nil, false, fmt.Errorf("runs: %s: %w (%s); wait for it to finish or stop it (its lock is released "+
-			"when it exits, on any host that shares the directory)", dir, ErrHeld, holder(path))
+		return nil, false, &HeldError{Dir: dir, Holder: holder(path)}
 	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		// Not writable by this user: another user's process may be writing the run right now, which is what to
+		// say (not that the store is read-only) — its lock file can still be read and tested.
+		if BeingWritten(dir) {
+			return nil, false, &HeldError{Dir: dir, Holder: holder(path) + ", as another user: this user cannot write the run"}
+		}
 		return nil, true, nil
 	case err != nil:
 		return nil, false, fmt.Errorf("runs: %w", err)

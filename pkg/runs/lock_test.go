@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -306,4 +307,31 @@ func TestDotNamesStayInTheStore(t *testing.T) {
 			t.Errorf("problem %q: run directory %q leaves or collapses its place in the store", name, dir)
 		}
 	}
+}
+
+// A second user, who cannot write the store, opening a run the first user's process is writing is told who writes
+// it (it was told the store is not writable); once that process is done, the run opens read-only for it.
+func TestSecondUserIsToldWhoWrites(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	writer := openRun(t, s, testConfig())
+	fill(t, writer)
+
+	defer func(f func(string) (*os.File, error)) { openLockFile = f }(openLockFile)
+	openLockFile = func(path string) (*os.File, error) { // as for another user: the lock file cannot be opened to write
+		return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+	}
+	_, err := s.Open(testConfig(), testBatches)
+	host, _ := os.Hostname()
+	var held *HeldError
+	if !errors.As(err, &held) || !errors.Is(err, ErrHeld) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("pid %d on host %s", os.Getpid(), host)) ||
+		!strings.Contains(err.Error(), "another user") {
+		t.Fatalf("a second user opening a run being written: %v, want who writes it", err)
+	}
+	writer.Close()
+	ro, err := s.Open(testConfig(), testBatches)
+	if err != nil || !ro.ReadOnly() {
+		t.Fatalf("after the writer is done: %v (read-only: %v)", err, err == nil && ro.ReadOnly())
+	}
+	ro.Close()
 }
