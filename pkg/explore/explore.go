@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,9 +105,13 @@ func Table(infos []RunInfo) string {
 	return b.String()
 }
 
+// Notes is where Select says what it left out; a notebook shows standard error below the cell.
+var Notes io.Writer = os.Stderr
+
 // Select returns the runs of one experiment whose problem and model contain the given strings (empty: any) and
 // that keep iterates. Runs belong to one experiment when they differ only in order and seed; when several
-// experiments match (e.g. the same problem at two learning rates), Select takes the one run most recently.
+// experiments match (e.g. the same problem at two learning rates, or runs of two revsgd versions), Select takes
+// the one run most recently and says on Notes which it left out and how they differ.
 func Select(infos []RunInfo, problem, model string) []RunInfo {
 	groups := map[string][]RunInfo{}
 	latest := map[string]time.Time{}
@@ -123,7 +129,52 @@ func Select(infos []RunInfo, problem, model string) []RunInfo {
 			best = key
 		}
 	}
+	var left []string
+	for _, key := range slices.Sorted(maps.Keys(groups)) {
+		if key != best {
+			left = append(left, fmt.Sprintf("%d runs with %s", len(groups[key]), strings.Join(differences(key, best), ", ")))
+		}
+	}
+	if len(left) > 0 {
+		fmt.Fprintf(Notes, "explore: %d experiments in the store match problem %q and model %q; taking the %d runs "+
+			"computed last, leaving out %s (against the runs taken); name the problem or model more precisely, or use "+
+			"another store, to choose\n", len(groups), problem, model, len(groups[best]), strings.Join(left, "; "))
+	}
 	return groups[best]
+}
+
+// differences lists where two experiment keys (JSON objects) differ, as "path value (taken: value)", at most
+// three.
+func differences(a, b string) []string {
+	var x, y any
+	json.Unmarshal([]byte(a), &x) // keys are JSON that infoOf wrote
+	json.Unmarshal([]byte(b), &y)
+	var out []string
+	var walk func(path string, x, y any)
+	walk = func(path string, x, y any) {
+		mx, okx := x.(map[string]any)
+		my, oky := y.(map[string]any)
+		if okx && oky {
+			keys := slices.Sorted(maps.Keys(mx))
+			for k := range my {
+				if _, ok := mx[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			for _, k := range keys {
+				walk(strings.TrimPrefix(path+"."+k, "."), mx[k], my[k])
+			}
+			return
+		}
+		if jx, jy := fmt.Sprint(x), fmt.Sprint(y); jx != jy {
+			out = append(out, fmt.Sprintf("%s %s (taken: %s)", path, jx, jy))
+		}
+	}
+	walk("", x, y)
+	if len(out) > 3 {
+		out = append(out[:3], fmt.Sprintf("and %d more differences", len(out)-3))
+	}
+	return out
 }
 
 // Load reads a stored run's trajectory: its iterates at the completed evaluated steps (the run must keep

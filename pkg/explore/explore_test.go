@@ -2,9 +2,11 @@ package explore
 
 import (
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +128,8 @@ func TestProjectFindsThePrincipalPlane(t *testing.T) {
 	}
 }
 
-// Two experiments on one problem in one store (two learning rates): Select returns the runs of the one run last.
+// Two experiments on one problem in one store (two learning rates; as well two revsgd versions): Select returns
+// the runs of the one run last, and says what it left out and how it differs (it did so silently).
 func TestSelectTakesOneExperiment(t *testing.T) {
 	p, err := problem.Quadratic{Dim: 2, Sigma: 1, Start: 1, Examples: 256, Seed: 4}.New()
 	if err != nil {
@@ -146,9 +149,19 @@ func TestSelectTakesOneExperiment(t *testing.T) {
 	if err != nil || len(infos) != 8 {
 		t.Fatalf("listed %d runs: %v", len(infos), err)
 	}
+	var notes strings.Builder
+	defer func(w io.Writer) { Notes = w }(Notes)
+	Notes = &notes
 	sel := Select(infos, "quadratic", "")
+	if !strings.Contains(notes.String(), "leaving out 4 runs with rule.hyper.learning_rate 0.3 (taken: 0.1)") {
+		t.Errorf("Select does not say what it left out: %q", notes.String())
+	}
 	if len(sel) != 4 {
 		t.Fatalf("selected %d runs, want the 4 of one experiment", len(sel))
+	}
+	// Runs of two revsgd versions differ in the library field of their configuration.
+	if d := differences(`{"library":"0.3.0","steps":10}`, `{"library":"0.3.1","steps":10}`); !slices.Equal(d, []string{"library 0.3.0 (taken: 0.3.1)"}) {
+		t.Errorf("two versions: %q", d)
 	}
 	for _, info := range sel {
 		if _, err := Load(info.Dir); err != nil {
