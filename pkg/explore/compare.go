@@ -24,11 +24,37 @@ type Convergence struct {
 	// last forward iterates, times the number of coordinates (Bonferroni, at most 1); EnergyP the energy test's
 	// p-value on the whole vectors (199 permutations). Both NaN below 8 seeds.
 	KSp, EnergyP float64
+	// LeftOut says, per seed left out, why: a run that diverged or stops before its N steps has a last iterate
+	// that is neither a limit nor a draw from the stationary law.
+	LeftOut []string
 	// lastSteps[i] is the backward run's last step size ‖θ_N − θ_{N'}‖ between its last two evaluations.
 	lastSteps []float64
 }
 
-// Compare pairs forward and backward runs by seed and measures their convergence.
+// reachedN says why a run's last iterate does not stand for its N steps (it diverged, stops early, or is not
+// finite), or nil.
+func reachedN(r *experiment.Trajectory) error {
+	switch {
+	case r.Diverged != nil:
+		return r.Diverged
+	case len(r.Steps) == 0 || r.Steps[len(r.Steps)-1] != r.N:
+		last := 0
+		if len(r.Steps) > 0 {
+			last = r.Steps[len(r.Steps)-1]
+		}
+		return fmt.Errorf("its last evaluated step is %d of N = %d (it diverged, or was not completed)", last, r.N)
+	}
+	for _, v := range r.Iterates[len(r.Iterates)-1] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("its last iterate is not finite")
+		}
+	}
+	return nil
+}
+
+// Compare pairs forward and backward runs by seed and measures their convergence. A seed whose forward or backward
+// run did not reach its N steps with a finite iterate (it diverged, or is incomplete in the store) is left out,
+// with the reason in LeftOut.
 func Compare(forward, backward []*experiment.Trajectory) (*Convergence, error) {
 	fwd := map[uint64]*experiment.Trajectory{}
 	for _, r := range forward {
@@ -46,6 +72,14 @@ func Compare(forward, backward []*experiment.Trajectory) (*Convergence, error) {
 				"comparing needs its iterates at every evaluated step (a run stored with KeepIterates)", f.Seed,
 				len(f.Iterates), len(f.Steps))
 		}
+		if err := reachedN(b); err != nil {
+			c.LeftOut = append(c.LeftOut, fmt.Sprintf("seed %d: the backward run: %v", b.Seed, err))
+			continue
+		}
+		if err := reachedN(f); err != nil {
+			c.LeftOut = append(c.LeftOut, fmt.Sprintf("seed %d: the forward run: %v", f.Seed, err))
+			continue
+		}
 		lim, err := b.Limit()
 		if err != nil {
 			return nil, fmt.Errorf("explore: backward run of seed %d: %w", b.Seed, err)
@@ -58,7 +92,8 @@ func Compare(forward, backward []*experiment.Trajectory) (*Convergence, error) {
 		limits, lasts = append(limits, lim.Point), append(lasts, f.Iterates[len(f.Iterates)-1])
 	}
 	if len(c.Seeds) == 0 {
-		return nil, fmt.Errorf("explore: no seed has both a forward and a backward run")
+		return nil, fmt.Errorf("explore: no seed has both a forward and a backward run that reached N (%s)",
+			strings.Join(c.LeftOut, "; "))
 	}
 	if len(c.Seeds) >= 8 {
 		d := len(limits[0])
@@ -109,6 +144,9 @@ func (c *Convergence) Summary() string {
 			rate, tail = "no decay fitted", "—" // e.g. steps already at rounding level
 		}
 		fmt.Fprintf(&b, "| %d | %.3g | %s | %s | %.3g |\n", s, c.lastSteps[i], rate, tail, d[len(d)-1])
+	}
+	if len(c.LeftOut) > 0 {
+		fmt.Fprintf(&b, "\nLeft out (%d seeds): %s.\n", len(c.LeftOut), strings.Join(c.LeftOut, "; "))
 	}
 	if math.IsNaN(c.KSp) {
 		fmt.Fprintf(&b, "\nLaw of the backward limits against the last forward iterates: not tested (%d seeds; it needs at "+

@@ -236,3 +236,42 @@ func TestListSkipsRunsBeingWrittenAndFollowsALinkedRoot(t *testing.T) {
 		t.Error("the same damage with no writer was not reported")
 	}
 }
+
+// A run that diverged, or stops before N in the store, is left out of the comparison with the reason: its last
+// iterate is not a limit (it entered the law tests as one).
+func TestCompareLeavesOutRunsThatDidNotReachN(t *testing.T) {
+	run := func(order string, seed uint64, last int, diverged bool) *experiment.Trajectory {
+		r := &experiment.Trajectory{Order: order, Seed: seed, N: 8}
+		for n := 1; n <= last; n++ {
+			r.Steps = append(r.Steps, n)
+			r.Iterates = append(r.Iterates, []float64{1 + math.Pow(0.5, float64(n)), float64(seed)})
+		}
+		if diverged {
+			r.Diverged = &experiment.DivergenceError{Order: order, Seed: seed, Step: last + 1}
+		}
+		return r
+	}
+	forward := []*experiment.Trajectory{run("forward", 1, 8, false), run("forward", 2, 8, false), run("forward", 3, 8, false),
+		run("forward", 4, 5, true)}
+	backward := []*experiment.Trajectory{run("backward", 1, 8, false), run("backward", 2, 5, false),
+		run("backward", 3, 6, true), run("backward", 4, 8, false)}
+	c, err := Compare(forward, backward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Seeds, []uint64{1}) || len(c.LeftOut) != 3 {
+		t.Fatalf("compared seeds %v, left out %q; want seed 1 compared, 2, 3 and 4 left out", c.Seeds, c.LeftOut)
+	}
+	for i, want := range []string{"seed 2: the backward run: its last evaluated step is 5 of N = 8", "seed 3: the backward run:",
+		"seed 4: the forward run:"} {
+		if !strings.Contains(c.LeftOut[i], want) {
+			t.Errorf("left out %q, want %q", c.LeftOut[i], want)
+		}
+	}
+	if !strings.Contains(c.Summary(), "Left out (3 seeds)") {
+		t.Errorf("the summary does not say what was left out:\n%s", c.Summary())
+	}
+	if _, err := Compare(forward[1:2], backward[1:2]); err == nil || !strings.Contains(err.Error(), "reached N") {
+		t.Errorf("no seed left: %v", err)
+	}
+}
