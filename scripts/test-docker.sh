@@ -5,22 +5,30 @@
 # none (Docker's public registry may be out of reach), builds the image (CIFAR=no: CIFAR's site may be out of
 # reach too), runs JupyterLab in a container, and drives a notebook there in a real browser (scripts/browser-
 # test.cjs: run all cells, the figure rendered, the saved notebook checked; screenshot in results/test/docker/).
-# With --cuda it also builds the CUDA variant (GPU=cuda), which cannot run without a GPU. Then it stops what it
-# started. Needs root (it starts the daemon), re-running itself with sudo -E otherwise. Prints its wall time.
+# With --cuda it also builds the CUDA variant (GPU=cuda), which cannot run without a GPU; with --build-only it
+# builds and stops there (scripts/test.sh builds early, in the background, and runs the rest at the end, when the
+# build is in the daemon's cache). Then it stops what it started. Needs root (it starts the daemon), re-running
+# itself with sudo -E otherwise. Prints its wall time.
 #
 # The README's Docker lines are the ones this script runs, with the base image and the build arguments above:
 #
 #   docker build -t revsgd . && docker run --rm -p 8888:8888 revsgd
 #
-# Usage: scripts/test-docker.sh [--cuda]
+# Usage: scripts/test-docker.sh [--cuda] [--build-only]
 set -euo pipefail
 if (($(id -u) != 0)); then
   exec sudo -E env "PATH=$PATH" bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
 cd "$root"
-cuda=0
-[[ ${1:-} == --cuda ]] && cuda=1
+cuda=0 build_only=0
+for arg in "$@"; do
+  case $arg in
+    --cuda) cuda=1 ;;
+    --build-only) build_only=1 ;;
+    *) echo "test-docker: unknown argument $arg; use --cuda and/or --build-only" >&2; exit 2 ;;
+  esac
+done
 start=$(date +%s)
 say() { echo "docker test: $*"; }
 
@@ -50,6 +58,7 @@ stop() {
   say "daemon stopped ($(( $(date +%s) - start )) s in all)"
 }
 trap stop EXIT
+trap 'exit 143' TERM INT   # stopped from outside: still stop the daemon
 
 if ! "$docker" version >/dev/null 2>&1; then
   dockerd --storage-driver=overlay2 --iptables=false --bridge=none --data-root="$dir/data" \
@@ -80,6 +89,7 @@ if ((cuda)); then
     -t revsgd-gpu:test . >/dev/null
   say "built the CUDA variant revsgd-gpu:test in $(( $(date +%s) - t )) s (it cannot run without a GPU)"
 fi
+((build_only)) && exit 0
 
 # JupyterLab in the container, as the image's default command starts it, on a free port of the host network.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
