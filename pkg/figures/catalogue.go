@@ -222,7 +222,8 @@ func Gallery(dir string) (string, error) {
 		}
 		scale := "scale " + string(f.Scale)
 		if len(f.Parts) > 0 {
-			scale += ", parts " + strings.Join(f.Parts, ", ") // the others in docs/figures.md, at the scale they were run
+			scale += fmt.Sprintf(" for its part %s only (all parts at quick scale in [docs/figures.md](docs/figures.md#%s))",
+				strings.Join(f.Parts, ", "), id)
 		}
 		fmt.Fprintf(&b, "**%s** (%s, backend %s%s) — %s. Measured: %s.\n![%s](%s)\n\n", id,
 			scale, f.Backend, data, e.shows, strings.Join(quoted, "; "), id, galleryName(f.Scale, id, ".png"))
