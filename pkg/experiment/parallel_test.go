@@ -320,7 +320,7 @@ func TestWaitingShardNamesTheHolder(t *testing.T) {
 	stderr := os.Stderr
 	r, w, _ := os.Pipe()
 	os.Stderr = w
-	go func() { said.ReadFrom(r) }()
+	go func() { said.drain(r) }()
 	done := make(chan error, 1)
 	go func() {
 		_, err := runner.Run(context.Background(), spec)
@@ -347,13 +347,13 @@ func TestWaitingShardNamesTheHolder(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader at once.
+// syncBuffer is a buffer that drain fills from a reader while String is read, safely.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) ReadFrom(r io.Reader) {
+func (s *syncBuffer) drain(r io.Reader) {
 	buf := make([]byte, 4096)
 	for {
 		n, err := r.Read(buf)
