@@ -162,26 +162,31 @@ func extract(archive, member, dst string) (string, error) {
 		if f.Name != member {
 			continue
 		}
-		src, err := f.Open()
-		if err != nil {
-			return "", err
-		}
-		defer src.Close()
-		out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-		if err != nil {
-			return "", err
-		}
 		h := sha256.New()
-		// The size is the archive's own record, checked by the zip reader as it inflates: a member that inflates
-		// to more is an error, not a full disk.
-		if _, err := io.Copy(io.MultiWriter(out, h), src); err != nil {
-			out.Close()
+		if err := copyMember(f, dst, os.O_TRUNC, 0o755, h); err != nil {
 			return "", fmt.Errorf("extracting %s from %s: %w", member, archive, err)
-		}
-		if err := out.Close(); err != nil {
-			return "", err
 		}
 		return hex.EncodeToString(h.Sum(nil)), nil
 	}
 	return "", errors.New(archive + " has no " + member)
+}
+
+// copyMember writes one zip member to dst (opened with flag added to O_CREATE|O_WRONLY, and the given
+// permissions) and to also. The size is the archive's own record, checked by the zip reader as it inflates: a
+// member that inflates to more is an error, not a full disk.
+func copyMember(f *zip.File, dst string, flag int, perm os.FileMode, also io.Writer) error {
+	src, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|flag, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.MultiWriter(out, also), src); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -145,27 +145,10 @@ func extractTree(archive, prefix, dir string) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		if err := copyMember(f, dst); err != nil {
+		// Each name once (O_EXCL): a wheel that lists a member twice, or two wheels that ship one file, is an error.
+		if err := copyMember(f, dst, os.O_EXCL, f.Mode().Perm()|0o600, io.Discard); err != nil {
 			return fmt.Errorf("extracting %s from %s: %w", f.Name, archive, err)
 		}
 	}
 	return nil
-}
-
-// copyMember writes one zip member to dst with its permission bits (at least readable by its owner).
-func copyMember(f *zip.File, dst string) error {
-	src, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_EXCL, f.Mode().Perm()|0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, src); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -230,17 +230,12 @@ func TestRunsBeyondTheOpenLimitRunInChunks(t *testing.T) {
 	defer func(most int) { openRunsMost = most }(openRunsMost)
 	openRunsMost = 3 // 8 runs: chunks of 3, 3 and 2
 	runner.Store = &runs.Store{Root: t.TempDir()}
-	var notes bytes.Buffer
 	runner.Progress = func(Progress) {} // chunks are announced when progress is shown
 	mostLocks := 0                      // the most run locks this process held open at a report
 	runner.OnReport = func(string, uint64, int) { mostLocks = max(mostLocks, openLocks(t)) }
-	stderr := os.Stderr
-	r, w, _ := os.Pipe()
-	os.Stderr = w
+	notes, restore := captureStderr(t)
 	res, err := runner.Run(context.Background(), spec)
-	w.Close()
-	os.Stderr = stderr
-	notes.ReadFrom(r)
+	restore()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,12 +310,8 @@ func TestWaitingShardNamesTheHolder(t *testing.T) {
 		}
 		held = append(held, r)
 	}
-	var said syncBuffer
 	runner.Progress = func(Progress) {}
-	stderr := os.Stderr
-	r, w, _ := os.Pipe()
-	os.Stderr = w
-	go func() { said.drain(r) }()
+	said, restore := captureStderr(t)
 	done := make(chan error, 1)
 	go func() {
 		_, err := runner.Run(context.Background(), spec)
@@ -334,8 +325,7 @@ func TestWaitingShardNamesTheHolder(t *testing.T) {
 		r.Close()
 	}
 	err = <-done
-	w.Close()
-	os.Stderr = stderr
+	restore()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,6 +335,22 @@ func TestWaitingShardNamesTheHolder(t *testing.T) {
 		!strings.Contains(text, "holds forward/") || !strings.Contains(text, "stopped or frozen") {
 		t.Errorf("the waiting shard does not name the holder (%q) and its runs:\n%s", want, text)
 	}
+}
+
+// captureStderr sends what this process writes to standard error into the returned buffer, read as it comes,
+// until restore is called.
+func captureStderr(t *testing.T) (said *syncBuffer, restore func()) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	said = &syncBuffer{}
+	drained := make(chan struct{})
+	go func() { said.drain(r); close(drained) }()
+	return said, func() { os.Stderr = stderr; w.Close(); <-drained }
 }
 
 // syncBuffer is a buffer that drain fills from a reader while String is read, safely.
