@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,11 +95,16 @@ func TestStoreLocks(t *testing.T) {
 }
 
 // `revsgd figure` runs on XLA's CPU plugin with the default -devices (one host device) and over 2 and 3 host
-// devices, with the same numbers: the claims file of each is byte for byte that of one device.
+// devices, with the same claims: the same settings, backend and verdicts, and the same values to within 1e-3
+// relative. Not bit for bit: on an AMD EPYC with two cores, one backward seed's test loss at one step came out one
+// float32 ulp apart with -devices 3 (1.7420721 against 1.7420720; the training losses, and the code before the
+// claims file recorded costs, the same), which the roughness ratio — a ratio of second differences of the loss —
+// amplifies to 6e-5 relative. The iterates themselves are compared bit for bit by
+// pkg/experiment's TestDevicesGiveTheSameRuns.
 func TestFigureOnXLADevices(t *testing.T) {
 	backendtest.XLACPU(t, 1) // skips, or fails under REVSGD_REQUIRE_XLA, without the plugin
 	t.Setenv(backend.EnvVar, "xla:cpu")
-	var first []byte
+	var first *figures.ClaimsFile
 	for _, devices := range []string{"0", "2", "3"} {
 		out := t.TempDir()
 		args := []string{"figure", "-runs", "", "-out", out, "-devices", devices, "-steps", "40", "-every", "10",
@@ -114,18 +119,28 @@ func TestFigureOnXLADevices(t *testing.T) {
 		if file.Cost == nil || file.Cost.Runs != 4 || file.Cost.Stored != 0 || file.Cost.Maps == 0 {
 			t.Errorf("-devices %s: the cost of a run from scratch: %+v, want 4 runs computed", devices, file.Cost)
 		}
-		file.Cost = nil // the one thing that differs: the run's time
-		claims, err := json.Marshal(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(claims), `"backend":"xla/cpu/`) {
-			t.Fatalf("-devices %s: the claims do not name XLA's CPU plugin as the backend:\n%.300s", devices, claims)
+		if !strings.HasPrefix(file.Backend, "xla/cpu/") {
+			t.Fatalf("-devices %s: the claims do not name XLA's CPU plugin as the backend: %q", devices, file.Backend)
 		}
 		if first == nil {
-			first = claims
-		} else if !bytes.Equal(claims, first) {
-			t.Errorf("-devices %s: the claims differ from those of the default (one device)", devices)
+			first = file
+			continue
+		}
+		if file.Settings != first.Settings || file.Backend != first.Backend || len(file.Claims) != len(first.Claims) {
+			t.Fatalf("-devices %s: settings, backend or claims differ from one device's", devices)
+		}
+		for i, c := range file.Claims {
+			want := first.Claims[i]
+			values, wantValues := append([]float64{c.Value}, c.PerSeed...), append([]float64{want.Value}, want.PerSeed...)
+			for k := range values {
+				if len(values) != len(wantValues) || math.Abs(values[k]-wantValues[k]) > 1e-3*math.Abs(wantValues[k]) {
+					t.Errorf("-devices %s: %s = %v, one device %v", devices, c.ID, values, wantValues)
+					break
+				}
+			}
+			if c.Verdict() != want.Verdict() {
+				t.Errorf("-devices %s: %s is judged %q, on one device %q", devices, c.ID, c.Verdict(), want.Verdict())
+			}
 		}
 	}
 }
