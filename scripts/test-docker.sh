@@ -6,8 +6,8 @@
 # reach too), runs JupyterLab in a container, and drives a notebook there in a real browser (scripts/browser-
 # test.cjs: run all cells, the figure rendered, the saved notebook checked; screenshot in results/test/docker/).
 # With --cuda it also builds the CUDA variant (GPU=cuda), which cannot run without a GPU; with --build-only it
-# builds and stops there (scripts/test.sh builds early, in the background, and runs the rest at the end, when the
-# build is in the daemon's cache). Then it stops what it started. Needs root (it starts the daemon), re-running
+# builds and stops there (e.g. to fill the daemon's cache ahead of a later full run). Then it stops what it
+# started. Needs root (it starts the daemon), re-running
 # itself with sudo -E otherwise. Prints its wall time.
 #
 # The README's Docker lines are the ones this script runs, with the base image and the build arguments above:
