@@ -331,24 +331,49 @@ func openRunsLimit(spec *job) int {
 var openRunsMost = 4096
 
 // runInChunks runs the given runs in consecutive chunks of at most size runs, each on all the devices, and merges
-// their results in spec order. A run's numbers do not depend on which runs it is computed with, so the result is
-// that of one pass; each chunk reports its own progress.
+// their results in spec order. Every run of the spec is chunked by seeds, every order of a seed in one chunk, so
+// that each chunk runs as the whole spec would, its orders sharing lockstep groups; a part of the runs (a shard's)
+// is chunked as listed. A run's numbers do not depend on which runs it is computed with, so the result is that of
+// one pass; each chunk reports its own progress.
 func runInChunks(ctx context.Context, devices []Device, spec *job, keys []runKey, size int) (*Result, error) {
+	var chunks []*job // each with the keys it runs
+	var chunkKeys [][]runKey
+	if len(keys) == len(spec.orders)*len(spec.Seeds) {
+		per := max(1, size/len(spec.orders))
+		for start := 0; start < len(spec.Seeds); start += per {
+			sub := *spec
+			sub.Seeds = spec.Seeds[start:min(start+per, len(spec.Seeds))]
+			chunks, chunkKeys = append(chunks, &sub), append(chunkKeys, sub.allRuns())
+		}
+	} else {
+		for start := 0; start < len(keys); start += size {
+			chunks, chunkKeys = append(chunks, spec), append(chunkKeys, keys[start:min(start+size, len(keys))])
+		}
+	}
+	byRun := map[runKey]*Trajectory{}
 	merged := &Result{Spec: &spec.Spec}
 	var divergences []error
-	for start := 0; start < len(keys); start += size {
-		chunk := keys[start:min(start+size, len(keys))]
+	done := 0
+	for i, c := range chunks {
 		if spec.Progress != nil {
-			fmt.Fprintf(os.Stderr, "experiment: runs %d–%d of %d (at most %d open at once)\n", start+1,
-				start+len(chunk), len(keys), size)
+			fmt.Fprintf(os.Stderr, "experiment: runs %d–%d of %d (at most %d open at once)\n", done+1,
+				done+len(chunkKeys[i]), len(keys), size)
 		}
-		res, err := runParallel(ctx, devices, spec, chunk)
+		done += len(chunkKeys[i])
+		res, err := runParallel(ctx, devices, c, chunkKeys[i])
 		if res == nil || (err != nil && !isDivergence(err)) {
 			return nil, err
 		}
-		merged.Trajectories = append(merged.Trajectories, res.Trajectories...)
+		for _, t := range res.Trajectories {
+			byRun[spec.keyOf(t)] = t
+		}
 		merged.Stats.add(res.Stats)
 		divergences = append(divergences, err)
+	}
+	for _, k := range keys { // spec order
+		if t := byRun[k]; t != nil {
+			merged.Trajectories = append(merged.Trajectories, t)
+		}
 	}
 	return merged, errors.Join(divergences...)
 }
