@@ -136,15 +136,7 @@ func TestShardsMatchAnUnshardedRun(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", driver, "./testdata/driver").CombinedOutput(); err != nil {
 		t.Fatalf("building the driver: %v\n%s", err, out)
 	}
-	refSpec, refRunner, err := KillTestSpec(&runs.Store{Root: filepath.Join(dir, "reference")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refRunner.Backend = backendtest.Default(t)
-	ref, err := refRunner.Run(context.Background(), refSpec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := killTestReference(t, filepath.Join(dir, "reference"))
 
 	store := filepath.Join(dir, "sharded")
 	var stdout bytes.Buffer // only read from the restarted shard, alone by then
