@@ -45,11 +45,16 @@ RUN apt-get update \
  && go version
 
 WORKDIR /revsgd
-COPY . /revsgd
 
-# The same setup as on a Debian machine: JupyterLab, nbconvert and nbclient at the pinned versions in
+# The same setup as on a Debian machine, in two layers. First what the pins alone decide (scripts/setup.sh --tools
+# reads only itself, go.mod and go.sum): JupyterLab, nbconvert and nbclient at the pinned versions in
 # tools/jupyter, numpy and pandas, FashionMNIST, GoNB with goimports and gopls at the pinned versions, the kernel
-# registration, the Go modules, and XLA's CPU plugin (the wheel pinned with its hash in pkg/backend.CPUPlugin).
+# registration and the Go modules; a change of the sources leaves this layer in the build cache. Then, with the
+# sources, XLA's CPU plugin (the wheel pinned with its hash in pkg/backend.CPUPlugin) and the closing check.
+COPY scripts/setup.sh /revsgd/scripts/setup.sh
+COPY go.mod go.sum /revsgd/
+RUN bash scripts/setup.sh --tools && rm -rf /var/lib/apt/lists/* /root/.cache/pip
+COPY . /revsgd
 RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 
 # The CUDA PJRT plugin with GPU=cuda (JAX's, at the version in pkg/backend.CUDAPluginVersion, with the NVIDIA

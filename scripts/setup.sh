@@ -6,8 +6,16 @@
 # in pkg/backend.CPUPlugin, through tools/jupyter's pip, into ~/.local/lib/go-xla, where revsgd finds it).
 # Idempotent: a second run only checks.
 #
-# Usage: scripts/setup.sh
+# Usage: scripts/setup.sh [--tools]
+#   --tools  everything but XLA's plugin and the closing check, from this script, go.mod and go.sum alone: the
+#            Dockerfile's first layer, which a change of the sources then leaves in the build cache.
 set -euo pipefail
+tools_only=
+case ${1:-} in
+  --tools) tools_only=1 ;;
+  "") ;;
+  *) echo "setup: unknown argument $1 (usage: scripts/setup.sh [--tools])" >&2; exit 2 ;;
+esac
 
 # Pinned versions. The Dockerfile and go.mod use the same ones (a test checks that they agree).
 GONB_VERSION=v0.11.4
@@ -84,6 +92,10 @@ gonb --install >/dev/null 2>&1 || { say "gonb --install failed"; gonb --install;
 
 # The library's own dependencies, so that notebooks compile offline afterwards.
 (cd "$here" && go mod download)
+if [[ -n $tools_only ]]; then
+  say "tools ready: $(go version | awk '{print $3}'), GoNB $GONB_VERSION, JupyterLab $("$venv/bin/jupyter" lab --version 2>/dev/null)"
+  exit 0
+fi
 
 # XLA's CPU plugin (needs cgo: gcc). Without XLA_INSTALL_PATH it goes to ~/.local/lib/go-xla.
 (cd "$here" && REVSGD_PIP="$venv/bin/pip" go run ./cmd/revsgd install-xla ${XLA_INSTALL_PATH:+-path "$XLA_INSTALL_PATH"})
