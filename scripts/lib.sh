@@ -22,26 +22,29 @@ notebooks_in_order() {
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
 # cell fails the run. The notebooks run in two lanes at once (XLA keeps about one core of the two busy per
-# process), which share no runs (two processes must not compute the same run): cifar10-resnet18, cifar10-vgg and
-# adamw (cifar10-resnet18 and adamw share warm-up runs) in one, the rest in order in the other (fashion-mlp,
-# baselines and stopping share runs; so do regression-mlp and stopping, and lr-sweep, intermittent and
-# late-switch), cifar100-resnet among them to even the lanes (measured on two cores in a fresh clone's test run:
-# 15 and 17.5 minutes with it there, 24 and 9 with every convnet in the first); convergence-points, which analyses what the others stored, runs after
-# both.
+# process). Notebooks that share runs go in the same lane (two processes must not compute the same run):
+# cifar10-resnet18 and adamw share warm-up runs; fashion-mlp, baselines and stopping share runs, and so do
+# regression-mlp and stopping; lr-sweep, intermittent and late-switch. The lanes are balanced by the times measured
+# in a fresh clone's test run on two cores (with intermittent, late-switch, lr-sweep, lie-bracket, quadratic and
+# stationary in lane 2, it took 2 343 s against lane 1's 1 445, another process competing for its last 15
+# minutes): the first lane has the CIFAR-10
+# convnets, adamw and those six (about 1 880 s), the second baselines, cifar100-resnet and the FashionMNIST MLP
+# figures that share runs with baselines (about 1 910 s). convergence-points, which analyses what the others
+# stored, runs after both.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
-  local convnets=() others=() last=() nb
+  local first=() second=() last=() nb
   for nb in "$@"; do
     case $(basename "$nb") in
       convergence-points.ipynb) last+=("$nb") ;;
-      cifar10-*|adamw*) convnets+=("$nb") ;;
-      *) others+=("$nb") ;;
+      baselines.ipynb|cifar100-*|fashion-mlp.ipynb|regression-mlp.ipynb|stopping.ipynb) second+=("$nb") ;;
+      *) first+=("$nb") ;;
     esac
   done
   local failed=0 lane1 lane2
-  run_lane "$out" "${convnets[@]}" & lane1=$!
-  run_lane "$out" "${others[@]}" & lane2=$!
+  run_lane "$out" "${first[@]}" & lane1=$!
+  run_lane "$out" "${second[@]}" & lane2=$!
   wait "$lane1" || failed=1
   wait "$lane2" || failed=1
   run_lane "$out" "${last[@]}" || failed=1
