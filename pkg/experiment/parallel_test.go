@@ -80,14 +80,14 @@ func TestDevicesGiveTheSameRuns(t *testing.T) {
 		checkDevicesGiveTheSameRuns(t, Device{Backend: backendtest.Go(t)}, devices)
 	})
 	t.Run("xla-cpu", func(t *testing.T) {
-		one := Device{Backend: backendtest.XLACPU(t, 1)}
-		for _, n := range []int{2, 3} {
-			checkDevicesGiveTheSameRuns(t, one, Devices(backendtest.XLACPU(t, n)))
-		}
+		checkDevicesGiveTheSameRuns(t, Device{Backend: backendtest.XLACPU(t, 1)},
+			Devices(backendtest.XLACPU(t, 2)), Devices(backendtest.XLACPU(t, 3)))
 	})
 }
 
-func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
+// checkDevicesGiveTheSameRuns runs the experiment on one device, then on each set of devices, and requires the same
+// curves, iterates and work of every set (the one-device reference is computed once).
+func checkDevicesGiveTheSameRuns(t *testing.T, one Device, sets ...[]Device) {
 	t.Helper()
 	spec, runner, err := KillTestSpec(nil)
 	if err != nil {
@@ -100,31 +100,33 @@ func checkDevicesGiveTheSameRuns(t *testing.T, one Device, devices []Device) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []Progress
-	runner.Devices, runner.Progress = devices, func(p Progress) { got = append(got, p) }
-	res, err := runner.Run(context.Background(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := len(devices)
-	if len(res.Trajectories) != len(ref.Trajectories) || res.Stats != ref.Stats || res.Stats.Stored != 0 {
-		t.Fatalf("%d curves and %d maps on %d devices, %d and %d on one", len(res.Trajectories), res.Stats.Applied, n,
-			len(ref.Trajectories), ref.Stats.Applied)
-	}
-	for i, c := range res.Trajectories {
-		r := ref.Trajectories[i]
-		if c.Order != r.Order || c.Seed != r.Seed || !slices.Equal(c.Steps, r.Steps) || !slices.Equal(c.TestLoss, r.TestLoss) {
-			t.Fatalf("curve %d: %s seed %d on %d devices, %s seed %d on one, or different losses", i, c.Order, c.Seed,
-				n, r.Order, r.Seed)
+	for _, devices := range sets {
+		var got []Progress
+		runner.Devices, runner.Progress = devices, func(p Progress) { got = append(got, p) }
+		res, err := runner.Run(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for k := range r.Iterates {
-			if hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
-				t.Fatalf("%s seed %d step %d: the iterates on %d devices differ", c.Order, c.Seed, r.Steps[k], n)
+		n := len(devices)
+		if len(res.Trajectories) != len(ref.Trajectories) || res.Stats != ref.Stats || res.Stats.Stored != 0 {
+			t.Fatalf("%d curves and %d maps on %d devices, %d and %d on one", len(res.Trajectories), res.Stats.Applied,
+				n, len(ref.Trajectories), ref.Stats.Applied)
+		}
+		for i, c := range res.Trajectories {
+			r := ref.Trajectories[i]
+			if c.Order != r.Order || c.Seed != r.Seed || !slices.Equal(c.Steps, r.Steps) || !slices.Equal(c.TestLoss, r.TestLoss) {
+				t.Fatalf("curve %d: %s seed %d on %d devices, %s seed %d on one, or different losses", i, c.Order,
+					c.Seed, n, r.Order, r.Seed)
+			}
+			for k := range r.Iterates {
+				if hasDifferentBits(c.Iterates[k], r.Iterates[k]) {
+					t.Fatalf("%s seed %d step %d: the iterates on %d devices differ", c.Order, c.Seed, r.Steps[k], n)
+				}
 			}
 		}
-	}
-	if len(got) == 0 || !got[len(got)-1].Final || got[len(got)-1].Maps != ref.Stats.Applied {
-		t.Errorf("progress: %d snapshots, the last %+v; %d maps applied", len(got), got[len(got)-1], ref.Stats.Applied)
+		if len(got) == 0 || !got[len(got)-1].Final || got[len(got)-1].Maps != ref.Stats.Applied {
+			t.Errorf("progress on %d devices: %d snapshots; %d maps applied", n, len(got), ref.Stats.Applied)
+		}
 	}
 }
 
