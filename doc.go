@@ -4,4 +4,4 @@ package revsgd
 
 // Version is the library version. It is part of every stored run's identity, so results of different versions
 // are never mixed.
-const Version = "0.3.1"
+const Version = "0.3.2"

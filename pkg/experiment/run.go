@@ -260,8 +260,8 @@ func (s *job) groupSize(b compute.Backend) (int, error) {
 
 // blockSize returns how many update maps one execution of a group of the given size applies where no replay ends
 // or reports in between: XLABlock on XLA's CPU plugin for groups of at most about xlaCPUGroupBytes, else 1 — on the
-// pure-Go backend, which has no execution to save, and for large graphs, whose K-fold unrolled graph would take long
-// to compile and gain little. A block gives the same bits as its maps one by one (replay's
+// pure-Go backend, which has no execution to save, and for large graphs, whose maps cost far more than launching
+// them. A block gives the same bits as its maps one by one (replay's
 // TestStepsEqualsSteppingOneByOne), so it is not part of a run's identity.
 func (s *job) blockSize(b compute.Backend, size int) (int, error) {
 	if !backend.OnCPU(b) || backend.IsGo(b) {

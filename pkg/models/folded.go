@@ -53,6 +53,26 @@ func (p ConvolutionPath) String() string {
 	return fmt.Sprintf("ConvolutionPath(%d)", int(p))
 }
 
+// Convolutional is a network whose convolutions can be built either way (ResNet, VGG): ConvolutionPath says how
+// they are built, and WithPath returns the network with another path, the same function of the same parameters.
+type Convolutional interface {
+	Model
+	ConvolutionPath() ConvolutionPath
+	WithPath(ConvolutionPath) Model
+}
+
+// ConvolutionPath implements Convolutional.
+func (v VGG) ConvolutionPath() ConvolutionPath { return v.Path }
+
+// WithPath implements Convolutional.
+func (v VGG) WithPath(p ConvolutionPath) Model { v.Path = p; return v }
+
+// ConvolutionPath implements Convolutional.
+func (m ResNet) ConvolutionPath() ConvolutionPath { return m.Path }
+
+// WithPath implements Convolutional.
+func (m ResNet) WithPath(p ConvolutionPath) Model { m.Path = p; return m }
+
 // resolve returns the path a network takes.
 func (p ConvolutionPath) resolve() ConvolutionPath {
 	if p == AutoPath {

@@ -9,12 +9,15 @@ package replay
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/revsgd/revsgd/pkg/backend"
 	"github.com/revsgd/revsgd/pkg/data"
 	"github.com/revsgd/revsgd/pkg/models"
 	"github.com/revsgd/revsgd/pkg/problem"
@@ -29,16 +32,15 @@ type Engine struct {
 	rule    update.Rule
 	dtype   dtypes.DType
 	params  []models.Param
+	// metrics is the model the metrics graphs (loss, batch-norm statistics) build: the problem's, except on XLA's
+	// CPU plugin, where a convolutional network on the automatic path evaluates through native convolutions
+	// (metricsModel).
+	metrics models.Model
 
 	train, test *deviceData
+	inputs      bool // whether the data has inputs, which the graphs then take as an argument before the targets
 	width       int   // when positive, the number of slots of every group (SetWidth)
-	step        *Exec // params, state, count, data, indices, active → params, state, count
-	stepAll     *Exec // the same without the active flags, for steps where every replica is active
-	restart     *Exec // the masked step, after restarting the listed replicas from a table of starts
-	steps       *Exec // K masked steps in one execution (Group.Steps), K read from the indices' shape
-	loss        *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
-	pick        *Exec // carry, slots → the carry of the listed replicas
-	stats       *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
+	graphs                  // compiled on first use, shared with the engines of the same graphs (sharedGraphs)
 	grad, hvp   *Exec // gradients and Hessian-vector products of batch losses, built on first use
 
 	forwardScalars int64 // models.ForwardScalars of the model on a training example, computed on first use
@@ -71,7 +73,8 @@ func NewOnDevice(backend compute.Backend, device compute.DeviceNum, p *problem.P
 	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
 		return nil, fmt.Errorf("replay: dtype must be float32 or float64, got %s", dtype)
 	}
-	e := &Engine{backend: backend, device: device, problem: p, rule: rule, dtype: dtype, params: p.Model.Params()}
+	e := &Engine{backend: backend, device: device, problem: p, rule: rule, dtype: dtype, params: p.Model.Params(),
+		metrics: metricsModel(backend, p.Model)}
 	var err error
 	if e.train, err = e.upload(p.Train); err != nil {
 		return nil, err
@@ -81,30 +84,108 @@ func NewOnDevice(backend compute.Backend, device compute.DeviceNum, p *problem.P
 			return nil, err
 		}
 	}
-	if e.step, err = compile(backend, func(in []*Node) []*Node { return e.stepGraph(in, true) }); err != nil {
+	e.inputs = e.train.inputs != nil
+	set, err := sharedGraphs(e)
+	if err != nil {
 		return nil, err
 	}
-	if e.stepAll, err = compile(backend, func(in []*Node) []*Node { return e.stepGraph(in, false) }); err != nil {
+	e.graphs = *set
+	return e, nil
+}
+
+// metricsModel returns the model whose graphs compute metrics on a backend: on XLA's CPU plugin a convolutional
+// network on the automatic path (models.AutoPath) computes them through native convolutions
+// (models.GroupedPath, which for the one replica of an evaluation call is a plain convolution): for ResNet-18 at
+// width 1/16 2.3× faster than patch matrices there (BenchmarkConvNetEvaluate), whose k²-fold copies of every
+// activation make a forward pass memory-bound. Training keeps the path the model chose (there patches are 7–12×
+// faster, see models.AutoPath). The two paths compute the same function to rounding, so metrics differ from the
+// patch path's in their last bits only.
+func metricsModel(b compute.Backend, m models.Model) models.Model {
+	if c, ok := m.(models.Convolutional); ok && c.ConvolutionPath() == models.AutoPath && backend.OnCPU(b) && !backend.IsGo(b) {
+		return c.WithPath(models.GroupedPath)
+	}
+	return m
+}
+
+// graphs are the compiled graph functions of an engine.
+type graphs struct {
+	step    *Exec // params, state, count, data, indices, active → params, state, count
+	stepAll *Exec // the same without the active flags, for steps where every replica is active
+	restart *Exec // the masked step, after restarting the listed replicas from a table of starts
+	steps   *Exec // K masked steps in one execution (Group.Steps), K read from the indices' shape
+	loss    *Exec // params, data, indices → mean loss (and accuracy, for classifiers) per replica
+	pick    *Exec // carry, slots → the carry of the listed replicas
+	stats   *Exec // params, training inputs, calibration indices → batch-norm statistics (Calibrated models)
+}
+
+// An engine's graphs depend on its backend, model, loss, rule and dtype, and on whether its data has inputs
+// (the data itself, the group sizes and the device are arguments and shapes, which each Exec caches by). Engines
+// that agree on all of these share one set of graphs, so that each shape compiles once per process, not once per
+// engine: an experiment makes engines per job and device, a figure or a test several experiments of the same
+// model, and on XLA compiling a set took seconds even for a small MLP. The key is the Go-syntax form (%#v) of
+// the model, loss and rule values, which shows every field (a pointer field shows its address, so two distinct
+// pointers never share). The most recently used sets are kept, up to maxSharedGraphs.
+var (
+	sharedMu     sync.Mutex
+	sharedByKey  = map[string]*graphs{}
+	sharedRecent []string // keys, least recently used first
+)
+
+// maxSharedGraphs bounds the sets kept for reuse (an evicted set lives on in the engines that use it).
+const maxSharedGraphs = 32
+
+// sharedGraphs returns the graphs for e: those of an earlier engine of the same key, or new ones built with e.
+func sharedGraphs(e *Engine) (*graphs, error) {
+	key := fmt.Sprintf("%p|%#v|%#v|%#v|%s|%t", e.backend, e.problem.Model, e.problem.Loss, e.rule, e.dtype, e.inputs)
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if i := slices.Index(sharedRecent, key); i >= 0 {
+		sharedRecent = append(slices.Delete(sharedRecent, i, i+1), key)
+		return sharedByKey[key], nil
+	}
+	// The graphs are built with a copy of what they read, not e itself, which holds data on a device.
+	builder := &Engine{backend: e.backend, problem: &problem.Problem{Name: e.problem.Name, Model: e.problem.Model,
+		Loss: e.problem.Loss}, rule: e.rule, dtype: e.dtype, params: e.params, metrics: e.metrics, inputs: e.inputs}
+	set, err := builder.newGraphs()
+	if err != nil {
 		return nil, err
 	}
-	if e.restart, err = compile(backend, e.restartGraph); err != nil {
+	if len(sharedRecent) == maxSharedGraphs {
+		delete(sharedByKey, sharedRecent[0])
+		sharedRecent = sharedRecent[1:]
+	}
+	sharedByKey[key], sharedRecent = set, append(sharedRecent, key)
+	return set, nil
+}
+
+// newGraphs prepares e's graph functions (nothing compiles before a call).
+func (e *Engine) newGraphs() (*graphs, error) {
+	var s graphs
+	var err error
+	if s.step, err = compile(e.backend, func(in []*Node) []*Node { return e.stepGraph(in, true) }); err != nil {
 		return nil, err
 	}
-	if e.steps, err = compile(backend, e.stepsGraph); err != nil {
+	if s.stepAll, err = compile(e.backend, func(in []*Node) []*Node { return e.stepGraph(in, false) }); err != nil {
 		return nil, err
 	}
-	if e.loss, err = compile(backend, e.lossGraph); err != nil {
+	if s.restart, err = compile(e.backend, e.restartGraph); err != nil {
 		return nil, err
 	}
-	if e.pick, err = compile(backend, pickGraph); err != nil {
+	if s.steps, err = compile(e.backend, e.stepsGraph); err != nil {
 		return nil, err
 	}
-	if _, ok := p.Model.(models.Calibrated); ok {
-		if e.stats, err = compile(backend, e.statsGraph); err != nil {
+	if s.loss, err = compile(e.backend, e.lossGraph); err != nil {
+		return nil, err
+	}
+	if s.pick, err = compile(e.backend, pickGraph); err != nil {
+		return nil, err
+	}
+	if _, ok := e.problem.Model.(models.Calibrated); ok {
+		if s.stats, err = compile(e.backend, e.statsGraph); err != nil {
 			return nil, err
 		}
 	}
-	return e, nil
+	return &s, nil
 }
 
 // compile prepares a graph function for execution; its graphs are cached for every group size and data shape
@@ -184,7 +265,7 @@ func (e *Engine) toDevice(host *tensors.Tensor) (*tensors.Tensor, error) {
 		return t, nil
 	}
 	defer t.FinalizeAll()
-	convert, err := NewExec(e.backend, func(x *Node) *Node { return ConvertDType(x, e.dtype) })
+	convert, err := converter(e.backend, e.dtype)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +274,30 @@ func (e *Engine) toDevice(host *tensors.Tensor) (*tensors.Tensor, error) {
 		return nil, err
 	}
 	return out[0], nil
+}
+
+// converters holds, per backend and dtype, the graph that converts data to that dtype, shared by the engines of a
+// process: each data shape compiles once, not once per engine (an experiment makes an engine per device and job,
+// and on XLA each compilation took about 0.1 s).
+var converters sync.Map // converterKey → *Exec
+
+type converterKey struct {
+	backend compute.Backend
+	dtype   dtypes.DType
+}
+
+// converter returns the shared graph that converts a tensor to dtype on b.
+func converter(b compute.Backend, dtype dtypes.DType) (*Exec, error) {
+	key := converterKey{b, dtype}
+	if c, ok := converters.Load(key); ok {
+		return c.(*Exec), nil
+	}
+	c, err := compile(b, func(in []*Node) []*Node { return []*Node{ConvertDType(in[0], dtype)} })
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := converters.LoadOrStore(key, c)
+	return actual.(*Exec), nil
 }
 
 // call runs a compiled graph on the engine's device. (GoMLX v0.28.2's Exec.CallOnDevice runs on device 0 whatever
@@ -273,24 +378,51 @@ func (e *Engine) restartGraph(in []*Node) []*Node {
 
 // stepsGraph builds K update maps applied one after the other in one graph, each the masked step of stepGraph:
 // inputs = carry…, [data inputs], data targets, indices [K, R, B], active [R]; outputs = the carry after the K
-// maps. The same replicas are active in all K (a block of steps in which no replay ends or reports).
+// maps. The same replicas are active in all K (a block of steps in which no replay ends or reports). The maps
+// run in a While loop over one step, not unrolled: XLA compiles the loop's body once, whatever K (the 8-fold
+// unrolled graph of a small MLP took 5–8 s to compile on two cores against about 1 s for the loop), and it gives
+// the same bits as the steps one by one (TestStepsEqualsSteppingOneByOne).
 func (e *Engine) stepsGraph(in []*Node) []*Node {
 	n := e.layout().size()
 	carry, data := in[:n], in[n:len(in)-2]
 	indices, active := in[len(in)-2], in[len(in)-1]
 	d := indices.Shape().Dimensions // [K, R, B]
-	for j := range d[0] {
-		step := append(append(append([]*Node{}, carry...), data...), Reshape(Slice(indices, AxisElem(j)), d[1], d[2]), active)
-		carry = e.stepGraph(step, true)
+	// The loop's state is the step counter, the carry and, passed through unchanged, the data, the indices and the
+	// active flags (a closure reads only its parameters).
+	g := indices.Graph()
+	fixed := append(append([]*Node{}, data...), indices, active)
+	state := func(g *Graph) (k *Node, c, f []*Node) {
+		k = Parameter(g, "k", shapes.Make(dtypes.Int32))
+		c = make([]*Node, n)
+		for i, x := range carry {
+			c[i] = Parameter(g, fmt.Sprintf("carry%d", i), x.Shape())
+		}
+		f = make([]*Node, len(fixed))
+		for i, x := range fixed {
+			f[i] = Parameter(g, fmt.Sprintf("fixed%d", i), x.Shape())
+		}
+		return k, c, f
 	}
-	return carry
+	cond := NewClosure(g, func(g *Graph) []*Node {
+		k, _, _ := state(g)
+		return []*Node{LessThan(k, Const(g, int32(d[0])))}
+	})
+	body := NewClosure(g, func(g *Graph) []*Node {
+		k, c, f := state(g)
+		ind, act := f[len(f)-2], f[len(f)-1]
+		at := Gather(ind, Reshape(k, 1)) // [R, B]
+		step := append(append(append([]*Node{}, c...), f[:len(f)-2]...), at, act)
+		return append(append([]*Node{AddScalar(k, 1)}, e.stepGraph(step, true)...), f...)
+	})
+	out := While(cond, body, append(append([]*Node{Const(g, int32(0))}, carry...), fixed...)...)
+	return out[1 : 1+n]
 }
 
 // trainingBatches reads the graph inputs that follow the carry in dataArgs (the training inputs, if the problem
 // has any, its targets and the example indices [R, B]) and gathers each replica's batch: x [R, B, ...] (nil
 // without inputs) and y [R, B, ...]. It returns the inputs after them.
 func (e *Engine) trainingBatches(in []*Node) (x, y *Node, rest []*Node) {
-	if e.train.inputs != nil {
+	if e.inputs {
 		x, in = in[0], in[1:]
 	}
 	at := InsertAxes(in[1], -1) // [R, B, 1]
@@ -320,7 +452,7 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 	np := len(e.params)
 	params, rest := in[:np], in[np:]
 	var x *Node
-	if e.train.inputs != nil {
+	if e.inputs {
 		x, rest = rest[0], rest[1:]
 	}
 	y, indices, stats := rest[0], rest[1], rest[2:]
@@ -330,10 +462,10 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 	}
 	y = InsertAxes(Gather(y, at), 0)
 	var predictions *Node
-	if cm, ok := e.problem.Model.(models.Calibrated); ok {
+	if cm, ok := e.metrics.(models.Calibrated); ok {
 		predictions = cm.ApplyWithStatistics(params, x, stats)
 	} else {
-		predictions = e.problem.Model.Apply(params, x)
+		predictions = e.metrics.Apply(params, x)
 	}
 	out := []*Node{e.problem.Loss.Mean(predictions, y)}
 	if c, ok := e.problem.Loss.(problem.Classifier); ok {
@@ -347,7 +479,7 @@ func (e *Engine) lossGraph(in []*Node) []*Node {
 func (e *Engine) statsGraph(in []*Node) []*Node {
 	np := len(e.params)
 	calibration := InsertAxes(Gather(in[np], InsertAxes(in[np+1], -1)), 0)
-	return e.problem.Model.(models.Calibrated).Statistics(in[:np], calibration)
+	return e.metrics.(models.Calibrated).Statistics(in[:np], calibration)
 }
 
 // pickGraph gathers the listed replicas of every carry tensor: inputs = carry…, slots [S]; outputs = carry… with

@@ -409,7 +409,7 @@ func (e *Engine) evalBudget() (scalars, examples, evaluations int, err error) {
 	}
 	if e.forwardScalars == 0 {
 		dims := e.problem.Train.Inputs.Shape().Dimensions[1:]
-		if e.forwardScalars, err = models.ForwardScalars(e.backend, e.problem.Model, dims); err != nil {
+		if e.forwardScalars, err = models.ForwardScalars(e.backend, e.metrics, dims); err != nil {
 			return 0, 0, 0, err
 		}
 	}
