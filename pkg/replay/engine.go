@@ -38,9 +38,9 @@ type Engine struct {
 	metrics models.Model
 
 	train, test *deviceData
-	inputs      bool // whether the data has inputs, which the graphs then take as an argument before the targets
+	inputs      bool  // whether the data has inputs, which the graphs then take as an argument before the targets
 	width       int   // when positive, the number of slots of every group (SetWidth)
-	graphs                  // compiled on first use, shared with the engines of the same graphs (sharedGraphs)
+	graphs            // compiled on first use, shared with the engines of the same graphs (sharedGraphs)
 	grad, hvp   *Exec // gradients and Hessian-vector products of batch losses, built on first use
 
 	forwardScalars int64 // models.ForwardScalars of the model on a training example, computed on first use
