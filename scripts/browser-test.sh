@@ -3,7 +3,8 @@
 # headless Chromium (Debian's, with playwright-core from the npm registry) to open each notebook, run all its cells
 # and save it; checks in the page that the figures rendered and, for convergence-points, that moving the slider of
 # its interactive view redraws it; checks the saved notebooks (no cell failed: scripts/check-notebook.py); keeps
-# screenshots in results/test/browser/; and stops the server.
+# screenshots in results/test/browser/; and stops the server. The notebooks compute afresh, into a run store that
+# is removed at the end.
 #
 # Usage: scripts/browser-test.sh [NOTEBOOK...]   (default: quadratic convergence-points)
 set -euo pipefail
@@ -14,6 +15,9 @@ nbs=("$@")
 ((${#nbs[@]})) || nbs=(quadratic convergence-points)
 out="$root/results/test/browser"
 mkdir -p "$out" tools/node
+# A fresh run store, in memory where there is room (lib.sh's in_memory), removed at the end.
+rm -rf "$out/runs"
+memory_store=$(in_memory "$out/runs")
 
 browser_tools
 
@@ -21,7 +25,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 copies=()
 for nb in "${nbs[@]}"; do copies+=("notebooks/browser-test-$nb.ipynb"); done
-cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -f "${copies[@]}"; }
+cleanup() {
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -f "${copies[@]}"
+  if [[ -n "$memory_store" ]]; then rm -rf "$memory_store" "$out/runs"; fi
+}
 REVSGD_RESULTS="$out" REVSGD_SCALE=quick \
   jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.token="$token" --allow-root \
   --ServerApp.root_dir="$root" >"$out/server.log" 2>&1 &

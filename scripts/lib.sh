@@ -71,6 +71,23 @@ run_lane() {
   return $failed
 }
 
+# in_memory DIR makes DIR (which must not exist) a link to a fresh directory in /dev/shm, when that is a writable
+# tmpfs with at least 4 GiB free, and prints the directory; else it makes DIR an ordinary directory and prints
+# nothing. For a test's run store: the quick notebooks store about 190 000 files (1.5 GB), and creating and
+# syncing them on this project's virtual disk cost minutes (revsgd figure baselines: 322 s with its store on disk,
+# 102 s in memory, sys time 117 s against 21). The caller removes the printed directory when done.
+in_memory() {
+  local dir=$1 free shm
+  free=$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 && $1=="tmpfs" {print $4}')
+  if [[ -n "$free" && $free -ge $((4 << 20)) && -w /dev/shm ]] && shm=$(mktemp -d /dev/shm/revsgd-test.XXXXXX); then
+    mkdir -p "$(dirname "$dir")"
+    ln -s "$shm" "$dir"
+    echo "$shm"
+  else
+    mkdir -p "$dir"
+  fi
+}
+
 # Pinned tools from the npm registry, installed into tools/node (git-ignored) with the machine's Node.js.
 PLAYWRIGHT_VERSION=1.65.1
 DOCKERFILELINT_VERSION=1.8.0

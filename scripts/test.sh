@@ -29,7 +29,7 @@ part() {
 
 part "go vet"
 go vet ./...
-go vet -tags noxla ./...
+go vet -tags noxla ./pkg/backend/...   # the only files the tag selects (every package builds with it below)
 part "go test on XLA CPU (-short: every test but the figures' claims, which run after the notebooks)"
 go run ./cmd/revsgd backend >/dev/null   # prints the backend line
 go test -count=1 -short ./...
@@ -44,6 +44,10 @@ part "the Slurm template, submitted to a one-node Slurm cluster (an array of 3 s
 bash scripts/test-slurm.sh
 part "notebooks at quick scale"
 rm -rf "$root/results/test"   # compute everything afresh: the run store must not hide a failure
+# The run store in memory where there is room (lib.sh's in_memory); removed when the test ends, pass or fail.
+memory_store=$(in_memory "$root/results/test/runs")
+trap 'if [[ -n "$memory_store" ]]; then rm -rf "$memory_store"; fi' EXIT
+if [[ -n "$memory_store" ]]; then echo "the notebooks' run store: results/test/runs, linked to $memory_store (in memory)"; fi
 export REVSGD_SCALE=quick REVSGD_RESULTS="$root/results/test"
 run_notebooks "$root/results/test/notebooks" $(notebooks_in_order)
 part "editing a notebook's settings cell changes that figure and nothing else"
