@@ -17,16 +17,21 @@ import (
 // BenchmarkConvNetEvaluate times the metrics of one replica on 1 000 stand-in CIFAR images (what the quick convnet
 // figures evaluate at each evaluated step, twice: training and test data) at the quick figures' widths, with
 // evalBudget's bound on the forward values of a call on a CPU and without it (as before that bound: calls of
-// 500 examples for these inputs).
+// 500 examples for these inputs), and for the convnets on the automatic path (on XLA's CPU plugin their metrics
+// then go through native convolutions, metricsModel) and on patches.
 func BenchmarkConvNetEvaluate(b *testing.B) {
 	train := cifarStandIn(b, 1000)
-	for _, m := range []models.Model{models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: 1.0 / 16},
-		models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: 1.0 / 8},
+	resnet := models.ResNet{Depth: 18, Channels: 3, Classes: 10, Width: 1.0 / 16}
+	vgg := models.VGG{Depth: 11, Channels: 3, Classes: 10, Width: 1.0 / 8}
+	for _, m := range []models.Model{resnet, resnet.WithPath(models.PatchPath), vgg, vgg.WithPath(models.PatchPath),
 		models.MLP{Widths: []int{3072, 256, 256, 10}, Activation: models.ReLUActivation}} {
 		for _, bound := range []int64{cpuEvalValues, 1 << 62} {
 			name := fmt.Sprintf("values=2^%d", log2(bound))
 			if bound == 1<<62 {
 				name = "values=unbounded"
+			}
+			if c, ok := m.(models.Convolutional); ok {
+				name = c.ConvolutionPath().String() + "/" + name
 			}
 			b.Run(m.Name()+"/"+name, func(b *testing.B) {
 				defer func(old int64) { cpuEvalValues = old }(cpuEvalValues)

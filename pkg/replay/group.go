@@ -394,10 +394,11 @@ type Evaluation struct {
 // evalBudget is how much one evaluation call may hold: its input scalars (replicas × examples × features) are
 // bounded to keep its activations in memory — on a CPU 2²¹, on an accelerator, whose memory holds 16 times more
 // and which needs large calls to be busy, 2²⁵ — and so is its number of examples: on an accelerator 8192, on a
-// CPU 1024 and at most 2²⁵ scalars of forward values (models.ForwardScalars). The last bound matters for the
-// convnets, whose values per example outnumber their inputs by hundreds: on two cores a ResNet-18 at width 1/16
-// (about 10⁶ values per example) evaluates 1 000 examples 1.8 times faster in calls of 25 than of 500
-// (BenchmarkConvNetEvaluate), while an MLP's calls are unchanged.
+// CPU 1024 and at most 2²⁵ scalars of forward values (models.ForwardScalars of the model the metrics graphs
+// build, Engine.metrics). The last bound matters for the convnets, whose values per example outnumber their
+// inputs by hundreds: on two cores a ResNet-18 at width 1/16 through patch matrices (about 10⁶ values per
+// example) evaluated 1 000 examples 1.8 times faster in calls of 25 than of 500 (BenchmarkConvNetEvaluate), while
+// an MLP's calls are unchanged; through native convolutions, as on XLA's CPU plugin, its calls hold about 90.
 // It returns the bounds on a call's input scalars and examples, and how many replicas × examples a call may
 // hold for the forward values' bound (0: no such bound).
 func (e *Engine) evalBudget() (scalars, examples, evaluations int, err error) {
