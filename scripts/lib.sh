@@ -21,16 +21,15 @@ notebooks_in_order() {
 
 # run_notebooks OUTDIR NOTEBOOK... executes each notebook headlessly into OUTDIR, with the environment the caller
 # set (REVSGD_SCALE, REVSGD_RESULTS), then checks that no cell failed and that each shows a figure. Any failing
-# cell fails the run. The notebooks run in two lanes at once (XLA keeps about one core of the two busy per
-# process). Notebooks that share runs go in the same lane (two processes must not compute the same run):
+# cell fails the run. The notebooks run in two lanes at once. Notebooks that share runs go in the same lane (two processes must not compute the same run):
 # cifar10-resnet18 and adamw share warm-up runs; fashion-mlp, baselines and stopping share runs, and so do
 # regression-mlp and stopping; lr-sweep, intermittent and late-switch. The lanes are balanced by the times measured
-# in a fresh clone's test run on two cores (with intermittent, late-switch, lr-sweep, lie-bracket, quadratic and
-# stationary in lane 2, it took 2 343 s against lane 1's 1 445, another process competing for its last 15
-# minutes): the first lane has the CIFAR-10
-# convnets, adamw and those six (about 1 880 s), the second baselines, cifar100-resnet and the FashionMNIST MLP
-# figures that share runs with baselines (about 1 910 s). convergence-points, which analyses what the others
-# stored, runs after both.
+# in a fresh clone's test run on two cores (where one lane had cifar10-vgg and quadratic besides the CIFAR-10
+# ResNet figures and the variants it took 1 467 s, the other 1 153 s): the first lane has adamw, cifar10-resnet18
+# and the small figures that share runs or stand alone (about 1 270 s), the second baselines, cifar100-resnet,
+# cifar10-vgg, quadratic and the FashionMNIST MLP figures that share runs with baselines (about 1 350 s). One
+# XLA process keeps about 1.6 of the two cores busy, so each lane runs slower beside the other than alone (adamw:
+# 315 s alone, 719 s in its lane). convergence-points, which analyses what the others stored, runs after both.
 run_notebooks() {
   local out=$1; shift
   mkdir -p "$out"
@@ -38,7 +37,7 @@ run_notebooks() {
   for nb in "$@"; do
     case $(basename "$nb") in
       convergence-points.ipynb) last+=("$nb") ;;
-      baselines.ipynb|cifar100-*|fashion-mlp.ipynb|regression-mlp.ipynb|stopping.ipynb) second+=("$nb") ;;
+      baselines.ipynb|cifar100-*|cifar10-vgg.ipynb|fashion-mlp.ipynb|quadratic.ipynb|regression-mlp.ipynb|stopping.ipynb) second+=("$nb") ;;
       *) first+=("$nb") ;;
     esac
   done
